@@ -1,0 +1,54 @@
+"""Errors an operator can act on.
+
+Every error the engine raises on purpose derives from :class:`MentorflowError`
+and carries the exit code the CLI returns for it, so the boundary can print a
+clear message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+
+class MentorflowError(Exception):
+    """Base of the errors the engine raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems: list[str] = list(problems or [])
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        return "\n".join([self.message, *self.problems])
+
+
+class InputError(MentorflowError):
+    """Bad input from the operator: a file, a row, an argument. Exit 2."""
+
+
+class PolicyError(InputError):
+    """A policy file that does not load; each problem reads ``file:line: field: what``."""
+
+
+class ParticipantsError(InputError):
+    """A participants CSV that cannot be imported; each problem names row and column."""
+
+
+class NotFoundError(InputError):
+    """A relationship, participant or file that does not exist."""
+
+
+class RefusedError(InputError):
+    """A trigger that is not allowed now; the message says why."""
+
+
+class ConfigError(InputError):
+    """Settings that do not work: a database that cannot be opened, an uninitialised store."""
+
+
+class ConflictError(MentorflowError):
+    """Another writer changed the same relationship first; nothing was written. Exit 1."""
+
+    exit_code = 1

@@ -1,0 +1,144 @@
+"""Operations that only read: history, status (now or replayed), audit verify and export."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy import Engine, func, select
+
+from engine.audit import (
+    ENTRY_FIELDS,
+    Head,
+    Problem,
+    export_record,
+    heads_digest,
+    replay,
+    verify_chain,
+)
+from engine.domain import AuditEntry, Relationship
+from engine.errors import NotFoundError
+from engine.policy import Policy
+from engine.rules import Overdue, Standing, overdue
+from engine.store import repository as repo
+from engine.store.database import UnitOfWork
+from engine.store.tables import meetings, relationships
+
+
+def history(store: Engine, rel_id: int) -> tuple[Relationship, list[AuditEntry]]:
+    """A relationship and its audit entries, oldest first."""
+    with UnitOfWork(store, write=False) as uow:
+        rel = repo.relationship(uow.conn, rel_id)
+        if rel is None:
+            raise NotFoundError(f"no relationship {rel_id}")
+        return rel, repo.history(uow.conn, rel_id)
+
+
+@dataclass
+class StatusReport:
+    """Phase counts and overdue items at a moment."""
+
+    as_of: datetime
+    replayed: bool
+    phases: Counter[str] = field(default_factory=Counter)
+    overdue: list[tuple[int, Overdue]] = field(default_factory=list)
+
+
+def status(store: Engine, policy: Policy, now: datetime, as_of: datetime | None = None) -> StatusReport:
+    """Where every relationship stands at ``now``, or at ``as_of`` replayed from the audit history."""
+    moment = as_of or now
+    with UnitOfWork(store, write=False) as uow:
+        if as_of is None:
+            rows = uow.conn.execute(
+                select(relationships.c.id, relationships.c.phase, relationships.c.phase_entered_at)
+            ).all()
+            standing = [(r.id, r.phase, r.phase_entered_at) for r in rows]
+        else:
+            standing = list(replay(repo.entries(uow.conn, until=as_of, by_relationship=True), as_of))
+        last = dict(
+            uow.conn.execute(
+                select(meetings.c.relationship_id, func.max(meetings.c.held_on))
+                .where(meetings.c.held_on <= moment)
+                .group_by(meetings.c.relationship_id)
+            ).all()
+        )
+    report = StatusReport(as_of=moment, replayed=as_of is not None)
+    for rid, phase, entered in standing:
+        report.phases[phase] += 1
+        for item in overdue(policy, Standing(phase, entered, last.get(rid)), moment):
+            report.overdue.append((rid, item))
+    return report
+
+
+@dataclass
+class VerifyReport:
+    """What ``audit verify`` found: problems, chains and entries checked, and the heads' digest."""
+
+    problems: list[Problem]
+    relationships: int
+    entries: int
+    digest: str
+
+
+def verify(store: Engine) -> VerifyReport:
+    """Recompute every relationship's hash chain and compare it with the relationship rows."""
+    with UnitOfWork(store, write=False) as uow:
+        heads = {
+            r.id: Head(r.id, r.audit_seq, r.audit_head, r.phase)
+            for r in uow.conn.execute(
+                select(
+                    relationships.c.id,
+                    relationships.c.audit_seq,
+                    relationships.c.audit_head,
+                    relationships.c.phase,
+                )
+            )
+        }
+        unchecked = dict(heads)
+        problems: list[Problem] = []
+        count = 0
+        for rid, chain in _chains(repo.entries(uow.conn, by_relationship=True)):
+            count += len(chain)
+            head = unchecked.pop(rid, None)
+            if head is None:
+                problems.append(Problem(rid, None, "has audit entries but no relationship row"))
+                continue
+            problems += verify_chain(head, chain)
+        for head in unchecked.values():
+            problems += verify_chain(head, [])
+    return VerifyReport(problems, len(heads), count, heads_digest(heads.values()))
+
+
+def _chains(entries: Iterator[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    current: int | None = None
+    chain: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry["relationship_id"] != current:
+            if current is not None:
+                yield current, chain
+            current, chain = entry["relationship_id"], []
+        chain.append(entry)
+    if current is not None:
+        yield current, chain
+
+
+def export(store: Engine, out: IO[str], fmt: str, since: datetime | None = None) -> int:
+    """Write the audit history as JSON lines or CSV; returns the number of entries written."""
+    count = 0
+    with UnitOfWork(store, write=False) as uow:
+        writer = csv.DictWriter(out, fieldnames=["id", *ENTRY_FIELDS, "hash"]) if fmt == "csv" else None
+        if writer is not None:
+            writer.writeheader()
+        for entry in repo.entries(uow.conn, since):
+            record = export_record(entry)
+            if writer is not None:
+                writer.writerow({**record, "data": json.dumps(record["data"], sort_keys=True)})
+            else:
+                out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+    return count

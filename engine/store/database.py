@@ -1,0 +1,150 @@
+"""Opening the store: engines, the unit of work, and schema initialisation.
+
+SQLite writers take the database lock when their transaction begins
+(``BEGIN IMMEDIATE``), so two writers never interleave; PostgreSQL relies on
+row locks and the relationship's version column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+
+from engine.errors import ConfigError
+
+SCHEMA_REVISION = "0001"
+"""The Alembic head this code expects; a test checks it against the migrations."""
+
+
+def open_engine(url: str) -> Engine:
+    """An Engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and immediate writes."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"{url!r} is not a database URL (try sqlite:///mentorflow.db)") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        engine = create_engine(parsed, **_engine_options(parsed.get_backend_name()))
+    except (ArgumentError, ModuleNotFoundError) as exc:
+        raise ConfigError(f"cannot use database {url!r}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _engine_options(backend: str) -> dict[str, Any]:
+    if backend == "sqlite":
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("mentorflow_write", True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class UnitOfWork:
+    """One transaction: commit explicitly, or everything rolls back on exit."""
+
+    def __init__(self, engine: Engine, *, write: bool = True) -> None:
+        self._engine = engine
+        self._write = write
+
+    def __enter__(self) -> UnitOfWork:
+        self.conn = self._engine.connect().execution_options(mentorflow_write=self._write)
+        self._tx = self.conn.begin()
+        return self
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._tx.is_active:
+            self._tx.rollback()
+        self.conn.close()
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at, or ``None`` when it has no schema yet."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise ConfigError(f"cannot open database {_shown(engine)}: {_first_line(exc)}") from None
+    except ProgrammingError:
+        return None
+
+
+def require_schema(engine: Engine) -> None:
+    """Refuse to work on a database that ``mentorflow init`` has not prepared."""
+    revision = schema_revision(engine)
+    if revision is None:
+        raise ConfigError(f"database {_shown(engine)} is not initialised (run `mentorflow init`)")
+    if revision != SCHEMA_REVISION:
+        raise ConfigError(
+            f"database {_shown(engine)} is at schema {revision}, this mentorflow expects "
+            f"{SCHEMA_REVISION} (run `mentorflow init` to upgrade)"
+        )
+
+
+def initialise(engine: Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the latest revision; returns (before, after)."""
+    from alembic import command
+    from alembic.config import Config
+
+    before = schema_revision(engine)
+    config = Config()
+    config.set_main_option("script_location", "engine.store:migrations")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    return before, SCHEMA_REVISION
+
+
+@contextmanager
+def translated_errors(engine: Engine) -> Iterator[None]:
+    """Turn a database that cannot be reached into a ConfigError naming it."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise ConfigError(f"cannot use database {_shown(engine)}: {_first_line(exc)}") from None
+
+
+def _shown(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _first_line(exc: Exception) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(exc).__name__

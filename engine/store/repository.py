@@ -1,0 +1,199 @@
+"""Reading and writing the store with SQLAlchemy Core, in bulk where it matters.
+
+Every function takes the Connection of the caller's unit of work and never
+commits: the service that calls it decides what one transaction is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine.domain import AuditEntry, Relationship
+from engine.errors import ConflictError
+from engine.store.tables import (
+    audit_entries,
+    meetings,
+    outbox,
+    participants,
+    policy_versions,
+    relationships,
+    survey_responses,
+)
+
+CHUNK = 900  # ids per IN (...) list: under SQLite's variable limit on old builds too
+
+
+def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def relationship(conn: Connection, rel_id: int, *, lock: bool = False) -> Relationship | None:
+    query = select(relationships).where(relationships.c.id == rel_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    return None if row is None else Relationship.model_construct(**row)
+
+
+def relationships_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, Relationship]:
+    found: dict[int, Relationship] = {}
+    for part in chunks(ids):
+        rows = conn.execute(select(relationships).where(relationships.c.id.in_(part))).mappings()
+        found.update((row["id"], Relationship.model_construct(**row)) for row in rows)
+    return found
+
+
+def participant_by_ref(conn: Connection, ref: str) -> Row[Any] | None:
+    """A participant by id, external id or email."""
+    clauses = [participants.c.external_id == ref, participants.c.email == ref.lower()]
+    if ref.isdigit():
+        clauses.append(participants.c.id == int(ref))
+    rows = conn.execute(select(participants).where(clauses[0] | clauses[1] | clauses[-1])).all()
+    exact = [r for r in rows if r.external_id == ref or r.email == ref.lower()]
+    return (exact or rows or [None])[0]
+
+
+def active_mentee_count(conn: Connection, mentor_id: int, terminal: Iterable[str]) -> int:
+    query = select(func.count()).where(
+        relationships.c.mentor_id == mentor_id, relationships.c.phase.not_in(list(terminal))
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def meeting_stats(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[int, bool, datetime | None]]:
+    """Per relationship: meetings held, whether a kickoff was held, last meeting time."""
+    stats: dict[int, tuple[int, bool, datetime | None]] = {}
+    kickoffs = func.sum((meetings.c.kind == "kickoff").cast(meetings.c.id.type))
+    for part in chunks(ids):
+        query = (
+            select(meetings.c.relationship_id, func.count(), kickoffs, func.max(meetings.c.held_on))
+            .where(meetings.c.relationship_id.in_(part))
+            .group_by(meetings.c.relationship_id)
+        )
+        for rid, count, kicks, last in conn.execute(query):
+            stats[rid] = (count, bool(kicks), last)
+    return stats
+
+
+def trained_mentors(conn: Connection, mentor_ids: Iterable[int]) -> set[int]:
+    ids = sorted(set(mentor_ids))
+    found: set[int] = set()
+    for part in chunks(ids):
+        query = select(participants.c.id).where(participants.c.id.in_(part), participants.c.trained)
+        found.update(conn.execute(query).scalars())
+    return found
+
+
+def survey_respondents(conn: Connection, rels: Sequence[Relationship]) -> dict[int, frozenset[str]]:
+    """Who answered a survey since each relationship entered its current phase."""
+    entered = {r.id: r.phase_entered_at for r in rels}
+    answered: dict[int, set[str]] = defaultdict(set)
+    for part in chunks(sorted(entered)):
+        query = select(
+            survey_responses.c.relationship_id,
+            survey_responses.c.respondent,
+            survey_responses.c.answered_at,
+        ).where(survey_responses.c.relationship_id.in_(part))
+        for rid, who, at in conn.execute(query):
+            if at >= entered[rid]:
+                answered[rid].add(who)
+    return {rid: frozenset(who) for rid, who in answered.items()}
+
+
+def apply_moves(
+    conn: Connection,
+    updates: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    effects: list[dict[str, Any]],
+) -> None:
+    """Write phase changes, their audit entries and outbox rows; refuse if any row moved meanwhile.
+
+    Each update carries ``b_id`` and ``b_version`` (the version read); the
+    ``WHERE version = :b_version`` check makes two writers of one row unable to
+    both succeed, and takes the row lock that serialises the chain append.
+    """
+    if not updates:
+        return
+    statement = (
+        update(relationships)
+        .where(relationships.c.id == bindparam("b_id"), relationships.c.version == bindparam("b_version"))
+        .values(
+            phase=bindparam("phase"),
+            phase_entered_at=bindparam("phase_entered_at"),
+            due_at=bindparam("due_at"),
+            mentor_id=bindparam("mentor_id"),
+            version=relationships.c.version + 1,
+            audit_seq=bindparam("audit_seq"),
+            audit_head=bindparam("audit_head"),
+        )
+    )
+    result = conn.execute(statement, updates)
+    if result.rowcount != len(updates):
+        raise ConflictError(
+            f"{len(updates) - result.rowcount} of {len(updates)} relationship(s) were changed by "
+            "another writer meanwhile; nothing was written (run the command again)"
+        )
+    append(conn, entries, effects)
+
+
+def append(conn: Connection, entries: list[dict[str, Any]], effects: list[dict[str, Any]]) -> None:
+    """Insert audit entries and the outbox rows they cause (a known idempotency key is skipped)."""
+    if entries:
+        conn.execute(audit_entries.insert(), entries)
+    if effects:
+        conn.execute(_insert_ignoring_duplicates(conn), effects)
+
+
+def _insert_ignoring_duplicates(conn: Connection) -> Any:
+    """An outbox insert that skips a row whose idempotency key is already there."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return sqlite.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"])
+
+
+def history(conn: Connection, rel_id: int) -> list[AuditEntry]:
+    query = (
+        select(audit_entries).where(audit_entries.c.relationship_id == rel_id).order_by(audit_entries.c.id)
+    )
+    return [AuditEntry.model_construct(**row) for row in conn.execute(query).mappings()]
+
+
+def entries(
+    conn: Connection,
+    since: datetime | None = None,
+    *,
+    by_relationship: bool = False,
+    until: datetime | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every audit entry as a mapping, streamed, in insertion order (or grouped by relationship)."""
+    query = select(audit_entries)
+    if since is not None:
+        query = query.where(audit_entries.c.at >= since)
+    if until is not None:
+        query = query.where(audit_entries.c.at <= until)
+    order = (
+        (audit_entries.c.relationship_id, audit_entries.c.id) if by_relationship else (audit_entries.c.id,)
+    )
+    result = conn.execution_options(yield_per=2000).execute(query.order_by(*order)).mappings()
+    for row in result:
+        yield dict(row)
+
+
+def record_policy_version(
+    conn: Connection, name: str, label: str, digest: str, content: dict[str, Any], now: datetime
+) -> None:
+    """Keep a snapshot of each policy version used, so an auditor can read what applied."""
+    exists = conn.execute(select(policy_versions.c.digest).where(policy_versions.c.digest == digest)).first()
+    if exists is None:
+        conn.execute(
+            policy_versions.insert().values(
+                digest=digest, name=name, label=label, content=content, first_used_at=now
+            )
+        )

@@ -1,0 +1,186 @@
+"""The tables of the store, as SQLAlchemy Core metadata.
+
+Times are stored as naive UTC and read back as aware UTC (:class:`UTCDateTime`),
+the same on SQLite and PostgreSQL. Lists and structured data are JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime, stored without zone so both back ends agree to the microsecond."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+LIST_FIELDS = (
+    "skills",
+    "wants",
+    "goals",
+    "interests",
+    "values",
+    "work_style",
+    "communication",
+    "languages",
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("external_id", String(100), unique=True),
+    Column("role", String(10), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("department", String(200)),
+    Column("manager_id", String(100)),
+    Column("level", Integer),
+    *(Column(name, JSON, nullable=False) for name in LIST_FIELDS),
+    Column("timezone", String(64)),
+    Column("capacity", Integer, nullable=False),
+    Column("trained", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+relationships = Table(
+    "relationships",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mentee_id", Integer, ForeignKey("participants.id"), nullable=False),
+    Column("mentor_id", Integer, ForeignKey("participants.id")),
+    Column("policy_name", String(100), nullable=False),
+    Column("phase", String(64), nullable=False, index=True),
+    Column("phase_entered_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, index=True),
+    Column("version", Integer, nullable=False),
+    Column("audit_seq", Integer, nullable=False),
+    Column("audit_head", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+meetings = Table(
+    "meetings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("relationship_id", Integer, ForeignKey("relationships.id"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("held_on", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("notes", Text),
+)
+
+goals = Table(
+    "goals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("relationship_id", Integer, ForeignKey("relationships.id"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("reached_at", UTCDateTime),
+)
+
+survey_responses = Table(
+    "survey_responses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("relationship_id", Integer, ForeignKey("relationships.id"), nullable=False, index=True),
+    Column("survey", String(64), nullable=False),
+    Column("respondent", String(10), nullable=False),
+    Column("answered_at", UTCDateTime, nullable=False),
+    Column("answers", JSON, nullable=False),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("relationship_id", Integer, ForeignKey("relationships.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("trigger", String(64), nullable=False),
+    Column("from_phase", String(64)),
+    Column("to_phase", String(64), nullable=False),
+    Column("reason", Text),
+    Column("policy_name", String(100), nullable=False),
+    Column("policy_version", String(80), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("relationship_id", "seq"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("relationship_id", Integer, ForeignKey("relationships.id")),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("action", String(64), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
+    Column("last_error", Text),
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("digest", String(80), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("first_used_at", UTCDateTime, nullable=False),
+)

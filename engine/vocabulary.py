@@ -1,0 +1,162 @@
+"""The fixed vocabulary of conditions and actions a policy may name.
+
+A policy refers to conditions (``requires:``) and actions (``on_enter:``,
+deadline actions) by name, optionally with one parameter, as a plain name
+or a one-key mapping (``{meetings_held: {at_least: 6}}``). Every name is
+checked against this registry when the file loads, so an unknown name is an
+error at load time, never at tick time. Nothing from YAML is ever evaluated
+as code: a condition is a Python function chosen from this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the engine knows about one relationship when a trigger is tried."""
+
+    now: datetime
+    phase_entered_at: datetime
+    mentor_id: int | None = None
+    mentor_trained: bool = False
+    kickoff_held: bool = False
+    meetings_held: int = 0
+    goals_set: int = 0
+    surveys_answered: frozenset[str] = field(default_factory=frozenset)
+    reason: str | None = None
+
+
+class AtLeast(BaseModel):
+    """Parameter of a counting condition: ``{at_least: N}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at_least: int = Field(ge=0)
+
+
+class SurveyName(BaseModel):
+    """Parameter of ``send_survey``: which survey, e.g. ``final``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    survey: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+
+
+Check = Callable[[Facts, Any], "str | None"]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One name of the vocabulary: what it means, its parameter, and for conditions its check."""
+
+    name: str
+    description: str
+    param: type[BaseModel] | None = None
+    scalar_field: str | None = None
+    check: Check | None = None
+
+    def parse_param(self, raw: object) -> BaseModel | None:
+        """Validate the YAML parameter; a scalar fills ``scalar_field`` (``{send_survey: final}``)."""
+        if self.param is None:
+            if raw is not None:
+                raise ValueError(f"{self.name} takes no parameter")
+            return None
+        if raw is None:
+            raise ValueError(f"{self.name} needs a parameter")
+        if self.scalar_field is not None and not isinstance(raw, Mapping):
+            raw = {self.scalar_field: raw}
+        return self.param.model_validate(raw)
+
+
+def _mentor_assigned(facts: Facts, _: Any) -> str | None:
+    return None if facts.mentor_id is not None else "no mentor is assigned (give --mentor ID)"
+
+
+def _mentor_trained(facts: Facts, _: Any) -> str | None:
+    if facts.mentor_id is None:
+        return "no mentor is assigned"
+    return None if facts.mentor_trained else "the mentor has not finished the mentor training"
+
+
+def _kickoff_held(facts: Facts, _: Any) -> str | None:
+    return None if facts.kickoff_held else "no kickoff meeting has been recorded"
+
+
+def _survey_complete(facts: Facts, _: Any) -> str | None:
+    missing = sorted({"mentee", "mentor"} - facts.surveys_answered)
+    if not missing:
+        return None
+    return f"the survey of this phase is not answered by the {' and the '.join(missing)}"
+
+
+def _reason(facts: Facts, _: Any) -> str | None:
+    return None if facts.reason and facts.reason.strip() else "a reason is required (give --reason)"
+
+
+def _meetings_held(facts: Facts, param: Any) -> str | None:
+    need = param.at_least
+    held = facts.meetings_held
+    return None if held >= need else f"{held} meeting(s) held, at least {need} required"
+
+
+def _goals_set(facts: Facts, param: Any) -> str | None:
+    need = param.at_least
+    count = facts.goals_set
+    return None if count >= need else f"{count} development goal(s) set, at least {need} required"
+
+
+CONDITIONS: dict[str, Term] = {
+    t.name: t
+    for t in (
+        Term("mentor_assigned", "a mentor is attached to the relationship", check=_mentor_assigned),
+        Term("mentor_trained", "the mentor finished the mentor training", check=_mentor_trained),
+        Term("kickoff_held", "the kickoff meeting was recorded as held", check=_kickoff_held),
+        Term(
+            "survey_complete",
+            "mentor and mentee answered the survey of the current phase",
+            check=_survey_complete,
+        ),
+        Term("reason", "the operator gave a reason", check=_reason),
+        Term(
+            "meetings_held",
+            "at least N meetings were held: {meetings_held: {at_least: N}}",
+            param=AtLeast,
+            scalar_field="at_least",
+            check=_meetings_held,
+        ),
+        Term(
+            "goals_set",
+            "at least N development goals are set: {goals_set: {at_least: N}}",
+            param=AtLeast,
+            scalar_field="at_least",
+            check=_goals_set,
+        ),
+    )
+}
+
+ACTIONS: dict[str, Term] = {
+    t.name: t
+    for t in (
+        Term("notify_pair", "tell mentor and mentee they are matched, and why"),
+        Term("enrol_mentor_training", "enrol the mentor in the mentor training if not trained"),
+        Term("schedule_kickoff_meeting", "send both a calendar invitation for the kickoff"),
+        Term("send_mentee_guide", "send the mentee the guide to the program"),
+        Term(
+            "send_survey",
+            "send mentor and mentee a survey: {send_survey: NAME}",
+            param=SurveyName,
+            scalar_field="survey",
+        ),
+        Term("notify_coordinator", "tell the program coordinator"),
+        Term("schedule_group_session", "invite the pair to the next peer session (intervisie)"),
+        Term("remind", "remind the pair of what is due (deadline action)"),
+        Term("escalate", "tell the coordinator the pair is overdue (deadline action)"),
+    )
+}
+
+DEADLINE_ACTIONS = ("remind", "escalate")

@@ -1,0 +1,1 @@
+"""The phase policies shipped with mentorflow, as package data (``*.yaml``)."""
