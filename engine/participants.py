@@ -27,7 +27,6 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
@@ -136,15 +135,13 @@ class Participant(BaseModel):
         hint = f"did you mean {guess[0]}?" if guess else "expected a name such as Europe/Amsterdam"
         raise _own_error("timezone", "is not a known time zone ({hint})", hint=hint)
 
-    @model_validator(mode="after")
-    def _not_own_manager(self) -> Participant:
-        if self.manager_id is not None and self.manager_id == self.external_id:
-            raise _own_error(
-                "manager_is_self",
-                "is the participant's own external_id (nobody can be their own manager)",
-                column="manager_id",
-            )
-        return self
+    @field_validator("manager_id")
+    @classmethod
+    def _not_own_manager(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value == info.data.get("external_id"):
+            message = "is the participant's own external_id (nobody can be their own manager)"
+            raise _own_error("manager_is_self", message)
+        return value
 
 
 @lru_cache(maxsize=1)
@@ -287,11 +284,9 @@ def _suggest(name: str) -> str | None:
 def _participant(row: _Row, source: str, problems: list[tuple[int, str]]) -> Participant | None:
     """Validate one row; its problems are appended, already worded for the operator."""
     if row.extra:
-        fields = len(row.cells) + row.extra
-        problems.append(
-            (row.number, f"{row.where(source)}: {fields} fields but the header has {len(row.cells)}"
-             " columns (quote a value that contains a comma)")
-        )  # fmt: skip
+        count = f"{len(row.cells) + row.extra} fields but the header has {len(row.cells)} columns"
+        hint = "quote a value that contains a comma"
+        problems.append((row.number, f"{row.where(source)}: {count} ({hint})"))
         return None
     given = {c: v for c, v in row.cells.items() if v or c in REQUIRED_COLUMNS}
     try:
@@ -303,8 +298,7 @@ def _participant(row: _Row, source: str, problems: list[tuple[int, str]]) -> Par
 
 
 def _row_problem(row: _Row, source: str, error: ErrorDetails) -> str:
-    context = error.get("ctx") or {}
-    column = str(error["loc"][0]) if error["loc"] else str(context.get("column", "?"))
+    column = str(error["loc"][0]) if error["loc"] else "?"
     raw = row.cells.get(column, "")
     value = f"{_quote(raw)} " if raw else ""
     return f"{row.where(source)}: column '{column}': {value}{_describe(error)}"
@@ -336,10 +330,9 @@ def _duplicates(rows: list[_Row], source: str) -> list[tuple[int, str]]:
             value = raw.lower() if column == "email" else raw
             first = seen.setdefault(value, row) if value else row
             if first is not row:
-                problems.append(
-                    (row.number, f"{row.where(source)}: column '{column}': {_quote(raw)} is already"
-                     f" used by row {first.number} (line {first.line})")
-                )  # fmt: skip
+                where = f"{row.where(source)}: column '{column}'"
+                used = f"is already used by row {first.number} (line {first.line})"
+                problems.append((row.number, f"{where}: {_quote(raw)} {used}"))
     return problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -137,7 +138,7 @@ def test_cadence_error_quotes_the_whole_input() -> None:
 
 @pytest.mark.parametrize("text", ["every", "every 0 days", "every 1.5 days", "every 90m", "often"])
 def test_parse_cadence_refuses_bad_cadences(text: str) -> None:
-    with pytest.raises(ValueError, match=f'^"{text}" is not a duration'):
+    with pytest.raises(ValueError, match="^" + re.escape(f'"{text}" is not a duration')):
         parse_cadence(text)
 
 
@@ -206,9 +207,7 @@ def test_approx_counts_months_as_average_months() -> None:
         (datetime(2024, 1, 15), 25, datetime(2026, 2, 15)),
     ],
 )
-def test_months_clamp_to_the_end_of_the_month(
-    start: datetime, months: int, expected: datetime
-) -> None:
+def test_months_clamp_to_the_end_of_the_month(start: datetime, months: int, expected: datetime) -> None:
     assert Duration(months=months).after(start) == expected
 
 
