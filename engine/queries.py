@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Engine, func, select
@@ -22,7 +23,7 @@ from engine.audit import (
     verify_chain,
 )
 from engine.domain import AuditEntry, Relationship
-from engine.errors import NotFoundError
+from engine.errors import InputError, NotFoundError
 from engine.policy import Policy
 from engine.rules import Overdue, Standing, overdue
 from engine.store import repository as repo
@@ -85,8 +86,16 @@ class VerifyReport:
     digest: str
 
 
-def verify(store: Engine) -> VerifyReport:
-    """Recompute every relationship's hash chain and compare it with the relationship rows."""
+Anchors = dict[int, tuple[int, str]]
+
+
+def verify(store: Engine, anchors: Anchors | None = None) -> VerifyReport:
+    """Recompute every relationship's hash chain and compare it with the relationship rows.
+
+    With ``anchors`` (relationship -> (seq, hash) saved earlier by ``write_anchor``),
+    also check that each anchored entry is still there, unchanged: a whole chain
+    rewritten by a database superuser no longer matches its anchor.
+    """
     with UnitOfWork(store, write=False) as uow:
         heads = {
             r.id: Head(r.id, r.audit_seq, r.audit_head, r.phase)
@@ -109,9 +118,59 @@ def verify(store: Engine) -> VerifyReport:
                 problems.append(Problem(rid, None, "has audit entries but no relationship row"))
                 continue
             problems += verify_chain(head, chain)
+            if anchors and rid in anchors:
+                problems += _check_anchor(rid, anchors[rid], chain)
+        for rid in set(anchors or {}) - set(heads):
+            problems.append(Problem(rid, None, "anchored, but the relationship is gone"))
         for head in unchecked.values():
             problems += verify_chain(head, [])
     return VerifyReport(problems, len(heads), count, heads_digest(heads.values()))
+
+
+def _check_anchor(rid: int, anchor: tuple[int, str], chain: list[dict[str, Any]]) -> list[Problem]:
+    seq, digest = anchor
+    found = next((e for e in chain if e["seq"] == seq), None)
+    if found is None:
+        return [Problem(rid, seq, "anchored entry is missing")]
+    if found["hash"] != digest:
+        return [Problem(rid, seq, "anchored entry was rewritten: its hash differs from the anchor")]
+    return []
+
+
+def write_anchor(store: Engine, path: Path) -> tuple[int, str]:
+    """Write every chain head (relationship, seq, hash) as JSON lines; returns (count, digest)."""
+    with UnitOfWork(store, write=False) as uow:
+        rows = uow.conn.execute(
+            select(relationships.c.id, relationships.c.audit_seq, relationships.c.audit_head)
+        ).all()
+    heads = [Head(r.id, r.audit_seq, r.audit_head, "") for r in rows]
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8") as out:
+        for head in heads:
+            out.write(
+                json.dumps({"relationship_id": head.relationship_id, "seq": head.seq, "hash": head.head})
+            )
+            out.write("\n")
+    partial.replace(path)
+    return len(heads), heads_digest(heads)
+
+
+def read_anchor(path: Path) -> Anchors:
+    """Read a file written by ``write_anchor``; InputError naming the line if it is not one."""
+    anchors: Anchors = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--anchor: cannot read {path}: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        try:
+            record = json.loads(line)
+            anchors[int(record["relationship_id"])] = (int(record["seq"]), str(record["hash"]))
+        except (ValueError, KeyError, TypeError):
+            raise InputError(
+                f"{path}:{number}: not an anchor line (expected JSON with relationship_id, seq, hash)"
+            ) from None
+    return anchors
 
 
 def _chains(entries: Iterator[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:

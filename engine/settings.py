@@ -1,0 +1,65 @@
+"""Where mentorflow finds its database and policy.
+
+In order: the command-line option, the environment (``MENTORFLOW_DATABASE_URL``,
+``MENTORFLOW_POLICY``), the settings file (``mentorflow.toml`` in the working
+directory, or the file ``MENTORFLOW_CONFIG`` names), then the defaults: the
+SQLite file ``mentorflow.db`` here and the shipped default policy.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///mentorflow.db"
+SETTINGS_FILE = "mentorflow.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one command."""
+
+    database_url: str
+    policy: str | None
+    source: str
+
+
+def _settings_file() -> tuple[Path, dict[str, Any]] | None:
+    named = os.environ.get("MENTORFLOW_CONFIG")
+    path = Path(named) if named else Path(SETTINGS_FILE)
+    if not path.exists():
+        if named:
+            raise ConfigError(f"MENTORFLOW_CONFIG names {named!r}, which does not exist")
+        return None
+    try:
+        return path, tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(f"{path}: not a readable settings file: {exc}") from None
+
+
+def resolve(database: str | None = None, policy: str | None = None) -> Settings:
+    """Resolve the settings, the explicit arguments first."""
+    found = _settings_file()
+    data = found[1] if found else {}
+    source = str(found[0]) if found else "defaults"
+    url = database or os.environ.get("MENTORFLOW_DATABASE_URL") or _get(data, "database", "url", found)
+    chosen = policy or os.environ.get("MENTORFLOW_POLICY") or _get(data, "program", "policy", found)
+    if chosen and found and not Path(chosen).is_absolute() and chosen.endswith((".yaml", ".yml")):
+        candidate = found[0].parent / chosen
+        chosen = str(candidate) if candidate.exists() else chosen
+    return Settings(url or DEFAULT_DATABASE_URL, chosen or None, source)
+
+
+def _get(data: dict[str, Any], table: str, key: str, found: tuple[Path, Any] | None) -> str | None:
+    section = data.get(table, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{found[0] if found else SETTINGS_FILE}: [{table}] must be a table")
+    value = section.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{found[0] if found else SETTINGS_FILE}: {table}.{key} must be text")
+    return value

@@ -1,0 +1,270 @@
+"""Commands that run the program: init, participants, relationships, advance, history, status, record."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from workflows.common import (
+    DatabaseOption,
+    FormatTableJson,
+    PolicyOption,
+    actor_name,
+    check_choice,
+    console,
+    load_policy,
+    open_store,
+    parse_moment,
+)
+
+participants = typer.Typer(help="Import and list mentors and mentees.", no_args_is_help=True)
+relationships = typer.Typer(help="List mentor-mentee relationships.", no_args_is_help=True)
+record = typer.Typer(help="Record what happened: meetings, training, survey answers.", no_args_is_help=True)
+ActorOption = Annotated[
+    str | None, typer.Option("--actor", help="Who does this [env MENTORFLOW_ACTOR; default: login name]")
+]
+
+
+def init(database: DatabaseOption = None) -> None:
+    """Create the store's schema, or upgrade it to this version of mentorflow."""
+    from engine.store.database import initialise, translated_errors
+
+    store = open_store(database, initialised=False)
+    with translated_errors(store):
+        before, after = initialise(store)
+    where = store.url.render_as_string(hide_password=True)
+    if before == after:
+        typer.echo(f"database {where} is up to date (schema {after})")
+    else:
+        typer.echo(f"database {where} initialised (schema {before or 'none'} -> {after})")
+
+
+@participants.command("import")
+def import_participants(
+    file: Annotated[Path, typer.Argument(help="CSV exported by HR (see DESIGN.md for the columns).")],
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Import participants, all or nothing; each new mentee gets a relationship in the initial phase."""
+    from engine.clock import SystemClock
+    from engine.participants import parse_participants_csv
+    from engine.services import import_participants as run
+
+    people = parse_participants_csv(file)
+    loaded = load_policy(policy)
+    summary = run(open_store(database), loaded, SystemClock(), people, actor=actor_name(actor))
+    typer.echo(
+        f"{file}: {summary.created} new, {summary.updated} updated, {summary.unchanged} unchanged; "
+        f"{len(summary.relationships_opened)} relationship(s) opened in {loaded.initial_phase!r}"
+    )
+
+
+@participants.command("list")
+def list_participants(
+    role: Annotated[str | None, typer.Option("--role", help="mentor or mentee")] = None,
+    database: DatabaseOption = None,
+    format: FormatTableJson = "table",
+) -> None:
+    """List participants."""
+    from engine.store import reads
+
+    if role is not None:
+        check_choice(role, "--role", ("mentor", "mentee"))
+    check_choice(format, "--format", ("table", "json"))
+    rows = reads.participants_list(open_store(database), role)
+    columns = ["id", "external_id", "role", "name", "department", "level", "capacity", "trained"]
+    _print_rows(rows, columns, format, title="participants")
+
+
+@relationships.command("list")
+def list_relationships(
+    phase: Annotated[str | None, typer.Option("--phase", help="Only relationships in this phase.")] = None,
+    database: DatabaseOption = None,
+    format: FormatTableJson = "table",
+) -> None:
+    """List relationships with their mentee, mentor, phase and when something is next due."""
+    from engine.store import reads
+
+    check_choice(format, "--format", ("table", "json"))
+    rows = reads.relationships_list(open_store(database), phase)
+    columns = ["id", "mentee", "mentor", "phase", "since", "due_at", "version"]
+    _print_rows(rows, columns, format, title="relationships")
+
+
+def advance(
+    relationship: Annotated[int, typer.Argument(help="Relationship id.")],
+    trigger: Annotated[str, typer.Argument(help="Trigger to fire, e.g. match, start, close.")],
+    mentor: Annotated[str | None, typer.Option("--mentor", help="Mentor id, external id or email.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why; required for an early close.")] = None,
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Fire a trigger on a relationship; refused with the reason if the policy does not allow it now."""
+    from engine.clock import SystemClock
+    from engine.lifecycle import Lifecycle
+    from engine.services import AdvanceRequest
+    from engine.services import advance as run
+
+    lifecycle = Lifecycle(load_policy(policy))
+    request = AdvanceRequest(relationship, trigger, actor_name(actor), reason, mentor)
+    entry = run(open_store(database), lifecycle, SystemClock(), request)
+    typer.echo(
+        f"relationship {relationship}: {entry.from_phase} -> {entry.to_phase} ({trigger}, by {entry.actor})"
+    )
+
+
+def history(
+    relationship: Annotated[int, typer.Argument(help="Relationship id.")],
+    database: DatabaseOption = None,
+    format: FormatTableJson = "table",
+) -> None:
+    """Show who moved a relationship, when, why and under which policy version."""
+    from engine.store import reads
+
+    check_choice(format, "--format", ("table", "json"))
+    rows = reads.history(open_store(database), relationship)
+    if format == "json":
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=_json_value))
+        return
+    for row in rows:
+        row["move"] = f"{row['from_phase'] or '-'} -> {row['to_phase']}"
+        row["policy"] = f"{row['policy_name']} {row['policy_version'][7:19]}"
+        row["hash"] = row["hash"][:12]
+    columns = ["seq", "at", "trigger", "move", "actor", "reason", "policy", "hash"]
+    _print_rows(rows, columns, "table", title=f"history of relationship {relationship}")
+
+
+def status(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Replay the history up to this date.")] = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+    format: FormatTableJson = "table",
+) -> None:
+    """Phase counts and overdue items, now or as of a date (replayed from the audit history)."""
+    from engine.clock import SystemClock
+    from engine.queries import status as run
+
+    check_choice(format, "--format", ("table", "json"))
+    loaded = load_policy(policy)
+    moment = parse_moment(as_of, "--as-of", loaded.program.timezone, end_of_day=True) if as_of else None
+    report = run(open_store(database), loaded, SystemClock().now(), moment)
+    phases = {name: report.phases.get(name, 0) for name in loaded.phases}
+    phases.update({k: v for k, v in report.phases.items() if k not in phases})
+    overdue = [
+        {
+            "relationship": rid,
+            "phase": o.phase,
+            "what": o.kind,
+            "since": o.since.isoformat(),
+            "action": o.action,
+        }
+        for rid, o in report.overdue
+    ]
+    if format == "json":
+        document = {"as_of": report.as_of.isoformat(), "replayed": report.replayed, "phases": phases}
+        typer.echo(json.dumps({**document, "overdue": overdue}, indent=2))
+        return
+    label = f"as of {report.as_of:%Y-%m-%d %H:%M %Z}" + (" (replayed)" if report.replayed else "")
+    _print_rows(
+        [{"phase": k, "relationships": v} for k, v in phases.items()],
+        ["phase", "relationships"],
+        "table",
+        title=f"status {label}",
+    )
+    _print_rows(
+        overdue[:50],
+        ["relationship", "phase", "what", "since", "action"],
+        "table",
+        title=f"overdue: {len(overdue)}" + (" (first 50)" if len(overdue) > 50 else ""),
+    )
+
+
+@record.command("meeting")
+def record_meeting(
+    relationship: Annotated[int, typer.Argument(help="Relationship id.")],
+    kind: Annotated[str, typer.Option("--kind", help="kickoff, check-in or group")],
+    on: Annotated[str | None, typer.Option("--on", help="Date it was held (default: now).")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="A short note.")] = None,
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Record a meeting of a pair as held."""
+    from engine.clock import SystemClock
+    from engine.services import record_meeting as run
+
+    loaded = load_policy(policy)
+    held = parse_moment(on, "--on", loaded.program.timezone) if on else None
+    run(
+        open_store(database),
+        loaded,
+        SystemClock(),
+        relationship,
+        kind,
+        held,
+        actor=actor_name(actor),
+        notes=notes,
+    )
+    typer.echo(f"relationship {relationship}: {kind} meeting recorded")
+
+
+@record.command("training")
+def record_training(
+    mentor: Annotated[str, typer.Argument(help="Mentor id, external id or email.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Record that a mentor finished the mentor training."""
+    from engine.clock import SystemClock
+    from engine.services import record_training as run
+
+    rel_ids = run(open_store(database), SystemClock(), mentor)
+    typer.echo(f"mentor {mentor}: training recorded ({len(rel_ids)} relationship(s) to reconsider)")
+
+
+@record.command("survey")
+def record_survey(
+    relationship: Annotated[int, typer.Argument(help="Relationship id.")],
+    by: Annotated[str, typer.Option("--by", help="mentor or mentee")],
+    survey: Annotated[str, typer.Option("--survey", help="Which survey, e.g. final.")] = "final",
+    database: DatabaseOption = None,
+) -> None:
+    """Record that the mentor or the mentee answered a survey."""
+    from engine.clock import SystemClock
+    from engine.services import record_survey as run
+
+    run(open_store(database), SystemClock(), relationship, survey, by, {})
+    typer.echo(f"relationship {relationship}: {survey} survey answered by the {by}")
+
+
+def _print_rows(rows: list[dict[str, Any]], columns: list[str], format: str, *, title: str) -> None:
+    if format == "json":
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=_json_value))
+        return
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    console().print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    from engine.audit import iso
+
+    return iso(value) if isinstance(value, datetime) else str(value)
