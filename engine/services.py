@@ -288,8 +288,11 @@ def record_meeting(
         raise InputError(f"--on: {held:%Y-%m-%d} is in the future; record a meeting once it was held")
     with UnitOfWork(store) as uow:
         rel = _existing(uow, rel_id)
-        if policy.phases.get(rel.phase, None) is not None and policy.phases[rel.phase].terminal:
+        phase = policy.phases.get(rel.phase)
+        if phase is not None and phase.terminal:
             raise RefusedError(f"relationship {rel_id} is {rel.phase}; no meetings can be recorded")
+        if rel.mentor_id is None:
+            raise RefusedError(f"relationship {rel_id} has no mentor yet; record meetings once it is matched")
         uow.conn.execute(
             meetings.insert().values(
                 relationship_id=rel_id,

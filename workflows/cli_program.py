@@ -125,10 +125,17 @@ def history(
     format: FormatTableJson = "table",
 ) -> None:
     """Show who moved a relationship, when, why and under which policy version."""
-    from engine.store import reads
+    from engine.settings import resolve
+    from engine.store import lite
 
     check_choice(format, "--format", ("table", "json"))
-    rows = reads.history(open_store(database), relationship)
+    url = resolve(database=database).database_url
+    if lite.supported(url):
+        rows = lite.history(url, relationship)
+    else:
+        from engine.store import reads
+
+        rows = reads.history(open_store(database), relationship)
     if format == "json":
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=_json_value))
         return

@@ -63,7 +63,7 @@ def open_store(database: str | None, *, initialised: bool = True) -> Engine:
     from engine.settings import resolve
     from engine.store.database import open_engine, require_schema
 
-    store = open_engine(resolve(database=database).database_url)
+    store = open_engine(resolve(database=database).database_url, create=not initialised)
     if initialised:
         require_schema(store)
     return store

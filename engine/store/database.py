@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -22,12 +23,19 @@ SCHEMA_REVISION = "0001"
 """The Alembic head this code expects; a test checks it against the migrations."""
 
 
-def open_engine(url: str) -> Engine:
-    """An Engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and immediate writes."""
+def open_engine(url: str, *, create: bool = True) -> Engine:
+    """An Engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and immediate writes.
+
+    With ``create=False`` a SQLite file that does not exist is an error, so a
+    mistyped path never leaves an empty database behind.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(f"{url!r} is not a database URL (try sqlite:///mentorflow.db)") from None
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if path and path != ":memory:" and not create and not Path(path).is_file():
+        raise ConfigError(f"no database file {path!r} (run `mentorflow init`, or give --database)")
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:

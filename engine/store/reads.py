@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import aliased
 
 from engine.errors import NotFoundError
 from engine.store.database import UnitOfWork, translated_errors
@@ -25,7 +24,7 @@ def participants_list(store: Engine, role: str | None = None) -> list[dict[str, 
 
 
 def relationships_list(store: Engine, phase: str | None = None) -> list[dict[str, Any]]:
-    mentee, mentor = aliased(participants), aliased(participants)
+    mentee, mentor = participants.alias("mentee"), participants.alias("mentor")
     query = (
         select(
             relationships.c.id,
