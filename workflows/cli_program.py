@@ -97,8 +97,8 @@ def list_relationships(
 
 
 def advance(
-    relationship: Annotated[int, typer.Argument(help="Relationship id.")],
-    trigger: Annotated[str, typer.Argument(help="Trigger to fire, e.g. match, start, close.")],
+    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
+    trigger: Annotated[str, typer.Argument(metavar="TRIGGER", help="Trigger to fire, e.g. match, start, close.")],
     mentor: Annotated[str | None, typer.Option("--mentor", help="Mentor id, external id or email.")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why; required for an early close.")] = None,
     actor: ActorOption = None,
@@ -120,7 +120,7 @@ def advance(
 
 
 def history(
-    relationship: Annotated[int, typer.Argument(help="Relationship id.")],
+    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
     database: DatabaseOption = None,
     format: FormatTableJson = "table",
 ) -> None:
@@ -194,7 +194,7 @@ def status(
 
 @record.command("meeting")
 def record_meeting(
-    relationship: Annotated[int, typer.Argument(help="Relationship id.")],
+    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
     kind: Annotated[str, typer.Option("--kind", help="kickoff, check-in or group")],
     on: Annotated[str | None, typer.Option("--on", help="Date it was held (default: now).")] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="A short note.")] = None,
@@ -236,7 +236,7 @@ def record_training(
 
 @record.command("survey")
 def record_survey(
-    relationship: Annotated[int, typer.Argument(help="Relationship id.")],
+    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
     by: Annotated[str, typer.Option("--by", help="mentor or mentee")],
     survey: Annotated[str, typer.Option("--survey", help="Which survey, e.g. final.")] = "final",
     database: DatabaseOption = None,
