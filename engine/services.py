@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import CursorResult, Engine, insert, select, update
 
 from engine.changes import Cause, Change, creation_entry, effects_of_entering, phase_change
 from engine.clock import Clock
@@ -50,12 +50,12 @@ def import_participants(
             values = person.model_dump(exclude={"key"})
             row = existing.get(person.key)
             if row is None:
-                new_id = uow.conn.execute(
-                    insert(participants).values(**values, created_at=now, updated_at=now)
-                ).inserted_primary_key
+                new_id = _inserted_id(
+                    uow.conn.execute(insert(participants).values(**values, created_at=now, updated_at=now))
+                )
                 created += 1
                 if person.role == "mentee":
-                    new_mentees.append((int(new_id[0]), person))
+                    new_mentees.append((new_id, person))
             elif any(_comparable(row[k]) != _comparable(v) for k, v in values.items()):
                 uow.conn.execute(
                     update(participants)
@@ -73,6 +73,12 @@ def import_participants(
     return ImportSummary(created, updated, unchanged, opened)
 
 
+def _inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _key(row: Any) -> str:
     return str(row["external_id"] or row["email"])
 
@@ -85,7 +91,7 @@ def _open_relationship(
     uow: UnitOfWork, policy: Policy, mentee_id: int, person: Participant, actor: str, now: datetime
 ) -> int:
     initial = policy.initial_phase
-    rel_id = int(
+    rel_id = _inserted_id(
         uow.conn.execute(
             insert(relationships).values(
                 mentee_id=mentee_id,
@@ -99,7 +105,7 @@ def _open_relationship(
                 audit_head="",
                 created_at=now,
             )
-        ).inserted_primary_key[0]
+        )
     )
     cause = Cause(actor, "create", None, {"mentee_id": mentee_id, "mentee": person.key})
     entry = creation_entry(rel_id, cause, policy, now)

@@ -98,7 +98,7 @@ def list_relationships(
 
 def advance(
     relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
-    trigger: Annotated[str, typer.Argument(metavar="TRIGGER", help="Trigger to fire, e.g. match, start, close.")],
+    trigger: Annotated[str, typer.Argument(metavar="TRIGGER", help="Trigger to fire, e.g. match, close.")],
     mentor: Annotated[str | None, typer.Option("--mentor", help="Mentor id, external id or email.")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why; required for an early close.")] = None,
     actor: ActorOption = None,

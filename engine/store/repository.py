@@ -52,12 +52,13 @@ def relationships_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, Relat
 
 def participant_by_ref(conn: Connection, ref: str) -> Row[Any] | None:
     """A participant by id, external id or email."""
-    clauses = [participants.c.external_id == ref, participants.c.email == ref.lower()]
+    matches = (participants.c.external_id == ref) | (participants.c.email == ref.lower())
     if ref.isdigit():
-        clauses.append(participants.c.id == int(ref))
-    rows = conn.execute(select(participants).where(clauses[0] | clauses[1] | clauses[-1])).all()
+        matches = matches | (participants.c.id == int(ref))
+    rows = conn.execute(select(participants).where(matches)).all()
     exact = [r for r in rows if r.external_id == ref or r.email == ref.lower()]
-    return (exact or rows or [None])[0]
+    found = exact or rows
+    return found[0] if found else None
 
 
 def active_mentee_count(conn: Connection, mentor_id: int, terminal: Iterable[str]) -> int:
