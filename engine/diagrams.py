@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from engine.policy import Edge, Policy
+from engine.policy import Call, Edge, Policy
+
+
+def _condition(call: Call) -> str:
+    if call.param is None:
+        return call.name
+    values = ", ".join(f"{k}={v}" for k, v in call.param.model_dump(mode="json").items())
+    return f"{call.name}({values})"
 
 
 def _label(edge: Edge) -> str:
     parts = [edge.trigger]
     if edge.requires:
-        parts.append("[" + ", ".join(call.name for call in edge.requires) + "]")
+        parts.append("[" + ", ".join(_condition(call) for call in edge.requires) + "]")
     if edge.after is not None:
         parts.append(f"after {edge.after}")
     if edge.auto:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from workflows.common import PolicyOption, check_choice, console, load_policy, print_error
+from workflows.common import PolicyOption, check_choice, load_policy, print_error
 
 app = typer.Typer(help="Validate, show and draw phase policies.", no_args_is_help=True)
 
@@ -21,7 +21,6 @@ def validate(
     from engine.errors import PolicyError
     from engine.policy import load_policy as load
 
-    out = console()
     invalid = 0
     for path in files:
         try:
@@ -30,7 +29,7 @@ def validate(
             invalid += 1
             print_error(exc)
             continue
-        out.print(f"ok  {path}: policy {policy.policy!r} version {policy.digest[:19]}", markup=False)
+        typer.echo(f"ok  {path}: policy {policy.policy!r}, version {policy.digest[:19]}")
     if invalid:
         raise typer.Exit(2)
 
