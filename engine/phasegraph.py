@@ -7,13 +7,14 @@ phases; deadlines that fire only known triggers from the phase they sit on.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from engine.policy_errors import Loc, shown, unknown_name
+
 if TYPE_CHECKING:
     from engine.policy import Policy
-
-Loc = tuple[str | int, ...]
 
 
 def graph_problems(policy: Policy) -> list[tuple[Loc, str]]:
@@ -39,7 +40,9 @@ def _initial_problems(policy: Policy) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     for name, phase in policy.phases.items():
         if phase.initial and phase.terminal:
-            problems.append((("phases", name), "a phase cannot be both initial and terminal"))
+            problems.append(
+                (("phases", name), "a phase cannot be both initial and terminal (expected one or the other)")
+            )
     if not any(phase.terminal for phase in policy.phases.values()):
         problems.append(
             (("phases",), "no phase is marked `terminal: true` (expected at least one, e.g. closed)")
@@ -48,43 +51,65 @@ def _initial_problems(policy: Policy) -> list[tuple[Loc, str]]:
 
 
 def _reference_problems(policy: Policy) -> list[tuple[Loc, str]]:
-    known = set(policy.phases)
-    expected = f"expected one of: {', '.join(policy.phases)}"
+    phases = policy.phases
+    initial = [phase for phase in phases.values() if phase.initial]
+    single_initial = len(initial) == 1 and not initial[0].terminal
     problems: list[tuple[Loc, str]] = []
     for i, t in enumerate(policy.transitions):
-        if t.to not in known:
-            problems.append((("transitions", i, "to"), f"unknown phase {t.to!r} ({expected})"))
-        elif policy.phases[t.to].initial:
+        if t.to not in phases:
+            problems.append((("transitions", i, "to"), unknown_name("phase", t.to, phases)))
+        elif single_initial and phases[t.to].initial:
             problems.append(
-                (("transitions", i, "to"), f"no transition may lead back to the initial phase {t.to!r}")
-            )
-        for source in t.sources:
-            if source == "*" and len(t.sources) == 1:
-                continue
-            if source not in known:
-                problems.append((("transitions", i, "from"), f'unknown phase {source!r} ({expected} or "*")'))
-            elif policy.phases[source].terminal:
-                problems.append(
-                    (("transitions", i, "from"), f"{source!r} is terminal: no transition may leave it")
+                (
+                    ("transitions", i, "to"),
+                    f"{shown(t.to)} is the initial phase (expected a later phase: no transition leads back)",
                 )
+            )
+        problems += [(("transitions", i, "from"), message) for message in _source_problems(policy, t.sources)]
     problems += _duplicate_edges(policy)
     return problems
 
 
+def _source_problems(policy: Policy, sources: list[str]) -> list[str]:
+    if sources == ["*"]:
+        return []
+    problems: list[str] = []
+    for source in sources:
+        if source == "*":
+            problems.append('"*" stands for every phase (expected from: "*" on its own, not in a list)')
+        elif source not in policy.phases:
+            problems.append(unknown_name("phase", source, [*policy.phases, "*"]))
+        elif policy.phases[source].terminal:
+            problems.append(
+                f"{shown(source)} is a terminal phase (expected a phase that is not terminal: "
+                "nothing leaves a terminal phase)"
+            )
+    return problems
+
+
 def _duplicate_edges(policy: Policy) -> list[tuple[Loc, str]]:
-    seen: dict[tuple[str, str, str], int] = {}
+    """A transition that repeats an earlier one between the same phases, with the same conditions.
+
+    The same trigger may lead between two phases twice with different ``requires``
+    (the default closes from review with ``survey_complete``, and from ``"*"`` with a
+    reason): either set of conditions lets it fire. Repeating the conditions adds nothing.
+    """
+    seen: dict[tuple[str, ...], int] = {}
     problems: list[tuple[Loc, str]] = []
-    for i, t in enumerate(policy.transitions):
-        for source in t.sources:
-            key = (t.trigger, source, t.to)
-            if key in seen:
-                problems.append(
-                    (
-                        ("transitions", i),
-                        f"repeats transitions[{seen[key]}] ({t.trigger}: {source} -> {t.to})",
-                    )
+    reported: set[int] = set()
+    for edge in policy.edges:
+        requires = json.dumps([call.to_yaml() for call in edge.requires], sort_keys=True)
+        key = (edge.trigger, edge.source, edge.dest, requires, str(edge.after))
+        first = seen.setdefault(key, edge.index)
+        if first != edge.index and edge.index not in reported:
+            reported.add(edge.index)
+            problems.append(
+                (
+                    ("transitions", edge.index),
+                    f"repeats transitions[{first}] ({edge.trigger}: {edge.source} -> {edge.dest}, "
+                    "same requires) (expected each transition once)",
                 )
-            seen.setdefault(key, i)
+            )
     return problems
 
 
@@ -102,11 +127,19 @@ def _reachability_problems(policy: Policy) -> list[tuple[Loc, str]]:
     for name, phase in policy.phases.items():
         if name not in reached:
             problems.append(
-                (("phases", name), f"phase {name!r} cannot be reached from {policy.initial_phase!r}")
+                (
+                    ("phases", name),
+                    f"no transition leads to {shown(name)} from the initial phase "
+                    f"{shown(policy.initial_phase)} (expected every phase to be reachable)",
+                )
             )
         elif not phase.terminal and not targets[name]:
             problems.append(
-                (("phases", name), f"phase {name!r} has no way out (add a transition or mark it terminal)")
+                (
+                    ("phases", name),
+                    f"no transition leaves {shown(name)} "
+                    "(expected a transition out of it, or `terminal: true`)",
+                )
             )
     return problems
 
@@ -118,14 +151,17 @@ def _deadline_problems(policy: Policy) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     for name, phase in policy.phases.items():
         if phase.terminal and (phase.deadline or phase.cadence):
-            problems.append((("phases", name), "a terminal phase has no deadline or cadence"))
-        fire = phase.deadline.fire if phase.deadline else None
-        if fire is not None and fire not in leaving[name]:
-            allowed = ", ".join(sorted(leaving[name])) or "none"
             problems.append(
                 (
-                    ("phases", name, "deadline", "fire"),
-                    f"unknown trigger {fire!r} from {name!r} (expected one of: {allowed})",
+                    ("phases", name),
+                    "a terminal phase has a deadline or cadence "
+                    "(expected neither: nothing is due in a terminal phase)",
                 )
+            )
+        fire = phase.deadline.fire if phase.deadline else None
+        if fire is not None and fire not in leaving[name]:
+            loc: Loc = ("phases", name, "deadline", "fire")
+            problems.append(
+                (loc, unknown_name("trigger", fire, sorted(leaving[name]), f" from {shown(name)}"))
             )
     return problems

@@ -36,14 +36,14 @@ class Facts:
 class AtLeast(BaseModel):
     """Parameter of a counting condition: ``{at_least: N}``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     at_least: int = Field(ge=0)
 
 
 class SurveyName(BaseModel):
     """Parameter of ``send_survey``: which survey, e.g. ``final``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     survey: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
 
 
@@ -64,10 +64,11 @@ class Term:
         """Validate the YAML parameter; a scalar fills ``scalar_field`` (``{send_survey: final}``)."""
         if self.param is None:
             if raw is not None:
-                raise ValueError(f"{self.name} takes no parameter")
+                raise ValueError(f"{self.name} takes no parameter (expected the plain name: {self.name})")
             return None
         if raw is None:
-            raise ValueError(f"{self.name} needs a parameter")
+            usage = self.description[self.description.find("{") :]
+            raise ValueError(f"{self.name} needs a parameter (expected {usage})")
         if self.scalar_field is not None and not isinstance(raw, Mapping):
             raw = {self.scalar_field: raw}
         return self.param.model_validate(raw)
