@@ -3,21 +3,22 @@
 A policy is data an operations team writes in YAML. Loading it validates the
 shape (``extra="forbid"`` everywhere), the vocabulary of conditions and
 actions, and the phase graph, and reports every problem as
-``file:line: field.path: what is wrong (what was expected)``.
+``file:line: field.path: what is wrong (what was expected)`` (the wording is
+in :mod:`engine.policy_errors`, the graph checks in :mod:`engine.phasegraph`).
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     BaseModel,
@@ -26,6 +27,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -33,7 +35,9 @@ from pydantic import (
 
 from engine.durations import Duration, parse_cadence, parse_duration
 from engine.errors import PolicyError
-from engine.phasegraph import Loc, graph_problems
+from engine.matching_policy import MatchingPolicy
+from engine.phasegraph import graph_problems
+from engine.policy_errors import call_parameter_error, describe_errors, dotted, shown, unknown_name
 from engine.vocabulary import ACTIONS, CONDITIONS, DEADLINE_ACTIONS, Term
 from engine.yamlsafe import LoadedYaml, load_yaml, load_yaml_file
 
@@ -44,8 +48,10 @@ PROGRAM_DURATION = "program.duration"
 def _duration(value: object) -> Duration:
     if isinstance(value, Duration):
         return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f'{value} is not a duration: say which unit (try "{value} days" or "{value} weeks")')
     if not isinstance(value, str):
-        raise ValueError(f'{value!r} is not a duration (write it as text, e.g. "14 days")')
+        raise ValueError(f'{shown(value)} is not a duration (try "2w" or "14 days")')
     return parse_duration(value)
 
 
@@ -53,8 +59,23 @@ def _cadence(value: object) -> Duration:
     if isinstance(value, Duration):
         return value
     if not isinstance(value, str):
-        raise ValueError(f'{value!r} is not a cadence (try "every 2 weeks")')
+        raise ValueError(f'{shown(value)} is not a cadence (try "every 2 weeks" or "weekly")')
     return parse_cadence(value)
+
+
+def _after(value: object) -> str:
+    if value == PROGRAM_DURATION:
+        return PROGRAM_DURATION
+    try:
+        return str(_duration(value))
+    except ValueError as exc:
+        text = str(exc)
+        hint = (
+            f"{text[:-1]}, or {PROGRAM_DURATION})"
+            if text.endswith(")")
+            else f"{text} (or {PROGRAM_DURATION})"
+        )
+        raise ValueError(hint) from None
 
 
 _DURATION_SCHEMA = {"type": "string", "examples": ["14 days", "2 weeks", "6 months", "36h"]}
@@ -69,6 +90,11 @@ CadenceText = Annotated[
     PlainValidator(_cadence),
     PlainSerializer(lambda d: f"every {d}", return_type=str),
     WithJsonSchema({"type": "string", "examples": ["every 2 weeks", "monthly"]}),
+]
+AfterText = Annotated[
+    str,
+    PlainValidator(_after),
+    WithJsonSchema({"type": "string", "examples": [PROGRAM_DURATION, "3 months"]}),
 ]
 
 
@@ -93,7 +119,7 @@ class Call:
         return {self.name: data}
 
 
-def _call_parser(registry: Mapping[str, Term], kind: str) -> Any:
+def _call_parser(registry: Mapping[str, Term], kind: str, example: str) -> Any:
     def parse(value: object) -> Call:
         if isinstance(value, Call):
             return value
@@ -102,16 +128,18 @@ def _call_parser(registry: Mapping[str, Term], kind: str) -> Any:
         elif isinstance(value, Mapping) and len(value) == 1:
             ((name, raw),) = value.items()
         else:
-            raise ValueError(f"expected a {kind} name or a one-key mapping like {{name: parameter}}")
+            raise ValueError(
+                f"{shown(value)} is not {kind} (expected {kind} name, or one name "
+                f"with its parameter like {example})"
+            )
         term = registry.get(str(name))
         if term is None:
-            known = ", ".join(sorted(registry))
-            raise ValueError(f"unknown {kind} {name!r} (expected one of: {known})")
+            raise ValueError(unknown_name(kind.split()[-1], name, sorted(registry)))
         try:
             return Call(term, term.parse_param(raw))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise ValueError(f"{name}: {first['msg']}") from None
+            assert term.param is not None
+            raise call_parameter_error(term.name, term.param, exc) from None
 
     return parse
 
@@ -128,20 +156,21 @@ def _call_schema(registry: Mapping[str, Term]) -> dict[str, Any]:
 
 ConditionCall = Annotated[
     Call,
-    PlainValidator(_call_parser(CONDITIONS, "condition")),
+    PlainValidator(_call_parser(CONDITIONS, "a condition", "{meetings_held: {at_least: 6}}")),
     PlainSerializer(Call.to_yaml),
     WithJsonSchema(_call_schema(CONDITIONS)),
 ]
 ActionCall = Annotated[
     Call,
-    PlainValidator(_call_parser(ACTIONS, "action")),
+    PlainValidator(_call_parser(ACTIONS, "an action", "{send_survey: final}")),
     PlainSerializer(Call.to_yaml),
     WithJsonSchema(_call_schema(ACTIONS)),
 ]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # strict: `initial: yes` or `auto: "true"` is an error, never silently true
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 class Program(_Model):
@@ -157,7 +186,9 @@ class Program(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'{value!r} is not a time zone (try "Europe/Amsterdam")') from None
+            close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+            hint = f'did you mean "{close[0]}"?' if close else 'try "Europe/Amsterdam" or "UTC"'
+            raise ValueError(f"{shown(value)} is not a time zone ({hint})") from None
         return value
 
 
@@ -171,9 +202,8 @@ class Deadline(_Model):
     @model_validator(mode="after")
     def _something_happens(self) -> Deadline:
         if self.action is None and self.fire is None:
-            raise ValueError(
-                f"a deadline needs an action ({' or '.join(DEADLINE_ACTIONS)}) or a trigger to fire"
-            )
+            actions = ", ".join(f"`action: {name}`" for name in DEADLINE_ACTIONS)
+            raise ValueError(f"nothing happens at this deadline (expected {actions} or `fire: TRIGGER`)")
         return self
 
 
@@ -184,14 +214,16 @@ class Cadence(_Model):
     remind_after: DurationText
     escalate_after: DurationText | None = None
 
-    @model_validator(mode="after")
-    def _escalate_later(self) -> Cadence:
-        if self.escalate_after and self.escalate_after.approx() <= self.remind_after.approx():
+    @field_validator("escalate_after")
+    @classmethod
+    def _escalate_later(cls, value: Duration | None, info: ValidationInfo) -> Duration | None:
+        remind = info.data.get("remind_after")
+        if value is not None and remind is not None and value.approx() <= remind.approx():
             raise ValueError(
-                f"escalate_after ({self.escalate_after}) must be longer than "
-                f"remind_after ({self.remind_after})"
+                f"{value} is not longer than remind_after ({remind}) "
+                f"(expected more than {remind}: the pair is nudged before the coordinator hears of it)"
             )
-        return self
+        return value
 
 
 class Phase(_Model):
@@ -213,16 +245,17 @@ class Transition(_Model):
     source: str | list[str] = Field(alias="from")
     to: str
     requires: list[ConditionCall] = Field(default_factory=list)
-    after: str | None = None
+    after: AfterText | None = None
     auto: bool = False
     description: str | None = None
 
-    @field_validator("after")
+    @field_validator("source")
     @classmethod
-    def _after_is_duration(cls, value: str | None) -> str | None:
-        if value is None or value == PROGRAM_DURATION:
-            return value
-        return str(parse_duration(value))
+    def _one_source_is_plain(cls, value: str | list[str]) -> str | list[str]:
+        """``from: [review]`` is ``from: review``: the same policy, the same digest."""
+        if isinstance(value, list) and not value:
+            raise ValueError('no phases are listed (expected a phase, a list of phases, or "*")')
+        return value[0] if isinstance(value, list) and len(value) == 1 else value
 
     @property
     def sources(self) -> list[str]:
@@ -249,17 +282,15 @@ class Policy(_Model):
     version: int | str = 1
     description: str | None = None
     program: Program
-    phases: dict[str, Phase]
+    phases: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Phase]
     transitions: list[Transition]
+    matching: MatchingPolicy = Field(default_factory=MatchingPolicy)
 
     @field_validator("phases")
     @classmethod
     def _phase_names(cls, phases: dict[str, Phase]) -> dict[str, Phase]:
-        bad = [name for name in phases if not re.match(NAME_PATTERN, name)]
-        if bad:
-            raise ValueError(f"phase names must be lower-case words, not {', '.join(map(repr, bad))}")
         if not phases:
-            raise ValueError("a policy needs at least one phase")
+            raise ValueError("no phases are defined (expected at least one)")
         return phases
 
     @property
@@ -308,82 +339,20 @@ def _validate(loaded: LoadedYaml) -> Policy:
     try:
         policy = Policy.model_validate(loaded.data)
     except ValidationError as exc:
+        problems = describe_errors(loaded, exc.errors(), Policy)
         raise PolicyError(
-            f"{loaded.source}: the policy is not valid",
-            [_describe(loaded, err) for err in exc.errors()],
+            f"{loaded.source}: the policy is not valid ({_count(problems)})", problems
         ) from None
-    problems = graph_problems(policy)
-    if problems:
-        lines = [f"{loaded.source}:{loaded.line_for(loc)}: {_dotted(loc)}: {msg}" for loc, msg in problems]
-        raise PolicyError(f"{loaded.source}: the phase graph is not valid", lines)
+    found = graph_problems(policy)
+    if found:
+        found.sort(key=lambda item: loaded.line_for(item[0]))
+        problems = [f"{loaded.source}:{loaded.line_for(loc)}: {dotted(loc)}: {msg}" for loc, msg in found]
+        raise PolicyError(f"{loaded.source}: the phase graph is not valid ({_count(problems)})", problems)
     return policy
 
 
-def _dotted(loc: Loc) -> str:
-    return ".".join(f"[{p}]" if isinstance(p, int) else p for p in loc).replace(".[", "[")
-
-
-_MESSAGES = {
-    "missing": "required field is missing",
-    "bool_type": "expected true or false",
-    "bool_parsing": "expected true or false",
-    "int_type": "expected a whole number",
-    "int_parsing": "expected a whole number",
-    "string_type": "expected text",
-    "list_type": "expected a list",
-    "dict_type": "expected a mapping of names to settings",
-    "model_type": "expected a mapping of settings",
-}
-
-
-def _describe(loaded: LoadedYaml, err: Mapping[str, Any]) -> str:
-    loc: Loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        message = f"unknown key {loc[-1]!r}{_expected_keys(loc)}"
-    elif kind == "literal_error":
-        message = f"{err['input']!r} is not allowed (expected {err['ctx']['expected']})"
-    elif kind == "string_pattern_mismatch":
-        message = f"{err['input']!r} is not a valid name (expected lower-case letters, digits, _)"
-    elif kind in _MESSAGES:
-        message = _MESSAGES[kind] + ("" if kind == "missing" else f", got {err['input']!r}")
-    else:
-        message = str(err["msg"]).removeprefix("Value error, ")
-    return f"{loaded.source}:{loaded.line_for(loc)}: {_dotted(loc)}: {message}"
-
-
-def _is_union_tag(part: object) -> bool:
-    return isinstance(part, str) and (part in ("str", "int", "list[str]") or "[" in part)
-
-
-def _expected_keys(loc: Loc) -> str:
-    model: type[BaseModel] | None = Policy
-    skip_key = False
-    for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        if skip_key:
-            skip_key = False
-            continue
-        info = model.model_fields.get(part)
-        if info is None:
-            return ""
-        annotation = info.annotation
-        if get_origin(annotation) is dict:
-            skip_key = True
-            annotation = get_args(annotation)[1]
-        model = _model_of(annotation)
-    if model is None:
-        return ""
-    keys = [info.alias or name for name, info in model.model_fields.items()]
-    return f" (expected one of: {', '.join(keys)})"
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    for candidate in (annotation, *get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+def _count(problems: list[str]) -> str:
+    return f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
 
 
 def shipped_policies() -> dict[str, Path]:

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from workflows import cli_audit, cli_policy, cli_program
+from workflows import cli_audit, cli_match, cli_policy, cli_program
 from workflows.common import fail_unexpected, print_error
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.add_typer(cli_program.participants, name="participants")
 app.add_typer(cli_program.relationships, name="relationships")
 app.add_typer(cli_program.record, name="record")
 app.add_typer(cli_audit.app, name="audit")
+app.add_typer(cli_match.app, name="match")
 app.command("init")(cli_program.init)
 app.command("advance")(cli_program.advance)
 app.command("history")(cli_program.history)

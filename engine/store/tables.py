@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -183,4 +184,28 @@ policy_versions = Table(
     Column("label", String(100), nullable=False),
     Column("content", JSON, nullable=False),
     Column("first_used_at", UTCDateTime, nullable=False),
+)
+
+# One row per waiting relationship per matching run: the proposed mentor (pending, then approved,
+# rejected, or superseded by a later run), or none (unmatched), with the breakdown and explanation
+# the coordinator saw.
+match_proposals = Table(
+    "match_proposals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run", Integer, nullable=False),
+    Column("relationship_id", Integer, ForeignKey("relationships.id"), nullable=False, index=True),
+    Column("mentee_id", Integer, ForeignKey("participants.id"), nullable=False),
+    Column("mentor_id", Integer, ForeignKey("participants.id")),
+    Column("score", Float),
+    Column("breakdown", JSON, nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("mode", String(10), nullable=False),
+    Column("policy_version", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_by", String(200)),
+    Column("decided_at", UTCDateTime),
+    Column("reason", Text),
+    UniqueConstraint("run", "relationship_id"),
 )
