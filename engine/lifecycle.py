@@ -10,10 +10,12 @@ is the only module that imports ``transitions``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
-from transitions import EventData, Machine, MachineError
+from transitions import EventData, Machine
 
 from engine.errors import RefusedError
 from engine.policy import Edge, Policy
@@ -37,6 +39,17 @@ class Move:
     @property
     def trigger(self) -> str:
         return self.edge.trigger
+
+
+@dataclass(frozen=True)
+class _Way:
+    """What the machine has for one trigger from one phase: its state, event and transitions, in order."""
+
+    phase: str
+    trigger: str
+    state: Any
+    event: Any
+    transitions: list[Any]
 
 
 @dataclass
@@ -104,15 +117,48 @@ class Lifecycle:
 
     def fire(self, phase: str, trigger: str, facts: Facts) -> Move:
         """Move a relationship in ``phase`` by ``trigger``, or raise RefusedError saying why."""
-        self._check_known(phase, trigger)
-        cursor = self._cursor
-        cursor.state, cursor.taken, cursor.refusals = phase, None, []
+        return self.firing(trigger)(phase, facts)
+
+    def firing(self, trigger: str) -> Callable[[str, Facts], Move]:
+        """:meth:`fire` for one trigger on many relationships: ``fire(phase, facts)``.
+
+        What depends only on the phase (is the trigger allowed from it, which
+        transitions may take it) is looked up once per phase; the machine still
+        tries those transitions in order and moves the cursor for each relationship.
+        """
+        ways: dict[str, _Way | str] = {}
+
+        def fire(phase: str, facts: Facts) -> Move:
+            way = ways.get(phase)
+            if way is None:
+                way = ways[phase] = self._way(phase, trigger)
+            if isinstance(way, str):
+                raise RefusedError(way)
+            return self._try(way, facts)
+
+        return fire
+
+    def _way(self, phase: str, trigger: str) -> _Way | str:
+        """The machine's way for ``trigger`` out of ``phase``, or why there is none."""
         try:
-            moved = self._machine.events[trigger].trigger(cursor, facts=facts)
-        except MachineError:
-            moved = False
-        if not moved or cursor.taken is None:
-            raise RefusedError(self._refusal(phase, trigger, cursor.refusals))
+            self._check_known(phase, trigger)
+        except RefusedError as exc:
+            return exc.message
+        event = self._machine.events[trigger]
+        return _Way(phase, trigger, self._machine.get_state(phase), event, event.transitions[phase])
+
+    def _try(self, way: _Way, facts: Facts) -> Move:
+        """What ``Event.trigger`` does for the cursor (this machine has no event callbacks to run)."""
+        cursor = self._cursor
+        cursor.state, cursor.taken, cursor.refusals = way.phase, None, []
+        event = EventData(way.state, way.event, self._machine, cursor, (), {"facts": facts})
+        for transition in way.transitions:
+            event.transition = transition
+            if transition.execute(event):
+                event.result = True
+                break
+        if not event.result or cursor.taken is None:
+            raise RefusedError(self._refusal(way.phase, way.trigger, cursor.refusals))
         return Move(cursor.taken)
 
     def try_fire(self, phase: str, trigger: str, facts: Facts) -> Move | None:

@@ -7,7 +7,7 @@ none reads the clock or the database, so a plain unit test reaches each.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from engine.policy import Policy
 
@@ -42,9 +42,15 @@ def _quiet_since(standing: Standing) -> datetime:
     return last
 
 
+HEARTBEAT = timedelta(days=7)
+"""How long a pair that waits only for an event (a training, a meeting) goes unexamined at most."""
+
+
 def next_due(policy: Policy, standing: Standing) -> datetime | None:
-    """The next moment the cadence tick must look at this relationship, or ``None`` if never."""
+    """The next moment the cadence tick must look at this relationship; ``None`` only when terminal."""
     phase = policy.phases[standing.phase]
+    if phase.terminal:
+        return None
     entered = standing.phase_entered_at
     moments: list[datetime] = []
     if phase.deadline is not None:
@@ -54,7 +60,7 @@ def next_due(policy: Policy, standing: Standing) -> datetime | None:
             moments.append(edge.after.after(entered) if edge.after else entered)
     if phase.cadence is not None:
         moments.append(phase.cadence.remind_after.after(_quiet_since(standing)))
-    return min(moments, default=None)
+    return min(moments, default=entered + HEARTBEAT)
 
 
 def overdue(policy: Policy, standing: Standing, now: datetime) -> list[Overdue]:

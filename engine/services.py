@@ -7,23 +7,24 @@ everything back, so nothing is ever half-written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, insert, select, update
+from sqlalchemy import CursorResult, Engine, Row, insert, select, update
 
-from engine.changes import Cause, Change, creation_entry, effects_of_entering, phase_change
+from engine.changes import Cause, Change, Mover, creation_entry, effects_of_entering, phase_change
 from engine.clock import Clock
 from engine.domain import MEETING_KINDS, AuditEntry, Relationship
-from engine.errors import InputError, NotFoundError, RefusedError
+from engine.errors import InputError, NotFoundError, ParticipantsError, RefusedError
 from engine.lifecycle import Lifecycle
 from engine.participants import Participant
 from engine.policy import Policy
 from engine.rules import Standing, next_due
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork
+from engine.store.repository import MeetingStats, RelationshipRow
 from engine.store.tables import meetings, participants, relationships, survey_responses
 from engine.vocabulary import Facts
 
@@ -45,6 +46,7 @@ def import_participants(
     now = clock.now()
     with UnitOfWork(store) as uow:
         existing = {_key(row): row for row in uow.conn.execute(select(participants)).mappings()}
+        _refuse_taken_emails(existing, people)
         created, updated, unchanged, new_mentees = 0, 0, 0, []
         for person in people:
             values = person.model_dump(exclude={"key"})
@@ -77,6 +79,18 @@ def _inserted_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+def _refuse_taken_emails(existing: dict[str, Any], people: Sequence[Participant]) -> None:
+    """A new participant whose email another participant already has would break the import midway."""
+    owners = {row["email"]: key for key, row in existing.items()}
+    clashes = [
+        f"participant {p.key}: email {p.email} already belongs to participant {owners[p.email]}"
+        for p in people
+        if p.key not in existing and owners.get(p.email, p.key) != p.key
+    ]
+    if clashes:
+        raise ParticipantsError("two participants cannot share an email; nothing was imported", clashes)
 
 
 def _key(row: Any) -> str:
@@ -118,6 +132,51 @@ def _open_relationship(
     return rel_id
 
 
+def open_relationships(
+    store: Engine, policy: Policy, clock: Clock, mentee_ids: Sequence[int], *, actor: str
+) -> list[int]:
+    """Open a relationship per mentee in one transaction, writing what an import writes for each."""
+    now = clock.now()
+    with UnitOfWork(store) as uow:
+        found = repo.participants_by_id(uow.conn, mentee_ids)
+        missing = [m for m in mentee_ids if m not in found or found[m].role != "mentee"]
+        if missing:
+            raise NotFoundError(f"no mentee with id {', '.join(map(str, missing[:10]))}")
+        mentees = [(m, _key(found[m]._mapping)) for m in mentee_ids]
+        opened = _open_relationships(uow, policy, mentees, actor, now)
+        repo.record_policy_version(
+            uow.conn, policy.policy, str(policy.version), policy.digest, policy.normalised(), now
+        )
+        uow.commit()
+    return opened
+
+
+def _open_relationships(
+    uow: UnitOfWork, policy: Policy, mentees: Sequence[tuple[int, str]], actor: str, now: datetime
+) -> list[int]:
+    """In bulk, the rows :func:`_open_relationship` writes for each (mentee id, mentee key)."""
+    initial = policy.initial_phase
+    due = next_due(policy, Standing(initial, now))
+    rel_ids = repo.insert_relationships(
+        uow.conn,
+        [
+            {"mentee_id": mentee_id, "mentor_id": None, "policy_name": policy.policy, "phase": initial,
+             "phase_entered_at": now, "due_at": due, "version": 1, "audit_seq": 0, "audit_head": "",
+             "created_at": now}
+            for mentee_id, _ in mentees
+        ],
+    )  # fmt: skip
+    causes = [
+        Cause(actor, "create", None, {"mentee_id": mentee_id, "mentee": key}) for mentee_id, key in mentees
+    ]
+    mover = Mover(policy, now)
+    entries = [mover.creation(i, cause) for i, cause in zip(rel_ids, causes, strict=True)]
+    repo.set_chain_heads(uow.conn, [(e["relationship_id"], e["seq"], e["hash"]) for e in entries])
+    effects = [row for rel_id in rel_ids for row in mover.effects(rel_id, 1, initial)]
+    repo.append(uow.conn, entries, effects)
+    return rel_ids
+
+
 @dataclass(frozen=True)
 class AdvanceRequest:
     """An operator's command to fire a trigger on one relationship."""
@@ -127,6 +186,7 @@ class AdvanceRequest:
     actor: str
     reason: str | None = None
     mentor: str | None = None
+    data: dict[str, Any] | None = None
 
 
 def advance(store: Engine, lifecycle: Lifecycle, clock: Clock, request: AdvanceRequest) -> AuditEntry:
@@ -137,13 +197,13 @@ def advance(store: Engine, lifecycle: Lifecycle, clock: Clock, request: AdvanceR
         if rel is None:
             raise NotFoundError(f"no relationship {request.relationship_id}")
         mentor_id, data = _mentor_for(uow, lifecycle.policy, rel, request.mentor)
-        facts = _facts(uow, [rel], now, request.reason, {rel.id: mentor_id})[rel.id]
+        facts = load_facts(uow, [rel], now, request.reason, {rel.id: mentor_id})[rel.id]
         move = lifecycle.fire(rel.phase, request.trigger, facts)
         cause = Cause(
             request.actor,
             request.trigger,
             request.reason,
-            {**data, "requires": [c.name for c in move.edge.requires]},
+            {**data, **(request.data or {}), "requires": [c.name for c in move.edge.requires]},
         )
         change = phase_change(
             rel,
@@ -164,39 +224,64 @@ def _mentor_for(
 ) -> tuple[int | None, dict[str, Any]]:
     if ref is None:
         return rel.mentor_id, {}
-    mentor = repo.participant_by_ref(uow.conn, ref)
+    # Locked so that two pairs matched at once cannot both take a mentor's last place.
+    mentor = repo.participant_by_ref(uow.conn, ref, lock=True)
     if mentor is None:
-        raise NotFoundError(f"--mentor: no participant {ref!r} (give an id, external id or email)")
+        raise NotFoundError(_no_mentor(ref))
+    mentor_id = int(mentor.id)
+    refusal = _mentor_refusal(
+        rel, mentor, ref, lambda: repo.active_mentee_count(uow.conn, mentor_id, _terminal(policy))
+    )
+    if refusal is not None:
+        raise RefusedError(refusal)
+    return mentor_id, _mentor_data(mentor)
+
+
+def _no_mentor(ref: str) -> str:
+    return f"--mentor: no participant {ref!r} (give an id, external id or email)"
+
+
+def _mentor_refusal(
+    rel: Relationship | RelationshipRow, mentor: Row[Any], ref: str, taken: Callable[[], int]
+) -> str | None:
+    """Why ``mentor`` may not be attached to ``rel``, or ``None``; ``taken`` counts their open pairs."""
     if mentor.role != "mentor":
-        raise RefusedError(f"--mentor: {mentor.name} ({ref}) is a {mentor.role}, not a mentor")
+        return f"--mentor: {mentor.name} ({ref}) is a {mentor.role}, not a mentor"
     if rel.mentor_id is not None and rel.mentor_id != mentor.id:
-        raise RefusedError(f"relationship {rel.id} already has mentor {rel.mentor_id}")
+        return f"relationship {rel.id} already has mentor {rel.mentor_id}"
     if rel.mentor_id is None:
-        terminal = [name for name, phase in policy.phases.items() if phase.terminal]
-        taken = repo.active_mentee_count(uow.conn, mentor.id, terminal)
-        if taken >= mentor.capacity:
-            raise RefusedError(
-                f"--mentor: {mentor.name} is at capacity ({taken} of {mentor.capacity} mentees)"
-            )
-    return int(mentor.id), {"mentor_id": int(mentor.id), "mentor": mentor.external_id or mentor.email}
+        count = taken()
+        if count >= mentor.capacity:
+            return f"--mentor: {mentor.name} is at capacity ({count} of {mentor.capacity} mentees)"
+    return None
 
 
-def _facts(
+def _mentor_data(mentor: Row[Any]) -> dict[str, Any]:
+    return {"mentor_id": int(mentor.id), "mentor": mentor.external_id or mentor.email}
+
+
+def _terminal(policy: Policy) -> list[str]:
+    return [name for name, phase in policy.phases.items() if phase.terminal]
+
+
+def load_facts(
     uow: UnitOfWork,
-    rels: Sequence[Relationship],
+    rels: Sequence[Relationship | RelationshipRow],
     now: datetime,
     reason: str | None,
     mentors: dict[int, int | None] | None = None,
+    meetings_of: dict[int, MeetingStats] | None = None,
 ) -> dict[int, Facts]:
     """What the conditions need to know, loaded in bulk for a batch of relationships."""
     ids = [r.id for r in rels]
     mentor_of = {r.id: (mentors or {}).get(r.id, r.mentor_id) for r in rels}
     trained = repo.trained_mentors(uow.conn, [m for m in mentor_of.values() if m is not None])
-    meetings_of = repo.meeting_stats(uow.conn, ids)
+    if meetings_of is None:
+        meetings_of = repo.meeting_stats(uow.conn, ids)
     answered = repo.survey_respondents(uow.conn, rels)
     facts = {}
     for rel in rels:
-        held, kickoff, _ = meetings_of.get(rel.id, (0, False, None))
+        held, kickoff, _ = meetings_of.get(rel.id, _NO_MEETINGS)
         mentor = mentor_of[rel.id]
         facts[rel.id] = Facts(
             now=now,
@@ -209,6 +294,9 @@ def _facts(
             reason=reason,
         )
     return facts
+
+
+_NO_MEETINGS: MeetingStats = (0, False, None)
 
 
 def _last_meeting(uow: UnitOfWork, rel_id: int) -> datetime | None:
@@ -244,32 +332,81 @@ def advance_many(
     *,
     actor: str,
     reason: str | None = None,
+    mentors: Mapping[int, int] | None = None,
 ) -> BatchResult:
-    """Fire ``trigger`` on many relationships in one transaction; those it may not move are skipped."""
+    """Fire ``trigger`` on many relationships in one transaction; those it may not move are skipped.
+
+    ``mentors`` attaches a mentor (participant id) per relationship id, checked as
+    :func:`advance` checks ``--mentor``: a mentor, not another pair's, under capacity.
+    """
     now = clock.now()
     result = BatchResult()
     with UnitOfWork(store) as uow:
-        rels = list(repo.relationships_by_id(uow.conn, list(ids)).values())
-        facts = _facts(uow, rels, now, reason)
-        last_meeting = {rid: s[2] for rid, s in repo.meeting_stats(uow.conn, [r.id for r in rels]).items()}
+        rels = list(repo.relationship_rows(uow.conn, list(ids)).values())
+        assignment = _Assignment.load(uow, lifecycle.policy, mentors or {})
+        meetings_of = repo.meeting_stats(uow.conn, [r.id for r in rels])
+        facts = load_facts(uow, rels, now, reason, assignment.mentor_of(rels), meetings_of)
+        fire, mover = lifecycle.firing(trigger), Mover(lifecycle.policy, now)
         changes = []
         for rel in rels:
             try:
-                move = lifecycle.fire(rel.phase, trigger, facts[rel.id])
-            except RefusedError as exc:
+                assignment.check(rel)
+                move = fire(rel.phase, facts[rel.id])
+            except (RefusedError, NotFoundError) as exc:
                 result.refused[rel.id] = exc.message
                 continue
-            cause = Cause(actor, trigger, reason, {"requires": [c.name for c in move.edge.requires]})
+            mentor_id, data = assignment.take(rel)
+            cause = Cause(actor, trigger, reason, {**data, "requires": [c.name for c in move.edge.requires]})
+            last_meeting = meetings_of.get(rel.id, _NO_MEETINGS)[2]
             changes.append(
-                phase_change(
-                    rel, move.dest, cause, lifecycle.policy, now, last_meeting_at=last_meeting.get(rel.id)
-                )
+                mover.change(rel, move.dest, cause, mentor_id=mentor_id, last_meeting_at=last_meeting)
             )
             result.moved.append(rel.id)
         _write(uow, lifecycle.policy, changes, now)
         uow.commit()
     result.refused.update((i, "no such relationship") for i in set(ids) - {r.id for r in rels})
     return result
+
+
+@dataclass
+class _Assignment:
+    """The mentors a batch attaches, and how many open pairs each has, for the capacity check."""
+
+    wanted: Mapping[int, int]
+    mentors: dict[int, Row[Any]]
+    taken: dict[int, int]
+
+    @classmethod
+    def load(cls, uow: UnitOfWork, policy: Policy, wanted: Mapping[int, int]) -> _Assignment:
+        if not wanted:
+            return cls(wanted, {}, {})
+        # Locked, as advance locks its mentor, so that two batches cannot both fill a mentor's last place.
+        mentors = repo.participants_by_id(uow.conn, wanted.values(), lock=True)
+        return cls(wanted, mentors, repo.active_mentee_counts(uow.conn, mentors, _terminal(policy)))
+
+    def mentor_of(self, rels: Sequence[RelationshipRow]) -> dict[int, int | None]:
+        return {r.id: self.wanted.get(r.id, r.mentor_id) for r in rels}
+
+    def check(self, rel: RelationshipRow) -> None:
+        """Raise as :func:`advance` does when the wanted mentor may not be attached to ``rel``."""
+        if rel.id not in self.wanted:
+            return
+        mentor_id = self.wanted[rel.id]
+        mentor, ref = self.mentors.get(mentor_id), str(mentor_id)
+        if mentor is None:
+            raise NotFoundError(_no_mentor(ref))
+        refusal = _mentor_refusal(rel, mentor, ref, lambda: self.taken.get(mentor_id, 0))
+        if refusal is not None:
+            raise RefusedError(refusal)
+
+    def take(self, rel: RelationshipRow) -> tuple[int | None, dict[str, Any]]:
+        """Attach the wanted mentor to ``rel`` (now moved): its id and what the audit entry says."""
+        if rel.id not in self.wanted:
+            return None, {}
+        mentor_id = self.wanted[rel.id]
+        if rel.mentor_id is None:
+            self.taken[mentor_id] = self.taken.get(mentor_id, 0) + 1
+        return mentor_id, _mentor_data(self.mentors[mentor_id])
 
 
 def record_meeting(
@@ -359,6 +496,7 @@ def _existing(uow: UnitOfWork, rel_id: int) -> Relationship:
 
 
 def _make_due(uow: UnitOfWork, rel_ids: list[int], now: datetime) -> None:
+    """What happened may let a pair move on: the next tick looks at it (a terminal pair is never due)."""
     for part in repo.chunks(rel_ids):
         uow.conn.execute(
             update(relationships)

@@ -59,6 +59,7 @@ class Term:
     param: type[BaseModel] | None = None
     scalar_field: str | None = None
     check: Check | None = None
+    recipients: tuple[str, ...] = ()
 
     def parse_param(self, raw: object) -> BaseModel | None:
         """Validate the YAML parameter; a scalar fills ``scalar_field`` (``{send_survey: final}``)."""
@@ -143,20 +144,39 @@ CONDITIONS: dict[str, Term] = {
 ACTIONS: dict[str, Term] = {
     t.name: t
     for t in (
-        Term("notify_pair", "tell mentor and mentee they are matched, and why"),
-        Term("enrol_mentor_training", "enrol the mentor in the mentor training if not trained"),
-        Term("schedule_kickoff_meeting", "send both a calendar invitation for the kickoff"),
-        Term("send_mentee_guide", "send the mentee the guide to the program"),
+        Term(
+            "notify_pair", "tell mentor and mentee they are matched, and why", recipients=("mentee", "mentor")
+        ),
+        Term(
+            "enrol_mentor_training",
+            "enrol the mentor in the mentor training if not trained",
+            recipients=("mentor",),
+        ),
+        Term(
+            "schedule_kickoff_meeting",
+            "send both a calendar invitation for the kickoff",
+            recipients=("mentee", "mentor"),
+        ),
+        Term("send_mentee_guide", "send the mentee the guide to the program", recipients=("mentee",)),
         Term(
             "send_survey",
             "send mentor and mentee a survey: {send_survey: NAME}",
             param=SurveyName,
             scalar_field="survey",
+            recipients=("mentee", "mentor"),
         ),
-        Term("notify_coordinator", "tell the program coordinator"),
-        Term("schedule_group_session", "invite the pair to the next peer session (intervisie)"),
-        Term("remind", "remind the pair of what is due (deadline action)"),
-        Term("escalate", "tell the coordinator the pair is overdue (deadline action)"),
+        Term("notify_coordinator", "tell the program coordinator", recipients=("coordinator",)),
+        Term(
+            "schedule_group_session",
+            "invite the pair to the next peer session (intervisie)",
+            recipients=("mentee", "mentor"),
+        ),
+        Term("remind", "remind the pair of what is due (deadline action)", recipients=("mentee", "mentor")),
+        Term(
+            "escalate",
+            "tell the coordinator the pair is overdue (deadline action)",
+            recipients=("coordinator",),
+        ),
     )
 }
 

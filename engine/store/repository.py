@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.domain import AuditEntry, Relationship
@@ -50,12 +50,40 @@ def relationships_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, Relat
     return found
 
 
-def participant_by_ref(conn: Connection, ref: str) -> Row[Any] | None:
-    """A participant by id, external id or email."""
+class RelationshipRow(NamedTuple):
+    """What moving a relationship reads of it: a light row, for batches of thousands."""
+
+    id: int
+    mentor_id: int | None
+    phase: str
+    phase_entered_at: datetime
+    version: int
+    audit_seq: int
+    audit_head: str
+
+
+_ROW_COLUMNS = [relationships.c[name] for name in RelationshipRow._fields]
+
+
+def relationship_rows(conn: Connection, ids: Sequence[int]) -> dict[int, RelationshipRow]:
+    """Like :func:`relationships_by_id` (same order), reading only what a phase change needs."""
+    found: dict[int, RelationshipRow] = {}
+    for part in chunks(ids):
+        query = select(*_ROW_COLUMNS).where(relationships.c.id.in_(part)).order_by(relationships.c.id)
+        for row in conn.execute(query):
+            found[row.id] = RelationshipRow._make(row)
+    return found
+
+
+def participant_by_ref(conn: Connection, ref: str, *, lock: bool = False) -> Row[Any] | None:
+    """A participant by id, external id or email; ``lock`` holds the row (PostgreSQL) until commit."""
     matches = (participants.c.external_id == ref) | (participants.c.email == ref.lower())
     if ref.isdigit():
         matches = matches | (participants.c.id == int(ref))
-    rows = conn.execute(select(participants).where(matches)).all()
+    query = select(participants).where(matches)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    rows = conn.execute(query).all()
     exact = [r for r in rows if r.external_id == ref or r.email == ref.lower()]
     found = exact or rows
     return found[0] if found else None
@@ -68,9 +96,39 @@ def active_mentee_count(conn: Connection, mentor_id: int, terminal: Iterable[str
     return int(conn.execute(query).scalar_one())
 
 
-def meeting_stats(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[int, bool, datetime | None]]:
+def participants_by_id(conn: Connection, ids: Iterable[int], *, lock: bool = False) -> dict[int, Row[Any]]:
+    """Participants by id, in bulk (an unknown id is absent); ``lock`` holds the rows (PostgreSQL)."""
+    found: dict[int, Row[Any]] = {}
+    for part in chunks(sorted(set(ids))):
+        query = select(participants).where(participants.c.id.in_(part))
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found.update((row.id, row) for row in conn.execute(query))
+    return found
+
+
+def active_mentee_counts(
+    conn: Connection, mentor_ids: Iterable[int], terminal: Iterable[str]
+) -> dict[int, int]:
+    """Per mentor: how many relationships not in a terminal phase they have (absent: none)."""
+    counts: dict[int, int] = {}
+    for part in chunks(sorted(set(mentor_ids))):
+        query = (
+            select(relationships.c.mentor_id, func.count())
+            .where(relationships.c.mentor_id.in_(part), relationships.c.phase.not_in(list(terminal)))
+            .group_by(relationships.c.mentor_id)
+        )
+        counts.update((int(mentor), int(count)) for mentor, count in conn.execute(query))
+    return counts
+
+
+MeetingStats = tuple[int, bool, datetime | None]
+"""Meetings held, whether a kickoff was held, and when the last meeting was."""
+
+
+def meeting_stats(conn: Connection, ids: Sequence[int]) -> dict[int, MeetingStats]:
     """Per relationship: meetings held, whether a kickoff was held, last meeting time."""
-    stats: dict[int, tuple[int, bool, datetime | None]] = {}
+    stats: dict[int, MeetingStats] = {}
     kickoffs = func.sum((meetings.c.kind == "kickoff").cast(meetings.c.id.type))
     for part in chunks(ids):
         query = (
@@ -92,7 +150,9 @@ def trained_mentors(conn: Connection, mentor_ids: Iterable[int]) -> set[int]:
     return found
 
 
-def survey_respondents(conn: Connection, rels: Sequence[Relationship]) -> dict[int, frozenset[str]]:
+def survey_respondents(
+    conn: Connection, rels: Sequence[Relationship | RelationshipRow]
+) -> dict[int, frozenset[str]]:
     """Who answered a survey since each relationship entered its current phase."""
     entered = {r.id: r.phase_entered_at for r in rels}
     answered: dict[int, set[str]] = defaultdict(set)
@@ -106,6 +166,26 @@ def survey_respondents(conn: Connection, rels: Sequence[Relationship]) -> dict[i
             if at >= entered[rid]:
                 answered[rid].add(who)
     return {rid: frozenset(who) for rid, who in answered.items()}
+
+
+def insert_relationships(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert relationship rows; their new ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    statement = insert(relationships).returning(relationships.c.id, sort_by_parameter_order=True)
+    return [int(rel_id) for rel_id in conn.execute(statement, rows).scalars()]
+
+
+def set_chain_heads(conn: Connection, heads: list[tuple[int, int, str]]) -> None:
+    """Point relationships at the last entry of their chain: (id, seq, hash) each."""
+    if not heads:
+        return
+    statement = (
+        update(relationships)
+        .where(relationships.c.id == bindparam("b_id"))
+        .values(audit_seq=bindparam("b_seq"), audit_head=bindparam("b_head"))
+    )
+    conn.execute(statement, [{"b_id": i, "b_seq": seq, "b_head": head} for i, seq, head in heads])
 
 
 def apply_moves(

@@ -69,14 +69,18 @@ def test_a_pair_goes_through_the_whole_default_lifecycle(
         ("close", "review", "closed"),
     ]
     assert current.version == 6 and current.audit_seq == 6
-    actions = [row["action"] for row in outbox_rows(store, rel)]
-    assert actions == [
-        "notify_pair",
-        "enrol_mentor_training",
-        "schedule_kickoff_meeting",
-        "send_mentee_guide",
-        "send_survey",
-        "send_survey",
+    messages = [(row["action"], row["params"]["recipient"]) for row in outbox_rows(store, rel)]  # type: ignore[index]
+    assert messages == [
+        ("notify_pair", "mentee"),
+        ("notify_pair", "mentor"),
+        ("enrol_mentor_training", "mentor"),
+        ("schedule_kickoff_meeting", "mentee"),
+        ("schedule_kickoff_meeting", "mentor"),
+        ("send_mentee_guide", "mentee"),
+        ("send_survey", "mentee"),
+        ("send_survey", "mentor"),
+        ("send_survey", "mentee"),
+        ("send_survey", "mentor"),
     ]
     assert queries.verify(store).problems == []
 
@@ -142,13 +146,17 @@ def test_match_writes_its_outbox_rows_with_the_phase_change(
 
     for rel in (first, second):
         rows = outbox_rows(store, rel)
-        assert [r["action"] for r in rows] == ["notify_pair", "enrol_mentor_training"]
+        assert [(r["action"], r["params"]["recipient"]) for r in rows] == [  # type: ignore[index]
+            ("notify_pair", "mentee"),
+            ("notify_pair", "mentor"),
+            ("enrol_mentor_training", "mentor"),
+        ]
         assert all(r["status"] == "pending" and r["attempts"] == 0 for r in rows)
         assert all(r["created_at"] == clock.now() and r["params"]["phase"] == "matched" for r in rows)
         assert all(f"rel:{rel}:" in str(r["idempotency_key"]) for r in rows)
     with store.connect() as conn:
         keys = list(conn.execute(select(outbox.c.idempotency_key)).scalars())
-    assert len(keys) == 4 and len(set(keys)) == 4
+    assert len(keys) == 6 and len(set(keys)) == 6
 
 
 def test_every_outbox_row_of_a_whole_lifecycle_has_its_own_key(
@@ -160,8 +168,8 @@ def test_every_outbox_row_of_a_whole_lifecycle_has_its_own_key(
 
     rows = outbox_rows(store, rel)
     surveys = [r["params"]["survey"] for r in rows if r["action"] == "send_survey"]
-    assert surveys == ["final", "closing"]
-    assert len({r["idempotency_key"] for r in rows}) == len(rows) == 6
+    assert surveys == ["final", "final", "closing", "closing"]
+    assert len({r["idempotency_key"] for r in rows}) == len(rows) == 10
 
 
 def _refusal_cases() -> list[tuple[str, str, dict[str, str], str]]:
@@ -277,7 +285,7 @@ def test_advance_many_moves_those_allowed_and_reports_the_refused(
     after = footprint(store)
     assert after.versions == {**before.versions, trained: before.versions[trained] + 1}
     assert after.audit == before.audit + 1
-    assert after.outbox == before.outbox + 2  # schedule_kickoff_meeting, send_mentee_guide
+    assert after.outbox == before.outbox + 3  # schedule_kickoff_meeting to both, send_mentee_guide
     _, entries = queries.history(store, trained)
     assert (entries[-1].actor, entries[-1].trigger, entries[-1].to_phase) == (
         "tick",
@@ -333,5 +341,10 @@ def test_an_action_listed_twice_writes_two_outbox_rows(store: Engine, clock: Sim
     fire(store, lifecycle, clock, rel, "review")
 
     surveys = [r for r in outbox_rows(store, rel) if r["action"] == "send_survey"]
-    assert [r["params"]["survey"] for r in surveys] == ["final", "mentor_feedback"]
-    assert len({r["idempotency_key"] for r in surveys}) == 2
+    assert [r["params"]["survey"] for r in surveys] == [
+        "final",
+        "final",
+        "mentor_feedback",
+        "mentor_feedback",
+    ]
+    assert len({r["idempotency_key"] for r in surveys}) == 4

@@ -1,0 +1,290 @@
+"""The cadence tick: what is due for each relationship, decided and written in batches.
+
+For every relationship whose ``due_at`` has passed, the tick fires the first
+``auto`` transition whose conditions hold; otherwise it acts on a passed phase
+deadline (remind, escalate, or fire a trigger) and on silence in a phase with a
+check-in cadence (remind the pair after ``remind_after`` without a logged
+meeting, tell the coordinator after ``escalate_after``). Every notice is an
+outbox row whose idempotency key names its cause, so a rerun at the same
+moment finds nothing new to do and sends nothing twice. One batch is one
+transaction: a tick killed halfway leaves each relationship either fully
+handled or untouched.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, select, update
+
+from engine.audit import iso
+from engine.changes import Cause, Change, Mover
+from engine.errors import ConflictError
+from engine.lifecycle import Lifecycle, Move
+from engine.policy import Policy
+from engine.rules import HEARTBEAT
+from engine.services import load_facts
+from engine.store import repository as repo
+from engine.store.database import UnitOfWork
+from engine.store.repository import RelationshipRow
+from engine.store.tables import outbox, relationships
+from engine.vocabulary import ACTIONS, Facts
+
+
+@dataclass
+class TickSummary:
+    """What one tick (or one batch of it) did."""
+
+    examined: int = 0
+    advanced: dict[str, int] = field(default_factory=dict)
+    reminders: int = 0
+    escalations: int = 0
+    deadlines_fired: int = 0
+    conflicts: int = 0
+
+    def merged(self, other: TickSummary) -> TickSummary:
+        return TickSummary(
+            self.examined + other.examined,
+            dict(Counter(self.advanced) + Counter(other.advanced)),
+            self.reminders + other.reminders,
+            self.escalations + other.escalations,
+            self.deadlines_fired + other.deadlines_fired,
+            self.conflicts + other.conflicts,
+        )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message the tick causes without a phase change, keyed by its cause."""
+
+    action: str
+    recipient: str
+    key: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Decision:
+    """What the tick does with one relationship."""
+
+    move: Move | None = None
+    cause: Cause | None = None
+    notices: list[Notice] = field(default_factory=list)
+    due_at: datetime | None = None
+
+
+def decide(
+    lifecycle: Lifecycle, rel: RelationshipRow, facts: Facts, last_meeting: datetime | None
+) -> Decision:
+    """The tick's decision for one due relationship at ``facts.now``: pure, no store."""
+    move = _auto_move(lifecycle, rel.phase, facts)
+    if move is not None:
+        return Decision(move, Cause("cadence", move.trigger, None, _requires(move)))
+    policy, now = lifecycle.policy, facts.now
+    phase = policy.phases[rel.phase]
+    decision = Decision()
+    deadline = phase.deadline
+    if deadline is not None and deadline.after.after(rel.phase_entered_at) <= now:
+        since = deadline.after.after(rel.phase_entered_at)
+        if deadline.fire is not None:
+            why = f"{rel.phase} deadline of {deadline.after} passed on {since:%Y-%m-%d}"
+            fired = lifecycle.try_fire(rel.phase, deadline.fire, replace(facts, reason=why))
+            if fired is not None:
+                return Decision(fired, Cause("cadence", fired.trigger, why, {"deadline": iso(since)}))
+        if deadline.action is not None:
+            cause = f"rel:{rel.id}:entry:{rel.audit_seq}:deadline"
+            decision.notices += _notices(deadline.action, cause, rel.phase, "deadline", since)
+    if phase.cadence is not None:
+        decision.notices += _silence(rel, phase.cadence, last_meeting, now)
+    decision.due_at = next_moment(policy, rel, last_meeting, now)
+    return decision
+
+
+def _auto_move(lifecycle: Lifecycle, phase: str, facts: Facts) -> Move | None:
+    for trigger in dict.fromkeys(edge.trigger for edge in lifecycle.auto_edges_from(phase)):
+        move = lifecycle.try_fire(phase, trigger, facts)
+        if move is not None and move.edge.auto:
+            return move
+    return None
+
+
+def _requires(move: Move) -> dict[str, Any]:
+    return {"requires": [call.name for call in move.edge.requires], "auto": True}
+
+
+def _quiet_since(rel: RelationshipRow, last_meeting: datetime | None) -> datetime:
+    if last_meeting is None or last_meeting < rel.phase_entered_at:
+        return rel.phase_entered_at
+    return last_meeting
+
+
+def _silence(
+    rel: RelationshipRow, cadence: Any, last_meeting: datetime | None, now: datetime
+) -> list[Notice]:
+    quiet = _quiet_since(rel, last_meeting)
+    cause = f"rel:{rel.id}:quiet:{iso(quiet)}"
+    notices = []
+    if cadence.remind_after.after(quiet) <= now:
+        notices += _notices("remind", cause, rel.phase, "check-in", cadence.remind_after.after(quiet))
+    if cadence.escalate_after is not None and cadence.escalate_after.after(quiet) <= now:
+        notices += _notices("escalate", cause, rel.phase, "check-in", cadence.escalate_after.after(quiet))
+    return notices
+
+
+def _notices(action: str, cause: str, phase: str, kind: str, since: datetime) -> list[Notice]:
+    params = {"phase": phase, "kind": kind, "since": iso(since)}
+    return [
+        Notice(action, who, f"{cause}:{action}:{who}", {**params, "recipient": who})
+        for who in ACTIONS[action].recipients
+    ]
+
+
+def next_moment(
+    policy: Policy, rel: RelationshipRow, last_meeting: datetime | None, now: datetime
+) -> datetime | None:
+    """The next time after ``now`` the tick must look at ``rel``; ``None`` waits for an event."""
+    phase = policy.phases[rel.phase]
+    entered = rel.phase_entered_at
+    moments = [
+        edge.after.after(entered)
+        for edge in policy.edges
+        if edge.source == rel.phase and edge.auto and edge.after
+    ]
+    if phase.deadline is not None:
+        moments.append(phase.deadline.after.after(entered))
+    if phase.cadence is not None:
+        quiet = _quiet_since(rel, last_meeting)
+        moments.append(phase.cadence.remind_after.after(quiet))
+        if phase.cadence.escalate_after is not None:
+            moments.append(phase.cadence.escalate_after.after(quiet))
+    return min((m for m in moments if m > now), default=now + HEARTBEAT)
+
+
+def due_ids(store: Engine, now: datetime, *, limit: int | None = None) -> list[int]:
+    """The relationships whose ``due_at`` has passed, the longest-waiting first (indexed)."""
+    query = (
+        select(relationships.c.id)
+        .where(relationships.c.due_at <= now)
+        .order_by(relationships.c.due_at, relationships.c.id)
+        .limit(limit)
+    )
+    with UnitOfWork(store, write=False) as uow:
+        return list(uow.conn.execute(query).scalars())
+
+
+def tick_batch(
+    store: Engine, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], *, actor: str = "cadence"
+) -> TickSummary:
+    """Handle these relationships (those still due) in one transaction; retried once on a conflict."""
+    for attempt in range(3):
+        try:
+            return _tick_batch(store, lifecycle, now, ids, actor)
+        except ConflictError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _tick_batch(
+    store: Engine, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], actor: str
+) -> TickSummary:
+    summary = TickSummary()
+    with UnitOfWork(store) as uow:
+        rels = _lock_due(uow, ids, now)
+        meetings = repo.meeting_stats(uow.conn, [r.id for r in rels])
+        facts = load_facts(uow, rels, now, None, meetings_of=meetings)
+        mover, changes, notices, waits = Mover(lifecycle.policy, now), [], [], []
+        for rel in rels:
+            last = meetings.get(rel.id, (0, False, None))[2]
+            decision = decide(lifecycle, rel, facts[rel.id], last)
+            if decision.move is not None and decision.cause is not None:
+                cause = replace(decision.cause, actor=actor)
+                changes.append(mover.change(rel, decision.move.dest, cause, last_meeting_at=last))
+                trigger = decision.move.trigger
+                summary.advanced[trigger] = summary.advanced.get(trigger, 0) + 1
+                summary.deadlines_fired += decision.cause.reason is not None
+            else:
+                notices += [(rel.id, n) for n in decision.notices]
+                waits.append({"b_id": rel.id, "b_version": rel.version, "due_at": decision.due_at})
+        summary.examined = len(rels)
+        _write(uow, lifecycle.policy, now, changes, waits, _fresh(uow, notices, now), summary)
+        uow.commit()
+    return summary
+
+
+def _lock_due(uow: UnitOfWork, ids: Sequence[int], now: datetime) -> list[RelationshipRow]:
+    """The rows of ``ids`` still due, locked; on PostgreSQL rows another worker holds are skipped."""
+    found: list[RelationshipRow] = []
+    columns = [relationships.c[name] for name in RelationshipRow._fields]
+    for part in repo.chunks(list(ids)):
+        query = (
+            select(*columns)
+            .where(relationships.c.id.in_(part), relationships.c.due_at <= now)
+            .order_by(relationships.c.id)
+        )
+        if uow.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        found += [RelationshipRow._make(row) for row in uow.conn.execute(query)]
+    return found
+
+
+def _fresh(uow: UnitOfWork, notices: list[tuple[int, Notice]], now: datetime) -> list[dict[str, Any]]:
+    """Outbox rows for the notices not sent before (their key is not in the outbox yet)."""
+    keys = [n.key for _, n in notices]
+    known: set[str] = set()
+    for start in range(0, len(keys), repo.CHUNK):
+        part = keys[start : start + repo.CHUNK]
+        known.update(
+            uow.conn.execute(
+                select(outbox.c.idempotency_key).where(outbox.c.idempotency_key.in_(part))
+            ).scalars()
+        )
+    return [
+        {
+            "relationship_id": rel_id, "idempotency_key": n.key, "action": n.action, "params": n.params,
+            "created_at": now, "status": "pending", "attempts": 0, "next_attempt_at": now,
+            "delivered_at": None, "last_error": None,
+        }
+        for rel_id, n in notices
+        if n.key not in known
+    ]  # fmt: skip
+
+
+def _write(
+    uow: UnitOfWork, policy: Policy, now: datetime, changes: list[Change], waits: list[dict[str, Any]],
+    rows: list[dict[str, Any]], summary: TickSummary,
+) -> None:  # fmt: skip
+    repo.apply_moves(
+        uow.conn,
+        [c.update for c in changes],
+        [c.entry for c in changes],
+        [e for c in changes for e in c.effects],
+    )
+    if changes:
+        repo.record_policy_version(
+            uow.conn, policy.policy, str(policy.version), policy.digest, policy.normalised(), now
+        )
+    if waits:
+        statement = (
+            update(relationships)
+            .where(relationships.c.id == bindparam("b_id"), relationships.c.version == bindparam("b_version"))
+            .values(due_at=bindparam("due_at"))
+        )
+        if uow.conn.execute(statement, waits).rowcount != len(waits):
+            raise ConflictError("a relationship changed while the tick handled it")
+    repo.append(uow.conn, [], rows)
+    summary.reminders = sum(1 for r in rows if r["action"] == "remind")
+    summary.escalations = sum(1 for r in rows if r["action"] == "escalate")
+
+
+def run_tick(store: Engine, lifecycle: Lifecycle, now: datetime, *, batch_size: int = 500) -> TickSummary:
+    """One cadence tick without Prefect: the relationships due at ``now``, in batches."""
+    summary = TickSummary()
+    ids = due_ids(store, now)
+    for start in range(0, len(ids), batch_size):
+        summary = summary.merged(tick_batch(store, lifecycle, now, ids[start : start + batch_size]))
+    return summary
