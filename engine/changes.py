@@ -17,7 +17,7 @@ from engine.policy import Policy
 from engine.rules import Standing, next_due
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cause:
     """Who moves a relationship and why: recorded in the audit entry."""
 
@@ -44,7 +44,7 @@ class Moving(Protocol):
     def audit_head(self) -> str: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     """Everything one phase change writes, in one transaction."""
 

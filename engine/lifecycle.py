@@ -57,7 +57,7 @@ class _Cursor:
     """The one model the machine moves; it stands in for whichever relationship is fired."""
 
     state: str = ""
-    taken: Edge | None = None
+    taken: Move | None = None
     refusals: list[str] = field(default_factory=list)
 
 
@@ -99,7 +99,7 @@ class Lifecycle:
         for edge in policy.edges:
             self._edges[(edge.trigger, edge.source)].append(edge)
             self._machine.add_transition(
-                edge.trigger, edge.source, edge.dest, conditions=[partial(self._allows, edge)]
+                edge.trigger, edge.source, edge.dest, conditions=[partial(self._allows, Move(edge))]
             )
         self._machine.add_model(self._cursor, initial=policy.initial_phase)
 
@@ -159,7 +159,7 @@ class Lifecycle:
                 break
         if not event.result or cursor.taken is None:
             raise RefusedError(self._refusal(way.phase, way.trigger, cursor.refusals))
-        return Move(cursor.taken)
+        return cursor.taken
 
     def try_fire(self, phase: str, trigger: str, facts: Facts) -> Move | None:
         """Like :meth:`fire`, but ``None`` instead of an error when the trigger may not fire."""
@@ -168,12 +168,12 @@ class Lifecycle:
         except RefusedError:
             return None
 
-    def _allows(self, edge: Edge, event: EventData) -> bool:
-        reasons = unmet(edge, event.kwargs["facts"])
+    def _allows(self, move: Move, event: EventData) -> bool:
+        reasons = unmet(move.edge, event.kwargs["facts"])
         if reasons:
             self._cursor.refusals.append(" and ".join(reasons))
             return False
-        self._cursor.taken = edge
+        self._cursor.taken = move
         return True
 
     def _check_known(self, phase: str, trigger: str) -> None:

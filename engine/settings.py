@@ -42,6 +42,15 @@ def _settings_file() -> tuple[Path, dict[str, Any]] | None:
         raise ConfigError(f"{path}: not a readable settings file: {exc}") from None
 
 
+def settings_document() -> tuple[Path | None, dict[str, Any]]:
+    """The settings file in force and its tables, for the sections other modules read (``[channels]``).
+
+    ``(None, {})`` when there is no settings file.
+    """
+    found = _settings_file()
+    return found if found else (None, {})
+
+
 def resolve(database: str | None = None, policy: str | None = None) -> Settings:
     """Resolve the settings, the explicit arguments first."""
     found = _settings_file()
@@ -63,3 +72,40 @@ def _get(data: dict[str, Any], table: str, key: str, found: tuple[Path, Any] | N
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"{found[0] if found else SETTINGS_FILE}: {table}.{key} must be text")
     return value
+
+
+DEFAULT_SCHEDULES: dict[str, str] = {
+    "cadence": "0 7 * * *",  # daily at 07:00
+    "delivery": "*/5 * * * *",  # every five minutes
+    "matching": "0 8 * * 1",  # Mondays at 08:00
+}
+
+
+def schedules() -> dict[str, str | None]:
+    """When ``mentorflow serve`` runs each flow: ``[schedules]``, cron in the program's time zone.
+
+    A flow the file leaves out keeps its default; ``"off"`` (or ``""``) leaves it unscheduled.
+    """
+    found = _settings_file()
+    shown = str(found[0]) if found else SETTINGS_FILE
+    section = found[1].get("schedules", {}) if found else {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{shown}: [schedules] must be a table")
+    chosen: dict[str, str | None] = dict(DEFAULT_SCHEDULES)
+    for name, value in section.items():
+        if name not in DEFAULT_SCHEDULES:
+            raise ConfigError(
+                f"{shown}: schedules.{name}: no such flow to schedule "
+                f"(expected one of: {', '.join(DEFAULT_SCHEDULES)})"
+            )
+        text = value.strip() if isinstance(value, str) else None
+        if text is not None and text.lower() in ("", "off"):
+            chosen[name] = None
+        elif text is None or len(text.split()) != 5:
+            raise ConfigError(
+                f"{shown}: schedules.{name}: {value!r} is not a cron expression "
+                '(five fields, minute hour day month weekday, e.g. "0 7 * * *"; or "off")'
+            )
+        else:
+            chosen[name] = text
+    return chosen

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from workflows import cli_audit, cli_match, cli_policy, cli_program
+from workflows import cli_audit, cli_flows, cli_match, cli_outbox, cli_policy, cli_program
 from workflows.common import fail_unexpected, print_error
 
 app = typer.Typer(
@@ -31,10 +31,14 @@ app.add_typer(cli_program.relationships, name="relationships")
 app.add_typer(cli_program.record, name="record")
 app.add_typer(cli_audit.app, name="audit")
 app.add_typer(cli_match.app, name="match")
+app.add_typer(cli_outbox.app, name="outbox")
 app.command("init")(cli_program.init)
 app.command("advance")(cli_program.advance)
 app.command("history")(cli_program.history)
 app.command("status")(cli_program.status)
+app.command("tick")(cli_flows.tick)
+app.command("serve")(cli_flows.serve)
+app.command("demo")(cli_flows.demo)
 
 
 @app.callback()

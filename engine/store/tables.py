@@ -176,6 +176,21 @@ outbox = Table(
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
+# One row per message sent for an outbox row: to which recipient, through which channel, with
+# which Message-ID. A retry skips what is recorded here, so nobody gets one message twice.
+outbox_deliveries = Table(
+    "outbox_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False),
+    Column("recipient", String(20), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("address", String(320)),
+    Column("message_id", String(200), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    UniqueConstraint("outbox_id", "recipient", "channel"),
+)
+
 policy_versions = Table(
     "policy_versions",
     metadata,

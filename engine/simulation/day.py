@@ -1,0 +1,160 @@
+"""One simulated day against a real store: load the snapshot, decide, record through the services.
+
+Everything recorded here goes through the same services an operator's
+commands use (``match approve``, ``record training``, ``record meeting``,
+``record survey``, ``advance ... close --reason``), so the audit history and
+the outbox of a simulated program are those of a real one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, bindparam, case, func, select
+
+from engine import match_service, recording, services
+from engine.clock import SimulatedClock
+from engine.lifecycle import Lifecycle
+from engine.recording import HeldMeeting, SurveyResponse
+from engine.simulation.behaviour import PairState, Proposal, Roles, Today, World, decide
+from engine.simulation.traits import survey_answers
+from engine.store.database import UnitOfWork
+from engine.store.tables import match_proposals, meetings, participants, relationships, survey_responses
+
+COORDINATOR = "coordinator"
+PAIR = "pair"
+
+
+@dataclass
+class DaySummary:
+    """What the simulated people did: counts, added up over the days with :meth:`merged`."""
+
+    approved: int = 0
+    rejected: int = 0
+    trained: int = 0
+    kickoffs: int = 0
+    check_ins: int = 0
+    answers: int = 0
+    renewed: int = 0
+    closed_early: Counter[str] = field(default_factory=Counter)
+    rematched: int = 0
+    waiting: int = 0  # mentees without a mentor at the end of the day: a state, not a count of events
+
+    def merged(self, other: DaySummary) -> DaySummary:
+        return DaySummary(
+            self.approved + other.approved,
+            self.rejected + other.rejected,
+            self.trained + other.trained,
+            self.kickoffs + other.kickoffs,
+            self.check_ins + other.check_ins,
+            self.answers + other.answers,
+            self.renewed + other.renewed,
+            self.closed_early + other.closed_early,
+            self.rematched + other.rematched,
+            other.waiting,
+        )
+
+
+def simulate_day(store: Engine, lifecycle: Lifecycle, seed: int, now: datetime) -> DaySummary:
+    """Decide what the program's people do at ``now`` and record it; returns what was recorded."""
+    roles = Roles.of(lifecycle.policy)
+    world = load_world(store, lifecycle, now)
+    summary = record(store, lifecycle, roles, seed, now, decide(world, roles, seed))
+    waiting = sum(1 for pair in world.pairs if pair.mentor_id is None)
+    summary.waiting = waiting - summary.approved + summary.rematched
+    return summary
+
+
+def load_world(store: Engine, lifecycle: Lifecycle, now: datetime) -> World:
+    """The open pairs with their meetings and survey answers, the untrained mentors, the pending proposals.
+
+    Four queries joined on the open relationships, in one read transaction: a
+    day's snapshot costs the same few statements however many pairs there are.
+    """
+    terminal = [name for name, phase in lifecycle.policy.phases.items() if phase.terminal]
+    with UnitOfWork(store, write=False) as uow:
+        rows = uow.conn.execute(_PAIRS, {"terminal": terminal}).all()
+        answered: dict[int, set[str]] = {}
+        for rel_id, respondent in uow.conn.execute(_ANSWERED, {"terminal": terminal}):
+            answered.setdefault(rel_id, set()).add(respondent)
+        untrained = {int(pid): str(ref) for pid, ref in uow.conn.execute(_UNTRAINED)}
+        pending = uow.conn.execute(_PENDING).all()
+    pairs = tuple(
+        PairState(rid, mentee, mentor, phase, entered, opened, held, bool(kicks), last,
+                  frozenset(answered.get(rid, ())))
+        for rid, mentee, mentor, phase, entered, opened, held, kicks, last in rows
+    )  # fmt: skip
+    proposals = tuple(Proposal(int(r), int(m), at) for r, m, at in pending if m is not None)
+    return World(now, pairs, untrained, proposals)
+
+
+_r, _m, _s, _p, _mp = (relationships.c, meetings.c, survey_responses.c, participants.c, match_proposals.c)
+_OPEN = _r.phase.not_in(bindparam("terminal", expanding=True))
+_PAIRS = (
+    select(
+        _r.id, _r.mentee_id, _r.mentor_id, _r.phase, _r.phase_entered_at, _r.created_at,
+        func.count(_m.id), func.coalesce(func.sum(case((_m.kind == "kickoff", 1), else_=0)), 0),
+        func.max(_m.held_on),
+    )
+    .select_from(relationships.outerjoin(meetings, _m.relationship_id == _r.id))
+    .where(_OPEN)
+    .group_by(_r.id)
+    .order_by(_r.id)
+)  # fmt: skip
+_ANSWERED = (
+    select(_s.relationship_id, _s.respondent)
+    .join(relationships, _r.id == _s.relationship_id)
+    .where(_OPEN, _s.answered_at >= _r.phase_entered_at)
+)
+_UNTRAINED = select(_p.id, func.coalesce(_p.external_id, _p.email)).where(
+    _p.role == "mentor", _p.trained.is_(False)
+)
+_PENDING = select(_mp.relationship_id, _mp.mentor_id, _mp.created_at).where(
+    _mp.status == match_service.PENDING
+)
+
+
+def record(
+    store: Engine, lifecycle: Lifecycle, roles: Roles, seed: int, now: datetime, today: Today
+) -> DaySummary:
+    """Record today's decisions through the services, in the order people act."""
+    clock, policy = SimulatedClock(now), lifecycle.policy
+    summary = DaySummary()
+    if today.approve:
+        done = match_service.approve(store, lifecycle, clock, today.approve, actor=COORDINATOR)
+        summary.approved = len(done.done)
+    if today.reject:
+        reason = "the coordinator knows the pair would not work well together"
+        summary.rejected = len(match_service.reject(store, clock, today.reject, reason, actor=COORDINATOR))
+    for mentor in today.trained:
+        services.record_training(store, clock, mentor)
+    summary.trained = len(today.trained)
+    if today.meetings:
+        held = [HeldMeeting(rel_id, kind) for rel_id, kind in today.meetings]
+        recording.record_meetings(store, policy, clock, held, actor=PAIR)
+    summary.kickoffs = sum(kind == "kickoff" for _, kind in today.meetings)
+    summary.check_ins = len(today.meetings) - summary.kickoffs
+    responses = [
+        SurveyResponse(rel_id, survey, respondent, survey_answers(seed, rel_id, respondent, survey))
+        for rel_id, survey, respondent in today.answers
+    ]
+    if responses:
+        recording.record_surveys(store, clock, responses)
+    summary.answers = len(today.answers)
+    for trigger, ids in today.renew.items():
+        moved = services.advance_many(store, lifecycle, clock, ids, trigger, actor=COORDINATOR).moved
+        summary.renewed += len(moved)
+    closed: list[int] = []
+    for reason, ids in today.close.items():
+        if roles.close is not None:
+            moved = services.advance_many(
+                store, lifecycle, clock, ids, roles.close, actor=COORDINATOR, reason=reason
+            ).moved
+            summary.closed_early[reason] += len(moved)
+            closed += moved
+    back = [today.rematch[rel_id] for rel_id in closed if rel_id in today.rematch]
+    if back:
+        summary.rematched = len(services.open_relationships(store, policy, clock, back, actor=COORDINATOR))
+    return summary

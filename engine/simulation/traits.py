@@ -1,0 +1,103 @@
+"""How each simulated person and pair behaves: drawn once from the seed, never stored.
+
+A trait is drawn from a random generator seeded with the program's seed and
+the entity's identity, so the same pair behaves the same way on every day it
+is asked about, in every run with that seed, without a table of traits.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+EXIT_REASONS = (
+    ("mentee left the company", False),
+    ("mentee went on long-term leave", False),
+    ("mentor changed roles and has no time left", True),
+    ("mentor left the company", True),
+    ("expectations did not match", True),
+)
+"""Why pairs end early, and whether the coordinator puts the mentee back in intake afterwards."""
+
+
+def _rng(seed: int, *identity: object) -> random.Random:
+    return random.Random("/".join(map(str, (seed, *identity))))
+
+
+@dataclass(frozen=True)
+class MentorTraits:
+    """Days after their first match a mentor finishes the training (``None``: never)."""
+
+    training_after: int | None
+
+
+@lru_cache(maxsize=4096)
+def mentor_traits(seed: int, mentor_key: str) -> MentorTraits:
+    """Most mentors finish within the 14 days the policy gives; some late, a few never."""
+    rng = _rng(seed, "mentor", mentor_key)
+    kind = rng.choices(("prompt", "late", "very late", "never"), (60, 24, 11, 5))[0]
+    days = {"prompt": (2, 10), "late": (15, 30), "very late": (31, 44)}.get(kind)
+    return MentorTraits(None if days is None else rng.randint(*days))
+
+
+@dataclass(frozen=True)
+class PairTraits:
+    """How one relationship goes, from kickoff to its final survey."""
+
+    kickoff_after: int | None  # days after entering kickoff; None: the kickoff never happens
+    style: str  # steady | irregular | fading
+    fades_after: int  # fading: days into the active phase when the pair stops meeting
+    silent_for: int  # fading: how long they stay silent before resuming or being closed
+    resumes: bool  # fading: picks up again after the coordinator's escalation
+    exit_after: int | None  # days after the relationship opened when it ends early; None: it does not
+    exit_reason: str
+    rematch_after_exit: bool
+    mentee_answers_after: int | None  # days into review; None: never answers the survey
+    mentor_answers_after: int | None
+    renews: bool  # renews for another round once both answered
+
+
+@lru_cache(maxsize=16384)
+def pair_traits(seed: int, rel_id: int) -> PairTraits:
+    """Most pairs meet steadily; some drift, some fade out, a few end early or never answer."""
+    rng = _rng(seed, "pair", rel_id)
+    kickoff = rng.choices(("soon", "late", "very late", "never"), (62, 25, 9, 4))[0]
+    kickoff_days = {"soon": (2, 8), "late": (11, 18), "very late": (19, 32)}.get(kickoff)
+    exits = rng.random() < 0.08
+    reason, rematch = rng.choice(EXIT_REASONS)
+    return PairTraits(
+        kickoff_after=None if kickoff_days is None else rng.randint(*kickoff_days),
+        style=rng.choices(("steady", "irregular", "fading"), (58, 28, 14))[0],
+        fades_after=rng.randint(30, 120),
+        silent_for=rng.randint(48, 70),
+        resumes=rng.random() < 0.5,
+        exit_after=rng.randint(20, 260) if exits else None,
+        exit_reason=reason,
+        rematch_after_exit=rematch,
+        mentee_answers_after=rng.randint(1, 21) if rng.random() < 0.94 else None,
+        mentor_answers_after=rng.randint(1, 21) if rng.random() < 0.91 else None,
+        renews=rng.random() < 0.12,
+    )
+
+
+def check_in_interval(seed: int, rel_id: int, style: str, meetings_held: int) -> int:
+    """Days between one meeting and the next; irregular pairs sometimes let it slip past the reminder."""
+    rng = _rng(seed, "check-in", rel_id, meetings_held)
+    return rng.randint(12, 34) if style == "irregular" else rng.randint(10, 18)
+
+
+def rejects_proposal(seed: int, rel_id: int, mentor_id: int) -> bool:
+    """Whether the coordinator turns a proposed pair down (they know something the data does not)."""
+    return _rng(seed, "proposal", rel_id, mentor_id).random() < 0.06
+
+
+def survey_answers(seed: int, rel_id: int, respondent: str, survey: str) -> dict[str, object]:
+    """What a respondent answers: satisfaction 1-5, whether the goals were reached, a recommendation."""
+    rng = _rng(seed, "answers", rel_id, respondent, survey)
+    satisfaction = rng.choices((1, 2, 3, 4, 5), (3, 7, 20, 40, 30))[0]
+    return {
+        "satisfaction": satisfaction,
+        "goals_reached": rng.choices(("yes", "partly", "no"), (45, 40, 15))[0],
+        "would_recommend": satisfaction >= 4 or rng.random() < 0.3,
+    }

@@ -1,0 +1,46 @@
+"""``mentorflow serve``: deployments on the schedules in the settings; a clear refusal without a server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.policy import shipped_policies
+from engine.store.database import initialise, open_engine
+
+pytestmark = pytest.mark.flows
+ROOT = Path(__file__).parents[2]
+
+
+def test_deployments_carry_the_cron_schedules_in_the_program_time_zone() -> None:
+    from workflows.flows.resources import Target
+    from workflows.flows.serving import deployments
+
+    target = Target("sqlite:////tmp/x.db", str(shipped_policies()["default"]), "2026-01-05T07:00:00+00:00")
+    schedules = {"cadence": "0 7 * * *", "delivery": "*/5 * * * *", "matching": None}
+
+    found = deployments(target, schedules, "Europe/Amsterdam")
+
+    assert [d.name for d in found] == ["mentorflow-cadence", "mentorflow-delivery"]
+    crons = [(d.schedules[0].schedule.cron, d.schedules[0].schedule.timezone) for d in found]
+    assert crons == [("0 7 * * *", "Europe/Amsterdam"), ("*/5 * * * *", "Europe/Amsterdam")]
+    assert found[0].parameters == {"database": target.database, "policy": target.policy}
+
+
+def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path: Path) -> None:
+    store = open_engine(f"sqlite:///{tmp_path / 'mentorflow.db'}")
+    initialise(store)
+    store.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MENTORFLOW_"))}
+    env |= {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "workflows.cli", "serve"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "prefect server start" in done.stderr and "PREFECT_API_URL" in done.stderr
+    assert "Traceback" not in done.stderr

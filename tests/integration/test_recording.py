@@ -1,0 +1,66 @@
+"""Recording meetings and survey answers in batches: all or nothing, each pair due again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+
+from engine.clock import SimulatedClock
+from engine.errors import InputError, RefusedError
+from engine.lifecycle import Lifecycle
+from engine.policy import Policy
+from engine.recording import HeldMeeting, SurveyResponse, record_meetings, record_surveys
+from engine.store.tables import meetings, relationships, survey_responses
+from tests.integration.support import TRAINED_MENTOR, count, fire, import_examples
+
+
+def _due(store: Engine, rel_id: int) -> object:
+    with store.connect() as conn:
+        return conn.execute(select(relationships.c.due_at).where(relationships.c.id == rel_id)).scalar()
+
+
+def test_meetings_of_many_pairs_are_recorded_at_once_and_make_them_due(
+    store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
+) -> None:
+    opened = import_examples(store, policy, clock)
+    first, second = opened[:2]
+    fire(store, lifecycle, clock, first, "match", mentor=TRAINED_MENTOR)
+    fire(store, lifecycle, clock, second, "match", mentor=TRAINED_MENTOR)
+    clock.advance(timedelta(days=3))
+    held = [HeldMeeting(first, "kickoff"), HeldMeeting(second, "kickoff", clock.now() - timedelta(days=1))]
+
+    assert record_meetings(store, policy, clock, held, actor="pair") == 2
+
+    assert count(store, meetings) == 2
+    assert _due(store, first) == clock.now() and _due(store, second) == clock.now()
+
+
+def test_one_bad_meeting_and_none_is_recorded(
+    store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
+) -> None:
+    opened = import_examples(store, policy, clock)
+    fire(store, lifecycle, clock, opened[0], "match", mentor=TRAINED_MENTOR)
+    held = [HeldMeeting(opened[0], "kickoff"), HeldMeeting(opened[1], "check-in")]  # the second: no mentor
+
+    with pytest.raises(RefusedError) as refused:
+        record_meetings(store, policy, clock, held, actor="pair")
+
+    assert "no mentor yet" in refused.value.problems[0]
+    assert count(store, meetings) == 0
+    with pytest.raises(InputError, match="cannot be recorded"):
+        record_meetings(store, policy, clock, [HeldMeeting(opened[0], "lunch")], actor="pair")
+
+
+def test_survey_answers_are_recorded_at_once(store: Engine, policy: Policy, clock: SimulatedClock) -> None:
+    opened = import_examples(store, policy, clock)
+    answers = [
+        SurveyResponse(opened[0], "final", "mentee", {"satisfaction": 4}),
+        SurveyResponse(opened[0], "final", "mentor", {}),
+    ]
+    assert record_surveys(store, clock, answers) == 2
+    assert count(store, survey_responses) == 2
+    with pytest.raises(InputError):
+        record_surveys(store, clock, [SurveyResponse(opened[1], "final", "manager")])
+    assert count(store, survey_responses) == 2

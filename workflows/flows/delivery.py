@@ -1,0 +1,71 @@
+"""Deliver the outbox: pending messages in batches, one task per batch, until none is due."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import TYPE_CHECKING
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from workflows.flows import resources
+
+if TYPE_CHECKING:
+    from engine.channels import Channels
+    from engine.outbox import DeliverySummary
+
+BATCH_SIZE = 200
+MAX_BATCHES = 1000  # a backlog larger than this waits for the next run
+
+
+@task(name="deliver-batch", cache_policy=NO_CACHE)
+def deliver_batch(
+    database: str, policy: str, now: str, limit: int, outbox_log: str | None = None
+) -> DeliverySummary:
+    """Send up to ``limit`` due messages through the configured channels (or only to ``outbox_log``)."""
+    from engine.outbox import deliver_due
+
+    channels = _channels(resources.policy(policy).program.timezone, outbox_log)
+    return deliver_due(resources.store(database), channels, resources.moment(now), limit=limit)
+
+
+def _channels(timezone: str, outbox_log: str | None) -> Channels:
+    from engine.channels.config import channels_from, configured_channels
+
+    if outbox_log is None:
+        return configured_channels(timezone=timezone)
+    return channels_from({"channels": {"log": {"path": outbox_log}}}, None, timezone=timezone)
+
+
+def deliver_pending(
+    database: str, policy: str, now: str, batch_size: int = BATCH_SIZE, outbox_log: str | None = None
+) -> DeliverySummary:
+    """Within a flow: deliver batch after batch while full batches come back."""
+    from engine.outbox import DeliverySummary
+
+    total = DeliverySummary()
+    for _ in range(MAX_BATCHES):
+        done = deliver_batch(database, policy, now, batch_size, outbox_log)
+        total = added(total, done)
+        if done.claimed < batch_size:
+            break
+    return total
+
+
+def added(a: DeliverySummary, b: DeliverySummary) -> DeliverySummary:
+    """Two delivery summaries added up (problems kept, the first 50)."""
+    values = {f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)}
+    values["problems"] = values["problems"][:50]
+    return type(a)(**values)
+
+
+@flow(name="delivery", log_prints=False)
+def delivery(
+    database: str | None = None,
+    policy: str | None = None,
+    now: str | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> DeliverySummary:
+    """Send the messages that are due through the channels in the settings; retry or park failures."""
+    target = resources.resolve(database, policy, now)
+    return deliver_pending(target.database, target.policy, target.now, batch_size)
