@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -149,8 +149,10 @@ def demo(
     if note:
         out.print(note)
     policy_path = str(resolve_policy_path("default").resolve())
-    end = _last_tick(SystemClock().now(), resources.policy(policy_path).program.timezone)
-    start = _months_before(end, months)
+    timezone = resources.policy(policy_path).program.timezone
+    # The simulated year ends now, so `mentorflow status` run afterwards sees the moment the demo saw.
+    end = SystemClock().now().replace(second=0, microsecond=0)
+    start = _months_before(end, months, timezone)
     outbox_log = _outbox_log(database)
     try:
         totals = _run_year(database, policy_path, seed, mentees, mentors, start, end, outbox_log, server)
@@ -160,7 +162,7 @@ def demo(
     environment.silence_exit_noise()
     from workflows.demo_report import DemoRun, render
 
-    run = DemoRun(mentees, mentors, months, seed, database, start, end, seconds, outbox_log)
+    run = DemoRun(mentees, mentors, months, seed, database, start, end, seconds, outbox_log, _policy_hint())
     render(out, store, resources.policy(policy_path), totals, run)
     store.dispose()
 
@@ -180,9 +182,12 @@ def _run_year(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    days = (end - start).days
+    from workflows.flows import resources
+
+    zone = _zone(resources.policy(policy).program.timezone)
+    days = (end.astimezone(zone).date() - start.astimezone(zone).date()).days
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console(), transient=False) as progress:
+    with Progress(*columns, console=console(), transient=False, refresh_per_second=4) as progress:
         bar = progress.add_task("starting Prefect", total=days + 1)
         from workflows.flows.demo import demo_year, on_day
 
@@ -225,6 +230,13 @@ def _fresh_database(url: str) -> tuple[Engine, str | None]:
     return store, note
 
 
+def _policy_hint() -> str:
+    """``--policy default`` when the settings name another policy: the demo runs the shipped default."""
+    from engine.settings import resolve
+
+    return "" if resolve().policy in (None, "default") else " --policy default"
+
+
 def _outbox_log(url: str) -> str:
     """The demo's messages go to a log file beside its SQLite database (or in the working directory)."""
     from sqlalchemy import make_url
@@ -237,25 +249,14 @@ def _outbox_log(url: str) -> str:
     return str(log)
 
 
-def _last_tick(now: datetime, timezone: str) -> datetime:
-    """The last 07:00 (the cadence's default hour) in the program's zone, at or before ``now``.
-
-    The simulated year ends there, so ``mentorflow status`` run afterwards sees what the demo saw:
-    every deadline of the simulation falls on that hour of some day.
-    """
-    from zoneinfo import ZoneInfo
-
-    local = now.astimezone(ZoneInfo(timezone))
-    seven = local.replace(hour=7, minute=0, second=0, microsecond=0)
-    return (seven if seven <= local else seven - timedelta(days=1)).astimezone(UTC)
-
-
-def _months_before(end: datetime, months: int) -> datetime:
-    """The same time of day ``months`` calendar months before ``end`` (the day clipped to the month)."""
+def _months_before(end: datetime, months: int, timezone: str) -> datetime:
+    """The same wall-clock time ``months`` calendar months before ``end`` (the day clipped to the month)."""
     import calendar
 
-    year, month = divmod(end.month - 1 - months, 12)
-    year, month = end.year + year, month + 1
-    day = min(end.day, calendar.monthrange(year, month)[1])
-    moved = end.astimezone(UTC).replace(year=year, month=month, day=day)
-    return end - timedelta(days=(end - moved).days)
+    local = end.astimezone(_zone(timezone))
+    year, month = divmod(local.month - 1 - months, 12)
+    year, month = local.year + year, month + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return datetime.combine(
+        local.date().replace(year=year, month=month, day=day), local.time(), _zone(timezone)
+    )

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from rich import box
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class DemoRun:
     end: datetime
     seconds: float
     outbox_log: str
+    policy_option: str = ""  # what `mentorflow status` needs to read the demo's policy
 
 
 def render(console: Console, store: Engine, policy: Policy, totals: DemoTotals, run: DemoRun) -> None:
@@ -70,7 +72,7 @@ def render(console: Console, store: Engine, policy: Policy, totals: DemoTotals, 
     )
     _history(console, store, zone)
     console.print("\nCheck it yourself:")
-    console.print(f"  mentorflow status --database {run.database}", soft_wrap=True)
+    console.print(f"  mentorflow status --database {run.database}{run.policy_option}", soft_wrap=True)
     console.print(f"  mentorflow audit verify --database {run.database}", soft_wrap=True)
 
 
@@ -89,9 +91,13 @@ def _behaviour(console: Console, totals: DemoTotals) -> None:
         f"the cadence moved pairs on its own ({moves}) and sent {tick.reminders} reminder(s) "
         f"and {tick.escalations} escalation(s)",
     ]
-    console.print("\n[bold]What happened[/bold]")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
     for line in lines:
-        console.print(f"  {line}")
+        grid.add_row(" -", line)
+    console.print("\n[bold]What happened[/bold]")
+    console.print(grid)
 
 
 def _funnel(console: Console, store: Engine, policy: Policy, now: dict[str, int]) -> None:
@@ -104,7 +110,7 @@ def _funnel(console: Console, store: Engine, policy: Policy, now: dict[str, int]
         reached: dict[str, int] = {
             phase: int(n) for phase, n in conn.execute(query.group_by(audit_entries.c.to_phase))
         }
-    table = Table(title="Phase funnel", title_justify="left")
+    table = Table(title="Phase funnel", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("phase")
     table.add_column("ever reached", justify="right")
     table.add_column("there now", justify="right")
@@ -116,7 +122,7 @@ def _funnel(console: Console, store: Engine, policy: Policy, now: dict[str, int]
 
 
 def _deliveries(console: Console, counts: dict[str, dict[str, int]], log: str) -> None:
-    table = Table(title=f"Outbox deliveries by kind (log channel: {log})", title_justify="left")
+    table = Table(title=f"Messages by kind ({log})", title_justify="left", box=box.SIMPLE_HEAD)
     statuses = sorted({status for by in counts.values() for status in by})
     table.add_column("action")
     for status in statuses:
@@ -135,13 +141,17 @@ def _history(console: Console, store: Engine, zone: ZoneInfo) -> None:
         console.print("\n(no relationship went all the way through review yet: try more --months)")
         return
     _, entries = history(store, rel_id)
-    table = Table(title=f"History of relationship {rel_id}, which went all the way", title_justify="left")
-    for column in ("seq", "at", "trigger", "move", "actor", "reason"):
-        table.add_column(column, overflow="fold")
+    title = f"History of relationship {rel_id}, which went all the way (mentorflow history {rel_id})"
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
+    )
+    for column in ("date", "trigger", "move", "by"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("why", overflow="fold")
     for e in entries:
         move = f"{e.from_phase or '-'} -> {e.to_phase}"
-        at = f"{e.at.astimezone(zone):%Y-%m-%d %H:%M}"
-        table.add_row(str(e.seq), at, e.trigger, move, e.actor, _why(e.reason, e.data))
+        day = f"{e.at.astimezone(zone):%Y-%m-%d}"
+        table.add_row(day, e.trigger, move, e.actor, _why(e.reason, e.data))
     console.print()
     console.print(table)
 
@@ -167,6 +177,5 @@ def _why(reason: str | None, data: dict[str, Any]) -> str:
     if reason:
         return reason
     if "proposal" in data:
-        return "matching proposal approved"
-    requires = data.get("requires") or []
-    return ("requires " + ", ".join(requires)) if requires else ""
+        return "approved"
+    return ", ".join(data.get("requires") or [])

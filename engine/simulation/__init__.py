@@ -6,7 +6,7 @@ Pure and seeded, so the demo and the tests replay the same year every time:
 what happens on a day, and :mod:`.day` records it through the services.
 """
 
-from engine.simulation.day import DaySummary, simulate_day
+from engine.simulation.day import DaySummary, day_moment, simulate_day
 from engine.simulation.people import Program, generate_program, participants_csv
 
-__all__ = ["DaySummary", "Program", "generate_program", "participants_csv", "simulate_day"]
+__all__ = ["DaySummary", "Program", "day_moment", "generate_program", "participants_csv", "simulate_day"]

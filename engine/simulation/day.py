@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, bindparam, case, func, select
 
@@ -55,6 +56,15 @@ class DaySummary:
             self.rematched + other.rematched,
             other.waiting,
         )
+
+
+def day_moment(start: datetime, day: int, timezone: str) -> datetime:
+    """The moment of day ``day`` of a simulated program: ``start``'s wall-clock time in ``timezone``.
+
+    Stepping by calendar days, not 24 hours, keeps the cadence at 07:00 through daylight saving time.
+    """
+    local = start.astimezone(ZoneInfo(timezone))
+    return datetime.combine(local.date() + timedelta(days=day), local.time(), ZoneInfo(timezone))
 
 
 def simulate_day(store: Engine, lifecycle: Lifecycle, seed: int, now: datetime) -> DaySummary:

@@ -12,7 +12,7 @@ import pytest
 pytestmark = pytest.mark.flows
 
 Cli = Callable[..., tuple[int, str, str]]
-FUNNEL_ROW = re.compile(r"^\W*(\w+)\s+\W\s+(\d+)\s+\W\s+(\d+)\s+\W*$")
+FUNNEL_ROW = re.compile(r"^\s*(intake|matched|kickoff|active|review|closed)\s+(\d+)\s+(\d+)\s*$")
 
 
 def test_small_demo_agrees_with_status_and_verify(cli: Cli, tmp_path: Path) -> None:

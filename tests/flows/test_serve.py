@@ -31,6 +31,16 @@ def test_deployments_carry_the_cron_schedules_in_the_program_time_zone() -> None
     assert found[0].parameters == {"database": target.database, "policy": target.policy}
 
 
+def test_a_relative_sqlite_path_is_served_as_an_absolute_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflows.flows.serving import absolute
+
+    monkeypatch.chdir(tmp_path)
+    assert absolute("sqlite:///mentorflow.db") == f"sqlite:///{tmp_path / 'mentorflow.db'}"
+    assert absolute("postgresql+psycopg://db/x") == "postgresql+psycopg://db/x"
+
+
 def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path: Path) -> None:
     store = open_engine(f"sqlite:///{tmp_path / 'mentorflow.db'}")
     initialise(store)

@@ -3,9 +3,10 @@
 A flow run costs about a second and a task run about ten milliseconds, so
 the year is one parent flow run whose body, for each simulated day, calls
 the same tasks the scheduled flows call: intake (on the days HR sends a
-file), the people's behaviour, matching (on Mondays, when someone waits for a
-mentor), the cadence's batches and delivery. Time is the simulated clock's: every task gets the day's
-moment as an ISO time.
+file), the people's behaviour, matching (on Mondays, when someone waits and
+the pool changed since the last run), the cadence's batches, and delivery
+(when the day wrote messages, or some wait for a retry). Time is the
+simulated clock's: every task gets the day's moment as an ISO time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,29 +73,54 @@ def demo_year(
 ) -> DemoTotals:
     """A program of ``mentees`` and ``mentors`` from ``seed``, run for ``days`` days from ``start``."""
     from engine.outbox import DeliverySummary
-    from engine.simulation import DaySummary, generate_program
+    from engine.simulation import DaySummary, day_moment, generate_program
     from engine.tick import TickSummary
 
     program = generate_program(seed, mentees, mentors, days=days)
     totals = DemoTotals(DaySummary(), TickSummary(), DeliverySummary())
-    first = resources.moment(start)
-    observer = on_day.get()
+    first, timezone = resources.moment(start), resources.policy(policy).program.timezone
+    observer, pool_changed, retrying = on_day.get(), True, 0
     for day in range(days + 1):
-        now = (first + timedelta(days=day)).isoformat()
+        now = day_moment(first, day, timezone).isoformat()
         if day in program.import_days:
             _intake(database, policy, now, program, day, Path(workdir), totals)
-        totals.behaviour = totals.behaviour.merged(simulate_day(database, policy, seed, now))
-        if day == 0 or (resources.moment(now).weekday() == MATCHING_WEEKDAY and totals.behaviour.waiting):
-            run = propose_matches(database, policy, now, "matching")
-            totals.proposals += sum(1 for row in run.rows if row["mentor_id"] is not None)
-            totals.auto_approved += len(run.approved)
-        totals.tick = totals.tick.merged(advance_due(database, policy, now))
-        totals.delivery = added(
-            totals.delivery, deliver_pending(database, policy, now, outbox_log=outbox_log)
-        )
+        today = simulate_day(database, policy, seed, now)
+        pool_changed |= day in program.import_days or _pool_changed(today)
+        if pool_changed and today.waiting and (day == 0 or _weekday(now) == MATCHING_WEEKDAY):
+            _matching(database, policy, now, totals)
+            pool_changed = False
+        ticked = advance_due(database, policy, now)
+        pool_changed |= bool(ticked.advanced.get("close"))
+        if retrying or _caused_messages(today, ticked):
+            delivered = deliver_pending(database, policy, now, outbox_log=outbox_log)
+            totals.delivery, retrying = added(totals.delivery, delivered), delivered.retrying
+        totals.behaviour, totals.tick = totals.behaviour.merged(today), totals.tick.merged(ticked)
         if observer is not None:
             observer(day, days, now)
     return totals
+
+
+def _weekday(now: str) -> int:
+    return resources.moment(now).weekday()
+
+
+def _pool_changed(today: DaySummary) -> bool:
+    """Whether matching could find something new: a mentee back in intake, a mentor with room again."""
+    return bool(today.rematched or today.rejected or today.closed_early)
+
+
+def _caused_messages(today: DaySummary, ticked: TickSummary) -> bool:
+    """Whether the day wrote outbox rows: phase changes (their on_enter actions) or the tick's notices."""
+    return bool(
+        ticked.advanced or ticked.reminders or ticked.escalations
+        or today.approved or today.closed_early or today.renewed or today.rematched
+    )  # fmt: skip
+
+
+def _matching(database: str, policy: str, now: str, totals: DemoTotals) -> None:
+    run = propose_matches(database, policy, now, "matching")
+    totals.proposals += sum(1 for row in run.rows if row["mentor_id"] is not None)
+    totals.auto_approved += len(run.approved)
 
 
 def _intake(

@@ -24,10 +24,13 @@ QUIET = {
 
 DEMO = {
     **QUIET,
-    # The demo's year is thousands of task runs. A temporary server that records each (three state
-    # events apiece, written to its SQLite database) doubles the demo's time and stalls its API
-    # calls behind that backlog; the flow runs are still recorded.
+    # The demo's year is a thousand task runs, three state events each. The temporary server would
+    # write each task run and each event to its SQLite database and match every event against
+    # automations: that doubles the demo's time, and its API calls stall behind the backlog. The
+    # demo's server keeps its flow run; the task runs happen just the same, unrecorded.
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
 }
 
 

@@ -21,7 +21,7 @@ def deployments(target: Target, schedules: dict[str, str | None], timezone: str)
 
     from engine.errors import ConfigError
 
-    parameters = {"database": target.database, "policy": target.policy}
+    parameters = {"database": absolute(target.database), "policy": target.policy}
     found = []
     for name, cron in schedules.items():
         if cron is None:
@@ -38,3 +38,16 @@ def deployments(target: Target, schedules: dict[str, str | None], timezone: str)
                 f"schedules.{name}: {cron!r} is not a schedule Prefect accepts: {reason}"
             ) from None
     return found
+
+
+def absolute(url: str) -> str:
+    """A SQLite URL with its path made absolute: a served run may start in another directory."""
+    from pathlib import Path
+
+    from sqlalchemy import make_url
+
+    parsed = make_url(url)
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not path or path == ":memory:" or Path(path).is_absolute():
+        return url
+    return parsed.set(database=str(Path(path).resolve())).render_as_string(hide_password=False)
