@@ -56,7 +56,7 @@ from engine.lifecycle import Lifecycle  # noqa: E402
 from engine.policy import Policy, load_policy, resolve_policy_path  # noqa: E402
 from engine.store.database import UnitOfWork, initialise, open_engine  # noqa: E402
 from engine.store.tables import participants  # noqa: E402
-from engine.tick import TickSummary, run_tick  # noqa: E402
+from engine.tick import run_tick  # noqa: E402
 
 TICK = datetime(2025, 3, 3, 7, 0, tzinfo=UTC)
 MENTOR_CAPACITY = 1000
@@ -131,23 +131,11 @@ def timed(work: Callable[[], object]) -> tuple[float, object]:
 
 
 def engine_tick(url: str, policy: Policy) -> tuple[float, object]:
-    """``run_tick`` in the passes the flow makes: again while a pass moves pairs (see cadence.ROUNDS)."""
-    from workflows.flows.cadence import ROUNDS
-
+    """``run_tick``: the passes the cadence flow makes, without Prefect."""
     store = open_engine(url)
     lifecycle = Lifecycle(policy)
-
-    def passes() -> TickSummary:
-        summary = TickSummary()
-        for _ in range(ROUNDS):
-            done = run_tick(store, lifecycle, TICK)
-            summary = summary.merged(done)
-            if not done.advanced:
-                break
-        return summary
-
     try:
-        return timed(passes)
+        return timed(lambda: run_tick(store, lifecycle, TICK))
     finally:
         store.dispose()
 

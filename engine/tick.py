@@ -281,10 +281,24 @@ def _write(
     summary.escalations = sum(1 for r in rows if r["action"] == "escalate")
 
 
+PASSES = 6
+"""Passes per tick. A pass moves each pair it finds, or sets its ``due_at`` past ``now``; a pair it
+moved can be due again at once (a trained mentor's pair: matched, then kickoff, whose ``start``
+waits for no time), so another pass follows one that moved pairs, and a second tick at the same
+moment finds nothing due."""
+
+
 def run_tick(store: Engine, lifecycle: Lifecycle, now: datetime, *, batch_size: int = 500) -> TickSummary:
-    """One cadence tick without Prefect: the relationships due at ``now``, in batches."""
+    """One cadence tick without Prefect: the relationships due at ``now``, in batches, pass after pass."""
     summary = TickSummary()
-    ids = due_ids(store, now)
-    for start in range(0, len(ids), batch_size):
-        summary = summary.merged(tick_batch(store, lifecycle, now, ids[start : start + batch_size]))
+    for _ in range(PASSES):
+        ids = due_ids(store, now)
+        if not ids:
+            break
+        done = TickSummary()
+        for start in range(0, len(ids), batch_size):
+            done = done.merged(tick_batch(store, lifecycle, now, ids[start : start + batch_size]))
+        summary = summary.merged(done)
+        if not done.advanced:
+            break  # nothing moved: every pair examined now waits for a later moment
     return summary

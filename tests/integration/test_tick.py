@@ -36,6 +36,8 @@ def test_tick_fires_auto_transitions_and_deadlines(
     summary = tick.run_tick(store, lifecycle, clock.now())
     assert summary.advanced == {"schedule_kickoff": 1}
     assert _rows(store)[rels[0]][0] == "kickoff"
+    # the pair in kickoff was due again at once; the tick's second pass set its next moment
+    assert tick.run_tick(store, lifecycle, clock.now()).examined == 0
 
     clock.advance(timedelta(days=21))
     summary = tick.run_tick(store, lifecycle, clock.now())

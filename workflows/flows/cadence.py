@@ -21,11 +21,6 @@ if TYPE_CHECKING:
     from engine.tick import TickSummary
 
 BATCH_SIZE = 500
-ROUNDS = 6
-"""Passes per run. A pass moves each pair it finds, or sets its ``due_at`` past ``now``; a pair it
-moved can be due again at once (a trained mentor's pair: matched, then kickoff, whose ``start``
-waits for no time), so another pass follows one that moved pairs, and a second run at the same
-moment finds nothing due."""
 
 
 def find_due(database: str, now: str) -> list[int]:
@@ -46,10 +41,10 @@ def tick_due_batch(database: str, policy: str, now: str, ids: list[int]) -> Tick
 
 def advance_due(database: str, policy: str, now: str, batch_size: int = BATCH_SIZE) -> TickSummary:
     """Within a flow: find what is due and tick it batch by batch, until nothing more is due now."""
-    from engine.tick import TickSummary
+    from engine.tick import PASSES, TickSummary
 
     summary = TickSummary()
-    for _ in range(ROUNDS):
+    for _ in range(PASSES):  # as engine.tick.run_tick does, each pass a set of Prefect tasks
         due = find_due(database, now)
         if not due:
             break
