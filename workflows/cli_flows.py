@@ -89,7 +89,18 @@ def _delivery_line(summary: DeliverySummary) -> str:
     )
 
 
-def serve(database: DatabaseOption = None, policy: PolicyOption = None) -> None:
+def serve(
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+    work_pool: Annotated[
+        str | None,
+        typer.Option(
+            "--work-pool",
+            help="Register the deployments with this process work pool (created if missing) and return; "
+            "`prefect worker start --pool NAME` processes then run them, as many as you like.",
+        ),
+    ] = None,
+) -> None:
     """Serve the cadence, delivery and matching flows on the schedules of [schedules] in mentorflow.toml."""
     from engine.settings import schedules
     from workflows.flows import environment, resources
@@ -110,16 +121,22 @@ def serve(database: DatabaseOption = None, policy: PolicyOption = None) -> None:
         raise typer.Exit(2)
     from prefect import serve as prefect_serve
 
-    from workflows.flows.serving import deployments
+    from workflows.flows.serving import deployments, register
 
-    found = deployments(target, chosen, loaded.program.timezone)
+    found = deployments(target, chosen, loaded.program.timezone, from_source=work_pool is not None)
     if not found:
         typer.echo("error: every flow is switched off in [schedules]; nothing to serve", err=True)
         raise typer.Exit(2)
+    verb = "serving" if work_pool is None else f"registered with work pool {work_pool!r}:"
     for deployment in found:
         cron = _cron_of(chosen, deployment.name)
-        typer.echo(f"serving {deployment.name}: {cron} ({loaded.program.timezone})")
-    prefect_serve(*found)
+        typer.echo(f"{verb} {deployment.name}: {cron} ({loaded.program.timezone})")
+    if work_pool is None:
+        prefect_serve(*found)
+        return
+    register(found, work_pool)
+    typer.echo("start workers, one or more, on any machine with this installation and settings:")
+    typer.echo(f"  prefect worker start --pool {work_pool}")
 
 
 def _cron_of(chosen: dict[str, str | None], deployment: str) -> str:

@@ -54,3 +54,29 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path: Path) ->
     assert done.returncode == 2, done.stderr
     assert "prefect server start" in done.stderr and "PREFECT_API_URL" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_work_pool_gets_the_scheduled_deployments_that_its_workers_can_load(tmp_path: Path) -> None:
+    from prefect import get_client
+
+    from workflows.flows.resources import Target
+    from workflows.flows.serving import deployments, register
+
+    target = Target(f"sqlite:///{tmp_path / 'm.db'}", str(shipped_policies()["default"]), "")
+    found = deployments(
+        target, {"cadence": "0 7 * * *", "delivery": None}, "Europe/Amsterdam", from_source=True
+    )
+    register(found, "mentorflow-test-pool")
+    register(found, "mentorflow-test-pool")  # again: the pool exists, the deployment is updated
+
+    with get_client(sync_client=True) as client:
+        pool = client.read_work_pool("mentorflow-test-pool")
+        deployment = client.read_deployment_by_name("cadence/mentorflow-cadence")
+    assert pool.type == "process"
+    assert deployment.work_pool_name == "mentorflow-test-pool"
+    assert deployment.entrypoint == "workflows/flows/cadence.py:cadence"
+    assert deployment.parameters == {"database": target.database, "policy": target.policy}
+    assert [(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules] == [
+        ("0 7 * * *", "Europe/Amsterdam")
+    ]
+    assert deployment.pull_steps and str(ROOT) in str(deployment.pull_steps)

@@ -15,8 +15,15 @@ if TYPE_CHECKING:
 SCHEDULED: dict[str, Any] = {"cadence": cadence, "delivery": delivery, "matching": matching}
 
 
-def deployments(target: Target, schedules: dict[str, str | None], timezone: str) -> list[RunnerDeployment]:
-    """One deployment per scheduled flow, on its cron in ``timezone``, working on ``target``'s store."""
+def deployments(
+    target: Target, schedules: dict[str, str | None], timezone: str, *, from_source: bool = False
+) -> list[RunnerDeployment]:
+    """One deployment per scheduled flow, on its cron in ``timezone``, working on ``target``'s store.
+
+    ``from_source``: the deployment names the flow by its file in the installed package, so a
+    worker of a work pool (another process, or another machine with the same installation) can
+    load and run it; ``mentorflow serve`` runs the flows itself and needs no source.
+    """
     from prefect.schedules import Cron
 
     from engine.errors import ConfigError
@@ -26,9 +33,10 @@ def deployments(target: Target, schedules: dict[str, str | None], timezone: str)
     for name, cron in schedules.items():
         if cron is None:
             continue
+        flow = _from_source(name) if from_source else SCHEDULED[name]
         try:
             found.append(
-                SCHEDULED[name].to_deployment(
+                flow.to_deployment(
                     name=f"mentorflow-{name}", schedule=Cron(cron, timezone=timezone), parameters=parameters
                 )
             )
@@ -51,3 +59,26 @@ def absolute(url: str) -> str:
     if not path or path == ":memory:" or Path(path).is_absolute():
         return url
     return parsed.set(database=str(Path(path).resolve())).render_as_string(hide_password=False)
+
+
+def _from_source(name: str) -> Any:
+    """The flow ``name`` as loaded from its source file in the installed ``workflows`` package."""
+    from pathlib import Path
+
+    from prefect import Flow
+
+    package_root = Path(__file__).resolve().parents[2]
+    return Flow.from_source(source=str(package_root), entrypoint=f"workflows/flows/{name}.py:{name}")
+
+
+def register(found: list[RunnerDeployment], pool: str) -> None:
+    """Create the deployments on the Prefect server for the process work pool ``pool`` (made if missing)."""
+    from contextlib import suppress
+
+    from prefect import deploy, get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    with get_client(sync_client=True) as client, suppress(ObjectAlreadyExists):
+        client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+    deploy(*found, work_pool_name=pool, build=False, push=False, print_next_steps_message=False)
