@@ -14,45 +14,7 @@ import yaml
 
 from engine.policy import Policy, load_policy, load_policy_text, shipped_policies
 from engine.vocabulary import ACTIONS, CONDITIONS
-
-# The policy file exactly as DESIGN.md ("The policy file, as an operator writes it") shows it.
-DESIGN_BLOCK = """\
-policy: default
-version: 1
-description: Six-month program with fortnightly check-ins.
-program:
-  duration: 6 months          # time in `active` before review
-  timezone: Europe/Amsterdam
-phases:
-  intake:
-    initial: true
-    deadline: {after: 21 days, action: escalate}     # still unmatched: tell the coordinator
-  matched:
-    on_enter: [notify_pair, enrol_mentor_training]
-    deadline: {after: 14 days, action: escalate}
-  kickoff:
-    on_enter: [schedule_kickoff_meeting, send_mentee_guide]
-    deadline: {after: 10 days, action: remind}
-  active:
-    cadence:
-      check_in: every 2 weeks
-      remind_after: 3 weeks       # no meeting logged for 3 weeks: nudge the pair
-      escalate_after: 6 weeks     # still nothing: the coordinator hears of it
-  review:
-    on_enter: [{send_survey: final}]
-    deadline: {after: 14 days, action: remind}
-  closed:
-    terminal: true
-    on_enter: [{send_survey: closing}]
-transitions:
-  - {trigger: match, from: intake, to: matched, requires: [mentor_assigned]}
-  - {trigger: schedule_kickoff, from: matched, to: kickoff, requires: [mentor_trained], auto: true}
-  - {trigger: start, from: kickoff, to: active, requires: [kickoff_held], auto: true}
-  - {trigger: review, from: active, to: review, after: program.duration, auto: true}
-  - {trigger: renew, from: review, to: active, requires: [survey_complete]}
-  - {trigger: close, from: review, to: closed, requires: [survey_complete], auto: true}
-  - {trigger: close, from: "*", to: closed, requires: [reason]}
-"""
+from tests.design_policy import DESIGN_BLOCK
 
 # The same policy written out longhand: other layout, comments, key order, phase order,
 # quoting, and every duration, cadence and parameter spelled another way.
