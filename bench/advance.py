@@ -40,20 +40,20 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from population import MENTOR_CAPACITY, inserted_ids, participant_rows
+
 from engine import services
 from engine.clock import SimulatedClock
 from engine.lifecycle import Lifecycle
 from engine.policy import Policy, load_policy, resolve_policy_path
 from engine.rules import Standing, next_due
 from engine.store.database import UnitOfWork, initialise, open_engine
-from engine.store.tables import audit_entries, meetings, participants, relationships
+from engine.store.tables import audit_entries, meetings, relationships
 
 TARGET = 0.25
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 ACTOR = "bench"
 REASON = "program completed"
-MENTOR_CAPACITY = 1000
-LIST_COLUMNS = ("skills", "wants", "goals", "interests", "values", "work_style", "communication", "languages")
 
 
 @dataclass(frozen=True)
@@ -124,37 +124,6 @@ def database_version(store: Engine) -> str:
 
 
 # --- setup (not timed) ------------------------------------------------------------------------
-
-
-def participant_rows(count: int, role: str, now: datetime) -> list[dict[str, Any]]:
-    """Participants as an import writes them; mentors trained, with room for many mentees."""
-    prefix = "M" if role == "mentor" else "E"
-    return [
-        {
-            "external_id": f"{prefix}{i:07d}",
-            "role": role,
-            "name": f"{role.title()} {i}",
-            "email": f"{role}{i}@example.com",
-            "department": None,
-            "manager_id": None,
-            "level": None,
-            **{column: [] for column in LIST_COLUMNS},
-            "timezone": None,
-            "capacity": MENTOR_CAPACITY if role == "mentor" else 1,
-            "trained": role == "mentor",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(count)
-    ]
-
-
-def inserted_ids(store: Engine, rows: list[dict[str, Any]]) -> list[int]:
-    statement = insert(participants).returning(participants.c.id, sort_by_parameter_order=True)
-    with UnitOfWork(store) as uow:
-        ids = [int(i) for i in uow.conn.execute(statement, rows).scalars()]
-        uow.commit()
-    return ids
 
 
 def populate(store: Engine, policy: Policy, n: int, batch: int) -> Population:

@@ -39,7 +39,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -48,45 +47,19 @@ from workflows.flows import environment
 environment.prepare(environment.QUIET)  # Prefect's settings, before anything imports Prefect
 
 import sqlalchemy  # noqa: E402
-from sqlalchemy import Engine, insert  # noqa: E402
+from population import MENTOR_CAPACITY, inserted_ids, participant_rows  # noqa: E402
 
 from engine import services  # noqa: E402
 from engine.clock import SimulatedClock  # noqa: E402
 from engine.lifecycle import Lifecycle  # noqa: E402
 from engine.policy import Policy, load_policy, resolve_policy_path  # noqa: E402
-from engine.store.database import UnitOfWork, initialise, open_engine  # noqa: E402
-from engine.store.tables import participants  # noqa: E402
+from engine.store.database import initialise, open_engine  # noqa: E402
 from engine.tick import run_tick  # noqa: E402
 
 TICK = datetime(2025, 3, 3, 7, 0, tzinfo=UTC)
-MENTOR_CAPACITY = 1000
 SETUP_BATCH = 5000
 ENGINE_RATIO = 2.0
 OVERHEAD_SLACK = 0.5  # seconds: noise allowed between the two overhead figures
-LIST_COLUMNS = ("skills", "wants", "goals", "interests", "values", "work_style", "communication", "languages")
-
-
-def people(count: int, role: str, offset: int, now: datetime) -> list[dict[str, Any]]:
-    """Participants as an import writes them; mentors trained, with room for many mentees."""
-    return [
-        {
-            "external_id": f"{role[-2].upper()}{offset + i:07d}", "role": role,
-            "name": f"{role.title()} {offset + i}", "email": f"{role}{offset + i}@example.com",
-            "department": None, "manager_id": None, "level": None,
-            **{column: [] for column in LIST_COLUMNS},
-            "timezone": None, "capacity": MENTOR_CAPACITY if role == "mentor" else 1,
-            "trained": role == "mentor", "created_at": now, "updated_at": now,
-        }
-        for i in range(count)
-    ]  # fmt: skip
-
-
-def inserted(store: Engine, rows: list[dict[str, Any]]) -> list[int]:
-    statement = insert(participants).returning(participants.c.id, sort_by_parameter_order=True)
-    with UnitOfWork(store) as uow:
-        ids = [int(i) for i in uow.conn.execute(statement, rows).scalars()]
-        uow.commit()
-    return ids
 
 
 def populate(path: Path, policy: Policy, total: int, due: int) -> None:
@@ -95,8 +68,8 @@ def populate(path: Path, policy: Policy, total: int, due: int) -> None:
     initialise(store)
     lifecycle = Lifecycle(policy)
     early = SimulatedClock(TICK - timedelta(days=30))
-    mentors = inserted(store, people(-(-due // MENTOR_CAPACITY), "mentor", 0, early.now()))
-    mentees = inserted(store, people(total, "mentee", 0, early.now()))
+    mentors = inserted_ids(store, participant_rows(-(-due // MENTOR_CAPACITY), "mentor", early.now()))
+    mentees = inserted_ids(store, participant_rows(total, "mentee", early.now()))
     due_rels: list[int] = []
     for start in range(0, due, SETUP_BATCH):
         part = mentees[start : min(start + SETUP_BATCH, due)]

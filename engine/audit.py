@@ -38,12 +38,15 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every hash: ``json.dumps`` with options would build a new one per entry."""
+
+
 def entry_hash(entry: Mapping[str, Any]) -> str:
     """The hash of an entry: SHA-256 of its canonical JSON, previous hash included."""
     content = {name: entry[name] for name in ENTRY_FIELDS}
     content["at"] = iso(content["at"]) if isinstance(content["at"], datetime) else content["at"]
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(content).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

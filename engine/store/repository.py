@@ -232,11 +232,15 @@ def append(conn: Connection, entries: list[dict[str, Any]], effects: list[dict[s
         conn.execute(_insert_ignoring_duplicates(conn), effects)
 
 
+_OUTBOX_INSERTS = {
+    "postgresql": postgresql.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+    "sqlite": sqlite.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+}
+
+
 def _insert_ignoring_duplicates(conn: Connection) -> Any:
     """An outbox insert that skips a row whose idempotency key is already there."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return sqlite.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return _OUTBOX_INSERTS[conn.dialect.name]
 
 
 def history(conn: Connection, rel_id: int) -> list[AuditEntry]:

@@ -1,0 +1,46 @@
+"""Participants for the benchmarks, written in bulk as an import writes them (setup, never timed)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert
+
+from engine.store.database import UnitOfWork
+from engine.store.tables import participants
+
+MENTOR_CAPACITY = 1000
+LIST_COLUMNS = ("skills", "wants", "goals", "interests", "values", "work_style", "communication", "languages")
+
+
+def participant_rows(count: int, role: str, now: datetime) -> list[dict[str, Any]]:
+    """Participants as an import writes them; mentors trained, with room for many mentees."""
+    prefix = "M" if role == "mentor" else "E"
+    return [
+        {
+            "external_id": f"{prefix}{i:07d}",
+            "role": role,
+            "name": f"{role.title()} {i}",
+            "email": f"{role}{i}@example.com",
+            "department": None,
+            "manager_id": None,
+            "level": None,
+            **{column: [] for column in LIST_COLUMNS},
+            "timezone": None,
+            "capacity": MENTOR_CAPACITY if role == "mentor" else 1,
+            "trained": role == "mentor",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(count)
+    ]
+
+
+def inserted_ids(store: Engine, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` into participants; their ids, in order."""
+    statement = insert(participants).returning(participants.c.id, sort_by_parameter_order=True)
+    with UnitOfWork(store) as uow:
+        ids = [int(i) for i in uow.conn.execute(statement, rows).scalars()]
+        uow.commit()
+    return ids
