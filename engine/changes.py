@@ -3,11 +3,14 @@
 Pure functions over plain data: the services load the relationship, the
 lifecycle decides the move, and these functions shape what is written, so a
 single advance and a batch of thousands write exactly the same things (a
-batch shares one :class:`Mover`, which does the per-moment work once).
+batch shares one :class:`Mover`, which does the per-moment work once). The
+entries that record a fact without moving the pair (a meeting held, a survey
+answered) are shaped here too, and written the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -42,6 +45,21 @@ class Moving(Protocol):
     def audit_seq(self) -> int: ...
     @property
     def audit_head(self) -> str: ...
+
+
+class Recording(Moving, Protocol):
+    """What an entry that records a fact reads of the relationship it is about."""
+
+    @property
+    def phase_entered_at(self) -> datetime: ...
+
+
+@dataclass(slots=True)
+class Recorded:
+    """Audit entries that record facts about one relationship without moving it, and its row's update."""
+
+    update: dict[str, Any]
+    entries: list[dict[str, Any]]
 
 
 @dataclass(slots=True)
@@ -144,6 +162,33 @@ class Mover:
             "audit_head": entry["hash"],
         }
         return Change(update, entry, self.effects(rel.id, seq, dest))
+
+    def facts(self, rel: Recording, causes: Sequence[Cause]) -> Recorded:
+        """Entries recording what happened to ``rel`` (a meeting, a survey answer), chained in order.
+
+        Each has ``from_phase`` = ``to_phase`` = the phase it happened in. The row
+        keeps its phase and stay, takes the new chain head and a new version (so a
+        writer that read it before cannot append to the old head), and becomes due
+        now so the tick reconsiders it (a pair in a terminal phase never is).
+        """
+        seq, head, entries = rel.audit_seq, rel.audit_head, []
+        for cause in causes:
+            seq += 1
+            entry = self.entry(rel.id, seq, head, rel.phase, rel.phase, cause)
+            entries.append(entry)
+            head = entry["hash"]
+        phase = self.policy.phases.get(rel.phase)
+        update = {
+            "b_id": rel.id,
+            "b_version": rel.version,
+            "phase": rel.phase,
+            "phase_entered_at": rel.phase_entered_at,
+            "due_at": None if phase is not None and phase.terminal else self.now,
+            "mentor_id": rel.mentor_id,
+            "audit_seq": seq,
+            "audit_head": head,
+        }
+        return Recorded(update, entries)
 
     def creation(self, rel_id: int, cause: Cause) -> dict[str, Any]:
         """The first link of a relationship's chain: its creation in the initial phase."""

@@ -22,14 +22,16 @@ from jinja2.runtime import Context
 
 from engine.channels import Attachment, Message, ProgramInfo
 from engine.invitations import Person, invitation, kickoff
-from engine.vocabulary import ACTIONS
+from engine.vocabulary import ACTIONS, NOTICES
 
 LANGUAGES = ("en", "nl")
 RECIPIENTS = ("mentee", "mentor", "coordinator")
 
 # Whom an action addresses when its row does not name a recipient (rows written before one row meant
 # one message to one recipient are delivered to each of these).
-IMPLIED_RECIPIENTS: dict[str, tuple[str, ...]] = {name: term.recipients for name, term in ACTIONS.items()}
+IMPLIED_RECIPIENTS: dict[str, tuple[str, ...]] = {
+    name: term.recipients for name, term in {**ACTIONS, **NOTICES}.items()
+}
 NEEDS_MENTOR = frozenset({"notify_pair", "enrol_mentor_training", "schedule_kickoff_meeting"})
 
 

@@ -2,7 +2,8 @@
 
 One initial phase; every phase reachable from it; terminal phases with no
 way out and every other phase with one; transitions that name only known
-phases; deadlines that fire only known triggers from the phase they sit on.
+phases and no reserved trigger; deadlines that fire only known triggers from
+the phase they sit on.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from engine.policy_errors import Loc, shown, unknown_name
+from engine.vocabulary import RECORD_TRIGGERS
 
 if TYPE_CHECKING:
     from engine.policy import Policy
@@ -56,6 +58,14 @@ def _reference_problems(policy: Policy) -> list[tuple[Loc, str]]:
     single_initial = len(initial) == 1 and not initial[0].terminal
     problems: list[tuple[Loc, str]] = []
     for i, t in enumerate(policy.transitions):
+        if t.trigger in RECORD_TRIGGERS:
+            problems.append(
+                (
+                    ("transitions", i, "trigger"),
+                    f"{shown(t.trigger)} is reserved for the audit entries of recorded meetings and survey "
+                    "answers (expected another trigger name)",
+                )
+            )
         if t.to not in phases:
             problems.append((("transitions", i, "to"), unknown_name("phase", t.to, phases)))
         elif single_initial and phases[t.to].initial:

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PlainSerializer,
     PlainValidator,
@@ -33,41 +32,25 @@ from pydantic import (
     model_validator,
 )
 
-from engine.durations import Duration, parse_cadence, parse_duration
+from engine.durations import Duration, parse_duration
 from engine.errors import PolicyError
 from engine.matching_policy import MatchingPolicy
 from engine.phasegraph import graph_problems
 from engine.policy_errors import call_parameter_error, describe_errors, dotted, shown, unknown_name
+from engine.policy_fields import NAME_PATTERN, CadenceText, DurationText, PolicyModel, validate_duration
+from engine.survey_schedule import SurveyPlan, plans_by_phase
+from engine.surveys import STANDARD_FILE, SURVEY_NAME, Survey, SurveyEntry, effective_surveys, survey_problems
 from engine.vocabulary import ACTIONS, CONDITIONS, DEADLINE_ACTIONS, Term
 from engine.yamlsafe import LoadedYaml, load_yaml, load_yaml_file
 
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 PROGRAM_DURATION = "program.duration"
-
-
-def _duration(value: object) -> Duration:
-    if isinstance(value, Duration):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(f'{value} is not a duration: say which unit (try "{value} days" or "{value} weeks")')
-    if not isinstance(value, str):
-        raise ValueError(f'{shown(value)} is not a duration (try "2w" or "14 days")')
-    return parse_duration(value)
-
-
-def _cadence(value: object) -> Duration:
-    if isinstance(value, Duration):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f'{shown(value)} is not a cadence (try "every 2 weeks" or "weekly")')
-    return parse_cadence(value)
 
 
 def _after(value: object) -> str:
     if value == PROGRAM_DURATION:
         return PROGRAM_DURATION
     try:
-        return str(_duration(value))
+        return str(validate_duration(value))
     except ValueError as exc:
         text = str(exc)
         hint = (
@@ -78,19 +61,6 @@ def _after(value: object) -> str:
         raise ValueError(hint) from None
 
 
-_DURATION_SCHEMA = {"type": "string", "examples": ["14 days", "2 weeks", "6 months", "36h"]}
-DurationText = Annotated[
-    Duration,
-    PlainValidator(_duration),
-    PlainSerializer(str, return_type=str),
-    WithJsonSchema(_DURATION_SCHEMA),
-]
-CadenceText = Annotated[
-    Duration,
-    PlainValidator(_cadence),
-    PlainSerializer(lambda d: f"every {d}", return_type=str),
-    WithJsonSchema({"type": "string", "examples": ["every 2 weeks", "monthly"]}),
-]
 AfterText = Annotated[
     str,
     PlainValidator(_after),
@@ -168,12 +138,7 @@ ActionCall = Annotated[
 ]
 
 
-class _Model(BaseModel):
-    # strict: `initial: yes` or `auto: "true"` is an error, never silently true
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
-
-
-class Program(_Model):
+class Program(PolicyModel):
     """The program as a whole: how long a pair stays active, and where it runs."""
 
     duration: DurationText
@@ -192,7 +157,7 @@ class Program(_Model):
         return value
 
 
-class Deadline(_Model):
+class Deadline(PolicyModel):
     """What happens when a pair stays too long in a phase."""
 
     after: DurationText
@@ -207,7 +172,7 @@ class Deadline(_Model):
         return self
 
 
-class Cadence(_Model):
+class Cadence(PolicyModel):
     """The meeting rhythm of a phase, and when silence is nudged or escalated."""
 
     check_in: CadenceText
@@ -226,7 +191,7 @@ class Cadence(_Model):
         return value
 
 
-class Phase(_Model):
+class Phase(PolicyModel):
     """One phase of the lifecycle and what the engine does in it."""
 
     description: str | None = None
@@ -238,7 +203,7 @@ class Phase(_Model):
     resources: list[str] = Field(default_factory=list)
 
 
-class Transition(_Model):
+class Transition(PolicyModel):
     """A trigger that moves a pair from one or more phases to another."""
 
     trigger: str = Field(pattern=NAME_PATTERN)
@@ -275,7 +240,7 @@ class Edge:
     auto: bool
 
 
-class Policy(_Model):
+class Policy(PolicyModel):
     """A validated phase policy."""
 
     policy: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
@@ -285,6 +250,7 @@ class Policy(_Model):
     phases: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Phase]
     transitions: list[Transition]
     matching: MatchingPolicy = Field(default_factory=MatchingPolicy)
+    surveys: dict[Annotated[str, Field(pattern=SURVEY_NAME)], SurveyEntry] = Field(default_factory=dict)
 
     @field_validator("phases")
     @classmethod
@@ -309,8 +275,27 @@ class Policy(_Model):
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
     def normalised(self) -> dict[str, Any]:
-        """The effective policy as plain data, every default filled in."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The effective policy as plain data, every default filled in.
+
+        The surveys the policy defines appear in full (a standard survey it
+        overrides with the override applied); a policy without ``surveys:``
+        has none here, so its version does not depend on the standard surveys.
+        """
+        data = self.model_dump(mode="json", by_alias=True, exclude={"surveys"})
+        if self.surveys:
+            defined = self.survey_definitions
+            data["surveys"] = {name: defined[name].model_dump(mode="json") for name in self.surveys}
+        return data
+
+    @cached_property
+    def survey_definitions(self) -> dict[str, Survey]:
+        """Every survey this policy can send, by name: the standard ones with its own laid over them."""
+        return effective_surveys(self.surveys)
+
+    @cached_property
+    def survey_plans(self) -> dict[str, tuple[SurveyPlan, ...]]:
+        """Per phase, the surveys sent in each stay in it: on entering, or timed."""
+        return plans_by_phase(self)
 
 
 def _expand(policy: Policy) -> Iterator[Edge]:
@@ -343,11 +328,15 @@ def _validate(loaded: LoadedYaml) -> Policy:
         raise PolicyError(
             f"{loaded.source}: the policy is not valid ({_count(problems)})", problems
         ) from None
-    found = graph_problems(policy)
-    if found:
-        found.sort(key=lambda item: loaded.line_for(item[0]))
-        problems = [f"{loaded.source}:{loaded.line_for(loc)}: {dotted(loc)}: {msg}" for loc, msg in found]
-        raise PolicyError(f"{loaded.source}: the phase graph is not valid ({_count(problems)})", problems)
+    for check, what in (
+        (graph_problems, "the phase graph is not valid"),
+        (survey_problems, "its surveys are not valid"),
+    ):
+        found = check(policy)
+        if found:
+            found.sort(key=lambda item: loaded.line_for(item[0]))
+            problems = [f"{loaded.source}:{loaded.line_for(loc)}: {dotted(loc)}: {msg}" for loc, msg in found]
+            raise PolicyError(f"{loaded.source}: {what} ({_count(problems)})", problems)
     return policy
 
 
@@ -359,7 +348,9 @@ def shipped_policies() -> dict[str, Path]:
     """The policies shipped with mentorflow, by file stem (``default``, ...)."""
     root = resources.files("policies")
     return {
-        Path(entry.name).stem: Path(str(entry)) for entry in root.iterdir() if entry.name.endswith(".yaml")
+        Path(entry.name).stem: Path(str(entry))
+        for entry in root.iterdir()
+        if entry.name.endswith(".yaml") and entry.name != STANDARD_FILE
     }
 
 

@@ -237,7 +237,11 @@ def _allowed_keys(model: type[BaseModel] | None, loc: Loc) -> list[str]:
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
-    for candidate in (annotation, *get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
+    """The model in ``annotation``: itself, or inside it (``list[Question] | None``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for inner in get_args(annotation):
+        found = _model_of(inner)
+        if found is not None:
+            return found
     return None

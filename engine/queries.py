@@ -29,6 +29,7 @@ from engine.rules import Overdue, Standing, overdue
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork
 from engine.store.tables import meetings, relationships
+from engine.vocabulary import RECORD_TRIGGERS
 
 
 def history(store: Engine, rel_id: int) -> tuple[Relationship, list[AuditEntry]]:
@@ -60,7 +61,8 @@ def status(store: Engine, policy: Policy, now: datetime, as_of: datetime | None 
             ).all()
             standing = [(r.id, r.phase, r.phase_entered_at) for r in rows]
         else:
-            standing = list(replay(repo.entries(uow.conn, until=as_of, by_relationship=True), as_of))
+            entries = repo.entries(uow.conn, until=as_of, by_relationship=True)
+            standing = list(replay(_moves(entries), as_of))
         last = dict(
             uow.conn.execute(
                 select(meetings.c.relationship_id, func.max(meetings.c.held_on))
@@ -74,6 +76,11 @@ def status(store: Engine, policy: Policy, now: datetime, as_of: datetime | None 
         for item in overdue(policy, Standing(phase, entered, last.get(rid)), moment):
             report.overdue.append((rid, item))
     return report
+
+
+def _moves(entries: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The entries that moved a pair (or created it): a recorded fact does not begin a stay in a phase."""
+    return (entry for entry in entries if entry["trigger"] not in RECORD_TRIGGERS)
 
 
 @dataclass

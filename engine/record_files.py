@@ -7,7 +7,11 @@ problem. The files are small and plain, with a header:
 - trainings: ``mentor`` (id, external id or email);
 - kickoffs: ``relationship`` and optionally ``held_on`` (``YYYY-MM-DD``);
 - surveys: ``relationship``, ``respondent`` (mentor or mentee), optionally
-  ``survey`` (default ``final``); every other column is kept as an answer.
+  ``survey`` (default ``final``), and one column per question id: a number
+  for a scale or recommend score, yes/no (ja/nee, true/false), text, and for
+  ``goals`` the mentee's goal levels in order, separated by ``;``
+  (``reached;partly;not_started``). A blank cell is no answer. Survey problems
+  name the row as a spreadsheet numbers it (the header is row 1) and the column.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ MAX_PROBLEMS = 50
 
 @dataclass(frozen=True)
 class SurveyAnswer:
-    """One survey response from a file."""
+    """One survey response from a file; ``where`` (``file.csv:row 4``) names it in later errors."""
 
     relationship_id: int
     respondent: str
     survey: str
     answers: dict[str, Any] = field(default_factory=dict)
+    where: str | None = None
 
 
 def read_trainings(path: Path) -> list[str]:
@@ -53,18 +58,26 @@ def read_kickoffs(path: Path, timezone: str) -> list[tuple[int, datetime | None]
 
 
 def read_survey_answers(path: Path) -> list[SurveyAnswer]:
-    """The survey responses of a file; columns other than the known ones are the answers."""
+    """The survey responses of a file: one column per question id, the answers kept as written.
+
+    They are checked against the survey's questions when recorded
+    (:func:`engine.recording.record_surveys`), where each problem names the
+    row and the column; here only the relationship and respondent are read.
+    """
     found: list[SurveyAnswer] = []
     problems: list[str] = []
     for line, row in _rows(path, required=("relationship", "respondent"), what="surveys"):
-        rel_id = _relationship(path, line, row, problems)
+        where = f"{path}:row {line}"
+        text = row["relationship"]
+        if not text.isdigit():
+            problems.append(f"{where}: column relationship: {text!r} is not a relationship id (a number)")
         respondent = row["respondent"].strip().lower()
         if respondent not in ("mentor", "mentee"):
-            problems.append(f"{path}:{line}: respondent: {row['respondent']!r} is not mentor or mentee")
+            problems.append(f"{where}: column respondent: {row['respondent']!r} is not mentor or mentee")
         answers = {k: v for k, v in row.items() if k not in ("relationship", "respondent", "survey") and v}
         survey = row.get("survey", "").strip() or "final"
-        if rel_id is not None:
-            found.append(SurveyAnswer(rel_id, respondent, survey, answers))
+        if text.isdigit():
+            found.append(SurveyAnswer(int(text), respondent, survey, answers, where))
     _raise(path, problems)
     return found
 

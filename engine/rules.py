@@ -60,6 +60,9 @@ def next_due(policy: Policy, standing: Standing) -> datetime | None:
             moments.append(edge.after.after(entered) if edge.after else entered)
     if phase.cadence is not None:
         moments.append(phase.cadence.remind_after.after(_quiet_since(standing)))
+    for plan in policy.survey_plans.get(standing.phase, ()):  # a timed survey, or its first reminder
+        first = plan.first_moment(entered)
+        moments += [first] if first is not None else []
     return min(moments, default=entered + HEARTBEAT)
 
 

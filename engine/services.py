@@ -1,8 +1,9 @@
-"""One function per operation that changes the program: import, advance, record.
+"""One function per operation that changes the program: import, open, advance (one or many).
 
 Each is one transaction: load, decide (lifecycle and rules), write the phase
 change with its audit entry and outbox rows, commit. An error anywhere rolls
-everything back, so nothing is ever half-written.
+everything back, so nothing is ever half-written. Recording what happened
+(meetings, trainings, survey answers) is in :mod:`engine.recording`.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from sqlalchemy import CursorResult, Engine, Row, insert, select, update
 
 from engine.changes import Cause, Change, Mover, creation_entry, effects_of_entering, phase_change
 from engine.clock import Clock
-from engine.domain import MEETING_KINDS, AuditEntry, Relationship
-from engine.errors import InputError, NotFoundError, ParticipantsError, RefusedError
+from engine.domain import AuditEntry, Relationship
+from engine.errors import NotFoundError, ParticipantsError, RefusedError
 from engine.lifecycle import Lifecycle
 from engine.participants import Participant
 from engine.policy import Policy
 from engine.rules import Standing, next_due
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork
-from engine.store.repository import MeetingStats, RelationshipRow
-from engine.store.tables import meetings, participants, relationships, survey_responses
+from engine.store.repository import MeetingStats, RelationshipRow, SurveyAnswerRow
+from engine.store.tables import participants, relationships
+from engine.survey_schedule import respondents_done
 from engine.vocabulary import Facts
 
 
@@ -197,7 +199,7 @@ def advance(store: Engine, lifecycle: Lifecycle, clock: Clock, request: AdvanceR
         if rel is None:
             raise NotFoundError(f"no relationship {request.relationship_id}")
         mentor_id, data = _mentor_for(uow, lifecycle.policy, rel, request.mentor)
-        facts = load_facts(uow, [rel], now, request.reason, {rel.id: mentor_id})[rel.id]
+        facts = load_facts(uow, lifecycle.policy, [rel], now, request.reason, {rel.id: mentor_id})[rel.id]
         move = lifecycle.fire(rel.phase, request.trigger, facts)
         cause = Cause(
             request.actor,
@@ -266,11 +268,13 @@ def _terminal(policy: Policy) -> list[str]:
 
 def load_facts(
     uow: UnitOfWork,
+    policy: Policy,
     rels: Sequence[Relationship | RelationshipRow],
     now: datetime,
     reason: str | None,
     mentors: dict[int, int | None] | None = None,
     meetings_of: dict[int, MeetingStats] | None = None,
+    answers_of: dict[int, list[SurveyAnswerRow]] | None = None,
 ) -> dict[int, Facts]:
     """What the conditions need to know, loaded in bulk for a batch of relationships."""
     ids = [r.id for r in rels]
@@ -278,11 +282,13 @@ def load_facts(
     trained = repo.trained_mentors(uow.conn, [m for m in mentor_of.values() if m is not None])
     if meetings_of is None:
         meetings_of = repo.meeting_stats(uow.conn, ids)
-    answered = repo.survey_respondents(uow.conn, rels)
+    if answers_of is None:
+        answers_of = repo.survey_answers(uow.conn, rels)
     facts = {}
     for rel in rels:
         held, kickoff, _ = meetings_of.get(rel.id, _NO_MEETINGS)
         mentor = mentor_of[rel.id]
+        answers = answers_of.get(rel.id)
         facts[rel.id] = Facts(
             now=now,
             phase_entered_at=rel.phase_entered_at,
@@ -290,7 +296,9 @@ def load_facts(
             mentor_trained=mentor in trained,
             kickoff_held=kickoff,
             meetings_held=held,
-            surveys_answered=answered.get(rel.id, frozenset()),
+            surveys_answered=respondents_done(policy.survey_plans.get(rel.phase, ()), answers)
+            if answers
+            else frozenset(),
             reason=reason,
         )
     return facts
@@ -345,7 +353,7 @@ def advance_many(
         rels = list(repo.relationship_rows(uow.conn, list(ids)).values())
         assignment = _Assignment.load(uow, lifecycle.policy, mentors or {})
         meetings_of = repo.meeting_stats(uow.conn, [r.id for r in rels])
-        facts = load_facts(uow, rels, now, reason, assignment.mentor_of(rels), meetings_of)
+        facts = load_facts(uow, lifecycle.policy, rels, now, reason, assignment.mentor_of(rels), meetings_of)
         fire, mover = lifecycle.firing(trigger), Mover(lifecycle.policy, now)
         changes = []
         for rel in rels:
@@ -407,99 +415,3 @@ class _Assignment:
         if rel.mentor_id is None:
             self.taken[mentor_id] = self.taken.get(mentor_id, 0) + 1
         return mentor_id, _mentor_data(self.mentors[mentor_id])
-
-
-def record_meeting(
-    store: Engine,
-    policy: Policy,
-    clock: Clock,
-    rel_id: int,
-    kind: str,
-    held_on: datetime | None,
-    *,
-    actor: str,
-    notes: str | None = None,
-) -> None:
-    """Record a meeting as held; the relationship becomes due so the tick reconsiders it."""
-    if kind not in MEETING_KINDS:
-        raise InputError(
-            f"--kind: {kind!r} is not a meeting kind (expected one of: {', '.join(MEETING_KINDS)})"
-        )
-    now = clock.now()
-    held = held_on or now
-    if held > now:
-        raise InputError(f"--on: {held:%Y-%m-%d} is in the future; record a meeting once it was held")
-    with UnitOfWork(store) as uow:
-        rel = _existing(uow, rel_id)
-        phase = policy.phases.get(rel.phase)
-        if phase is not None and phase.terminal:
-            raise RefusedError(f"relationship {rel_id} is {rel.phase}; no meetings can be recorded")
-        if rel.mentor_id is None:
-            raise RefusedError(f"relationship {rel_id} has no mentor yet; record meetings once it is matched")
-        uow.conn.execute(
-            meetings.insert().values(
-                relationship_id=rel_id,
-                kind=kind,
-                held_on=held,
-                recorded_at=now,
-                recorded_by=actor,
-                notes=notes,
-            )
-        )
-        _make_due(uow, [rel_id], now)
-        uow.commit()
-
-
-def record_training(store: Engine, clock: Clock, mentor_ref: str) -> list[int]:
-    """Record that a mentor finished the mentor training; their pairs become due."""
-    now = clock.now()
-    with UnitOfWork(store) as uow:
-        mentor = repo.participant_by_ref(uow.conn, mentor_ref)
-        if mentor is None or mentor.role != "mentor":
-            raise NotFoundError(f"no mentor {mentor_ref!r} (give an id, external id or email)")
-        uow.conn.execute(
-            update(participants).where(participants.c.id == mentor.id).values(trained=True, updated_at=now)
-        )
-        rel_ids = list(
-            uow.conn.execute(
-                select(relationships.c.id).where(relationships.c.mentor_id == mentor.id)
-            ).scalars()
-        )
-        _make_due(uow, rel_ids, now)
-        uow.commit()
-    return rel_ids
-
-
-def record_survey(
-    store: Engine, clock: Clock, rel_id: int, survey: str, respondent: str, answers: dict[str, Any]
-) -> None:
-    """Record a survey response of the mentor or the mentee."""
-    if respondent not in ("mentor", "mentee"):
-        raise InputError(f"--by: {respondent!r} is not a respondent (expected mentor or mentee)")
-    now = clock.now()
-    with UnitOfWork(store) as uow:
-        _existing(uow, rel_id)
-        uow.conn.execute(
-            survey_responses.insert().values(
-                relationship_id=rel_id, survey=survey, respondent=respondent, answered_at=now, answers=answers
-            )
-        )
-        _make_due(uow, [rel_id], now)
-        uow.commit()
-
-
-def _existing(uow: UnitOfWork, rel_id: int) -> Relationship:
-    rel = repo.relationship(uow.conn, rel_id)
-    if rel is None:
-        raise NotFoundError(f"no relationship {rel_id}")
-    return rel
-
-
-def _make_due(uow: UnitOfWork, rel_ids: list[int], now: datetime) -> None:
-    """What happened may let a pair move on: the next tick looks at it (a terminal pair is never due)."""
-    for part in repo.chunks(rel_ids):
-        uow.conn.execute(
-            update(relationships)
-            .where(relationships.c.id.in_(part), relationships.c.due_at.is_not(None))
-            .values(due_at=now)
-        )

@@ -4,9 +4,12 @@ For every relationship whose ``due_at`` has passed, the tick fires the first
 ``auto`` transition whose conditions hold; otherwise it acts on a passed phase
 deadline (remind, escalate, or fire a trigger) and on silence in a phase with a
 check-in cadence (remind the pair after ``remind_after`` without a logged
-meeting, tell the coordinator after ``escalate_after``). Every notice is an
-outbox row whose idempotency key names its cause, so a rerun at the same
-moment finds nothing new to do and sends nothing twice. One batch is one
+meeting, tell the coordinator after ``escalate_after``); it sends the timed
+surveys and the survey reminders the policy asks for
+(:mod:`engine.survey_schedule`). Every notice is an outbox row whose
+idempotency key names its cause (a phase's notices name the audit entry that
+began the stay, so a meeting recorded meanwhile changes nothing), so a rerun at
+the same moment finds nothing new to do and sends nothing twice. One batch is one
 transaction: a tick killed halfway leaves each relationship either fully
 handled or untouched.
 """
@@ -30,8 +33,17 @@ from engine.rules import HEARTBEAT
 from engine.services import load_facts
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork
-from engine.store.repository import RelationshipRow
+from engine.store.repository import RelationshipRow, SurveyAnswerRow
 from engine.store.tables import outbox, relationships
+from engine.survey_schedule import (
+    REMINDER,
+    SEND,
+    Answered,
+    answered_in_stay,
+    next_survey_moment,
+    survey_notices,
+)
+from engine.surveys import RESPONDENTS
 from engine.vocabulary import ACTIONS, Facts
 
 
@@ -45,6 +57,8 @@ class TickSummary:
     escalations: int = 0
     deadlines_fired: int = 0
     conflicts: int = 0
+    surveys_sent: int = 0  # timed sends (a survey sent on entering a phase goes with the phase change)
+    survey_reminders: int = 0
 
     def merged(self, other: TickSummary) -> TickSummary:
         return TickSummary(
@@ -54,6 +68,8 @@ class TickSummary:
             self.escalations + other.escalations,
             self.deadlines_fired + other.deadlines_fired,
             self.conflicts + other.conflicts,
+            self.surveys_sent + other.surveys_sent,
+            self.survey_reminders + other.survey_reminders,
         )
 
 
@@ -78,15 +94,27 @@ class Decision:
 
 
 def decide(
-    lifecycle: Lifecycle, rel: RelationshipRow, facts: Facts, last_meeting: datetime | None
+    lifecycle: Lifecycle,
+    rel: RelationshipRow,
+    facts: Facts,
+    last_meeting: datetime | None,
+    *,
+    stay: int | None = None,
+    answers: Sequence[SurveyAnswerRow] = (),
 ) -> Decision:
-    """The tick's decision for one due relationship at ``facts.now``: pure, no store."""
+    """The tick's decision for one due relationship at ``facts.now``: pure, no store.
+
+    ``stay`` is the seq of the audit entry that began the pair's stay in its phase
+    (the notices of a stay are keyed by it; ``None``: the chain head, when nothing
+    was recorded since), ``answers`` the surveys answered in the stay.
+    """
     move = _auto_move(lifecycle, rel.phase, facts)
     if move is not None:
         return Decision(move, Cause("cadence", move.trigger, None, _requires(move)))
     policy, now = lifecycle.policy, facts.now
     phase = policy.phases[rel.phase]
     decision = Decision()
+    entry = f"rel:{rel.id}:entry:{rel.audit_seq if stay is None else stay}"
     deadline = phase.deadline
     if deadline is not None and deadline.after.after(rel.phase_entered_at) <= now:
         since = deadline.after.after(rel.phase_entered_at)
@@ -96,12 +124,22 @@ def decide(
             if fired is not None:
                 return Decision(fired, Cause("cadence", fired.trigger, why, {"deadline": iso(since)}))
         if deadline.action is not None:
-            cause = f"rel:{rel.id}:entry:{rel.audit_seq}:deadline"
-            decision.notices += _notices(deadline.action, cause, rel.phase, "deadline", since)
+            decision.notices += _notices(deadline.action, f"{entry}:deadline", rel.phase, "deadline", since)
     if phase.cadence is not None:
         decision.notices += _silence(rel, phase.cadence, last_meeting, now)
-    decision.due_at = next_moment(policy, rel, last_meeting, now)
+    answered = answered_in_stay(answers)
+    plans = policy.survey_plans.get(rel.phase, ())
+    decision.notices += [
+        Notice(n.action, n.recipient, f"{entry}:{n.key_tail}", n.params)
+        for n in survey_notices(plans, rel.phase, rel.phase_entered_at, now, answered, _respondents(rel))
+    ]
+    decision.due_at = next_moment(policy, rel, last_meeting, now, answered)
     return decision
+
+
+def _respondents(rel: RelationshipRow) -> tuple[str, ...]:
+    """Who is asked a survey: the mentee, and the mentor once there is one."""
+    return RESPONDENTS if rel.mentor_id is not None else ("mentee",)
 
 
 def _auto_move(lifecycle: Lifecycle, phase: str, facts: Facts) -> Move | None:
@@ -144,9 +182,14 @@ def _notices(action: str, cause: str, phase: str, kind: str, since: datetime) ->
 
 
 def next_moment(
-    policy: Policy, rel: RelationshipRow, last_meeting: datetime | None, now: datetime
+    policy: Policy,
+    rel: RelationshipRow,
+    last_meeting: datetime | None,
+    now: datetime,
+    answered: Answered | None = None,
 ) -> datetime | None:
-    """The next time after ``now`` the tick must look at ``rel``; ``None`` waits for an event."""
+    """The next time after ``now`` the tick must look at ``rel``: a deadline, a check-in nudge, a survey
+    sent or reminded (given who ``answered`` in this stay), or a weekly look when nothing is scheduled."""
     phase = policy.phases[rel.phase]
     entered = rel.phase_entered_at
     moments = [
@@ -161,6 +204,10 @@ def next_moment(
         moments.append(phase.cadence.remind_after.after(quiet))
         if phase.cadence.escalate_after is not None:
             moments.append(phase.cadence.escalate_after.after(quiet))
+    plans = policy.survey_plans.get(rel.phase)
+    if plans:
+        survey = next_survey_moment(plans, entered, now, answered or {}, _respondents(rel))
+        moments += [survey] if survey is not None else []
     return min((m for m in moments if m > now), default=now + HEARTBEAT)
 
 
@@ -195,12 +242,17 @@ def _tick_batch(
     summary = TickSummary()
     with UnitOfWork(store) as uow:
         rels = _lock_due(uow, ids, now)
+        policy = lifecycle.policy
         meetings = repo.meeting_stats(uow.conn, [r.id for r in rels])
-        facts = load_facts(uow, rels, now, None, meetings_of=meetings)
-        mover, changes, notices, waits = Mover(lifecycle.policy, now), [], [], []
+        answers = repo.survey_answers(uow.conn, rels)
+        facts = load_facts(uow, policy, rels, now, None, meetings_of=meetings, answers_of=answers)
+        stays = repo.stay_starts(uow.conn, [r.id for r in rels if _has_notices(policy, r, now)])
+        mover, changes, notices, waits = Mover(policy, now), [], [], []
         for rel in rels:
             last = meetings.get(rel.id, (0, False, None))[2]
-            decision = decide(lifecycle, rel, facts[rel.id], last)
+            decision = decide(
+                lifecycle, rel, facts[rel.id], last, stay=stays.get(rel.id), answers=answers.get(rel.id, ())
+            )
             if decision.move is not None and decision.cause is not None:
                 cause = replace(decision.cause, actor=actor)
                 changes.append(mover.change(rel, decision.move.dest, cause, last_meeting_at=last))
@@ -214,6 +266,19 @@ def _tick_batch(
         _write(uow, lifecycle.policy, now, changes, waits, _fresh(uow, notices, now), summary)
         uow.commit()
     return summary
+
+
+def _has_notices(policy: Policy, rel: RelationshipRow, now: datetime) -> bool:
+    """Whether a notice keyed by the pair's stay may be due (a passed deadline, a survey sent or reminded).
+
+    Only those pairs need the entry that began their stay looked up in the audit chain.
+    """
+    entered = rel.phase_entered_at
+    deadline = policy.phases[rel.phase].deadline
+    if deadline is not None and deadline.after.after(entered) <= now:
+        return True
+    firsts = (plan.first_moment(entered) for plan in policy.survey_plans.get(rel.phase, ()))
+    return any(first is not None and first <= now for first in firsts)
 
 
 def _lock_due(uow: UnitOfWork, ids: Sequence[int], now: datetime) -> list[RelationshipRow]:
@@ -277,8 +342,9 @@ def _write(
         if uow.conn.execute(statement, waits).rowcount != len(waits):
             raise ConflictError("a relationship changed while the tick handled it")
     repo.append(uow.conn, [], rows)
-    summary.reminders = sum(1 for r in rows if r["action"] == "remind")
-    summary.escalations = sum(1 for r in rows if r["action"] == "escalate")
+    actions = Counter(r["action"] for r in rows)
+    summary.reminders, summary.escalations = actions["remind"], actions["escalate"]
+    summary.surveys_sent, summary.survey_reminders = actions[SEND], actions[REMINDER]
 
 
 PASSES = 6

@@ -181,3 +181,22 @@ ACTIONS: dict[str, Term] = {
 }
 
 DEADLINE_ACTIONS = ("remind", "escalate")
+
+NOTICES: dict[str, Term] = {
+    t.name: t
+    for t in (
+        Term(
+            "survey_reminder",
+            "remind a respondent who has not answered a survey yet (sent by the tick, as the survey's "
+            "`remind:` says; not an action a policy names)",
+            recipients=("mentee", "mentor"),
+        ),
+    )
+}
+"""Messages only the engine sends, never named in a policy; they have texts like the actions."""
+
+RECORD_MEETING = "record_meeting"
+RECORD_SURVEY = "record_survey"
+RECORD_TRIGGERS = frozenset({RECORD_MEETING, RECORD_SURVEY})
+"""The triggers of audit entries that record a fact (a meeting held, a survey answered) without moving
+the phase: ``from_phase`` and ``to_phase`` are both the phase it happened in. A policy may not use them."""

@@ -78,6 +78,7 @@ def _tick_line(summary: TickSummary) -> str:
     return (
         f"{summary.examined} due relationship(s) examined; advanced: {moved}; "
         f"{summary.reminders} reminder(s), {summary.escalations} escalation(s), "
+        f"{summary.surveys_sent} survey(s) sent, {summary.survey_reminders} survey reminder(s), "
         f"{summary.deadlines_fired} deadline(s) fired{conflicts}"
     )
 

@@ -140,11 +140,33 @@ def history(
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=_json_value))
         return
     for row in rows:
-        row["move"] = f"{row['from_phase'] or '-'} -> {row['to_phase']}"
+        row["move"], row["reason"] = _move(row), row["reason"] or _recorded(row)
         row["policy"] = f"{row['policy_name']} {row['policy_version'][7:19]}"
         row["hash"] = row["hash"][:12]
     columns = ["seq", "at", "trigger", "move", "actor", "reason", "policy", "hash"]
     _print_rows(rows, columns, "table", title=f"history of relationship {relationship}")
+
+
+# The triggers of engine.vocabulary.RECORD_TRIGGERS, named here so that `history` stays light.
+_RECORDED = ("record_meeting", "record_survey")
+
+
+def _move(row: dict[str, Any]) -> str:
+    """``active -> review``; an entry that records a meeting or a survey answer stays in its phase."""
+    if row["trigger"] in _RECORDED:
+        return str(row["to_phase"])
+    return f"{row['from_phase'] or '-'} -> {row['to_phase']}"
+
+
+def _recorded(row: dict[str, Any]) -> str | None:
+    """What a recorded entry records: ``check-in held``, ``final survey answered by the mentee``."""
+    data = row.get("data") or {}
+    if row["trigger"] == "record_meeting":
+        return f"{data.get('meeting', {}).get('kind')} held"
+    if row["trigger"] == "record_survey":
+        survey = data.get("survey", {})
+        return f"{survey.get('name')} survey answered by the {survey.get('respondent')}"
+    return None
 
 
 def status(
@@ -204,7 +226,7 @@ def record_meeting(
 ) -> None:
     """Record a meeting of a pair as held."""
     from engine.clock import SystemClock
-    from engine.services import record_meeting as run
+    from engine.recording import record_meeting as run
 
     loaded = load_policy(policy)
     held = parse_moment(on, "--on", loaded.program.timezone) if on else None
@@ -228,7 +250,7 @@ def record_training(
 ) -> None:
     """Record that a mentor finished the mentor training."""
     from engine.clock import SystemClock
-    from engine.services import record_training as run
+    from engine.recording import record_training as run
 
     rel_ids = run(open_store(database), SystemClock(), mentor)
     typer.echo(f"mentor {mentor}: training recorded ({len(rel_ids)} relationship(s) to reconsider)")
@@ -239,14 +261,65 @@ def record_survey(
     relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
     by: Annotated[str, typer.Option("--by", help="mentor or mentee")],
     survey: Annotated[str, typer.Option("--survey", help="Which survey, e.g. final.")] = "final",
+    answer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--answer",
+            "-a",
+            metavar="QUESTION=VALUE",
+            help="An answer, e.g. -a satisfaction=4 -a met_regularly=yes -a goals='reached;partly'.",
+        ),
+    ] = None,
+    actor: ActorOption = None,
     database: DatabaseOption = None,
+    policy: PolicyOption = None,
 ) -> None:
-    """Record that the mentor or the mentee answered a survey."""
+    """Record the mentor's or the mentee's answers to a survey, checked against its questions."""
     from engine.clock import SystemClock
-    from engine.services import record_survey as run
+    from engine.recording import record_survey as run
 
-    run(open_store(database), SystemClock(), relationship, survey, by, {})
+    answers, loaded = _answers(answer or []), load_policy(policy)
+    store, who = open_store(database), actor_name(actor)
+    run(store, loaded, SystemClock(), relationship, survey, by, answers, actor=who)
     typer.echo(f"relationship {relationship}: {survey} survey answered by the {by}")
+
+
+def _answers(given: list[str]) -> dict[str, str]:
+    from engine.errors import InputError
+
+    answers: dict[str, str] = {}
+    for item in given:
+        question, sep, value = item.partition("=")
+        if not sep or not question.strip():
+            raise InputError(f"--answer: {item!r} is not QUESTION=VALUE (e.g. -a satisfaction=4)")
+        if question.strip() in answers:
+            raise InputError(f"--answer: {question.strip()} is answered twice")
+        answers[question.strip()] = value
+    return answers
+
+
+@record.command("surveys")
+def record_surveys(
+    file: Annotated[
+        Path, typer.Argument(help="CSV: relationship, respondent, survey, and a column per question id.")
+    ],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Record the survey answers of a CSV file, all or nothing; every problem names its row and column."""
+    from engine.clock import SystemClock
+    from engine.record_files import read_survey_answers
+    from engine.recording import SurveyResponse
+    from engine.recording import record_surveys as run
+
+    responses = [
+        SurveyResponse(a.relationship_id, a.survey, a.respondent, a.answers, a.where)
+        for a in read_survey_answers(file)
+    ]
+    loaded = load_policy(policy)
+    count = run(open_store(database), loaded, SystemClock(), responses, actor=actor_name(actor))
+    typer.echo(f"{file}: {count} survey response(s) recorded")
 
 
 def _print_rows(rows: list[dict[str, Any]], columns: list[str], format: str, *, title: str) -> None:

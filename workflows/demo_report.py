@@ -88,8 +88,8 @@ def _behaviour(console: Console, totals: DemoTotals) -> None:
         f"{done.trained} mentor(s) finished the training; {done.kickoffs} kickoff(s) and "
         f"{done.check_ins} check-in(s) were held; {done.answers} survey answer(s), {done.renewed} renewal(s)",
         f"early exits: {sum(done.closed_early.values())} ({exits})",
-        f"the cadence moved pairs on its own ({moves}) and sent {tick.reminders} reminder(s) "
-        f"and {tick.escalations} escalation(s)",
+        f"the cadence moved pairs on its own ({moves}) and sent {tick.reminders} reminder(s), "
+        f"{tick.escalations} escalation(s) and {tick.survey_reminders} survey reminder(s)",
     ]
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
@@ -104,8 +104,12 @@ def _funnel(console: Console, store: Engine, policy: Policy, now: dict[str, int]
     from sqlalchemy import func, select
 
     from engine.store.tables import audit_entries
+    from engine.vocabulary import RECORD_TRIGGERS
 
-    query = select(audit_entries.c.to_phase, func.count(func.distinct(audit_entries.c.relationship_id)))
+    # a pair reaches a phase by an entry that moves it there, not by one recording a meeting in it
+    query = select(
+        audit_entries.c.to_phase, func.count(func.distinct(audit_entries.c.relationship_id))
+    ).where(audit_entries.c.trigger.not_in(RECORD_TRIGGERS))
     with store.connect() as conn:
         reached: dict[str, int] = {
             phase: int(n) for phase, n in conn.execute(query.group_by(audit_entries.c.to_phase))
@@ -140,7 +144,11 @@ def _history(console: Console, store: Engine, zone: ZoneInfo) -> None:
     if rel_id is None:
         console.print("\n(no relationship went all the way through review yet: try more --months)")
         return
+    from engine.vocabulary import RECORD_TRIGGERS
+
     _, entries = history(store, rel_id)
+    recorded = Counter(e.trigger for e in entries if e.trigger in RECORD_TRIGGERS)
+    entries = [e for e in entries if e.trigger not in RECORD_TRIGGERS]
     title = f"History of relationship {rel_id}, which went all the way (mentorflow history {rel_id})"
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
@@ -154,6 +162,10 @@ def _history(console: Console, store: Engine, zone: ZoneInfo) -> None:
         table.add_row(day, e.trigger, move, e.actor, _why(e.reason, e.data))
     console.print()
     console.print(table)
+    console.print(
+        f"(its history also records {recorded['record_meeting']} meeting(s) and "
+        f"{recorded['record_survey']} survey answer(s) between these moves)"
+    )
 
 
 def _whole_way(store: Engine) -> int | None:

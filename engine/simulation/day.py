@@ -18,9 +18,11 @@ from sqlalchemy import Engine, bindparam, case, func, select
 from engine import match_service, recording, services
 from engine.clock import SimulatedClock
 from engine.lifecycle import Lifecycle
+from engine.policy import Policy
 from engine.recording import HeldMeeting, SurveyResponse
 from engine.simulation.behaviour import PairState, Proposal, Roles, Today, World, decide
 from engine.simulation.traits import survey_answers
+from engine.store import repository as repo
 from engine.store.database import UnitOfWork
 from engine.store.tables import match_proposals, meetings, participants, relationships, survey_responses
 
@@ -139,19 +141,15 @@ def record(
         reason = "the coordinator knows the pair would not work well together"
         summary.rejected = len(match_service.reject(store, clock, today.reject, reason, actor=COORDINATOR))
     for mentor in today.trained:
-        services.record_training(store, clock, mentor)
+        recording.record_training(store, clock, mentor)
     summary.trained = len(today.trained)
     if today.meetings:
         held = [HeldMeeting(rel_id, kind) for rel_id, kind in today.meetings]
         recording.record_meetings(store, policy, clock, held, actor=PAIR)
     summary.kickoffs = sum(kind == "kickoff" for _, kind in today.meetings)
     summary.check_ins = len(today.meetings) - summary.kickoffs
-    responses = [
-        SurveyResponse(rel_id, survey, respondent, survey_answers(seed, rel_id, respondent, survey))
-        for rel_id, survey, respondent in today.answers
-    ]
-    if responses:
-        recording.record_surveys(store, clock, responses)
+    if today.answers:
+        recording.record_surveys(store, policy, clock, _responses(store, policy, seed, today), actor=PAIR)
     summary.answers = len(today.answers)
     for trigger, ids in today.renew.items():
         moved = services.advance_many(store, lifecycle, clock, ids, trigger, actor=COORDINATOR).moved
@@ -168,3 +166,21 @@ def record(
     if back:
         summary.rematched = len(services.open_relationships(store, policy, clock, back, actor=COORDINATOR))
     return summary
+
+
+def _responses(store: Engine, policy: Policy, seed: int, today: Today) -> list[SurveyResponse]:
+    """Today's survey answers, each valid for its survey's questions and the mentee's goals."""
+    with UnitOfWork(store, write=False) as uow:
+        goals = repo.mentee_goals(uow.conn, [rel_id for rel_id, _, _ in today.answers])
+    surveys = policy.survey_definitions
+    return [
+        SurveyResponse(
+            rel_id,
+            survey,
+            respondent,
+            survey_answers(
+                seed, rel_id, respondent, survey, surveys[survey].questions, len(goals.get(rel_id, []))
+            ),
+        )
+        for rel_id, survey, respondent in today.answers
+    ]

@@ -8,8 +8,11 @@ is asked about, in every run with that seed, without a table of traits.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+from engine.surveys import GOAL_LEVELS, Question
 
 EXIT_REASONS = (
     ("mentee left the company", False),
@@ -92,12 +95,35 @@ def rejects_proposal(seed: int, rel_id: int, mentor_id: int) -> bool:
     return _rng(seed, "proposal", rel_id, mentor_id).random() < 0.06
 
 
-def survey_answers(seed: int, rel_id: int, respondent: str, survey: str) -> dict[str, object]:
-    """What a respondent answers: satisfaction 1-5, whether the goals were reached, a recommendation."""
+COMMENTS = (
+    "The regular check-ins kept us going.",
+    "We could have set clearer goals at the start.",
+    "More time for the group sessions, please.",
+    "Meeting in person worked better than online.",
+)
+"""Free-text answers a respondent sometimes gives (never when the question is optional and they are brief)."""
+
+
+def survey_answers(
+    seed: int, rel_id: int, respondent: str, survey: str, questions: Sequence[Question], goal_count: int
+) -> dict[str, object]:
+    """What a respondent answers to each question, valid for its type; ``goals`` has a level per goal.
+
+    Satisfaction leans positive, the recommend score follows it, most pairs say they met
+    regularly, and about a third write a comment.
+    """
     rng = _rng(seed, "answers", rel_id, respondent, survey)
     satisfaction = rng.choices((1, 2, 3, 4, 5), (3, 7, 20, 40, 30))[0]
-    return {
-        "satisfaction": satisfaction,
-        "goals_reached": rng.choices(("yes", "partly", "no"), (45, 40, 15))[0],
-        "would_recommend": satisfaction >= 4 or rng.random() < 0.3,
-    }
+    answers: dict[str, object] = {}
+    for question in questions:
+        if question.type == "scale":
+            answers[question.id] = satisfaction if question.id == "satisfaction" else rng.randint(2, 5)
+        elif question.type == "recommend":
+            answers[question.id] = max(0, min(10, 2 * satisfaction - 1 + rng.randint(-1, 1)))
+        elif question.type == "yes_no":
+            answers[question.id] = rng.random() < (0.9 if satisfaction >= 4 else 0.55)
+        elif question.type == "goals":
+            answers[question.id] = rng.choices(GOAL_LEVELS, (45, 40, 15), k=goal_count)
+        elif question.required or rng.random() < 0.3:
+            answers[question.id] = rng.choice(COMMENTS)
+    return answers

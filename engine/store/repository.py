@@ -25,6 +25,7 @@ from engine.store.tables import (
     relationships,
     survey_responses,
 )
+from engine.vocabulary import RECORD_TRIGGERS
 
 CHUNK = 900  # ids per IN (...) list: under SQLite's variable limit on old builds too
 
@@ -65,11 +66,18 @@ class RelationshipRow(NamedTuple):
 _ROW_COLUMNS = [relationships.c[name] for name in RelationshipRow._fields]
 
 
-def relationship_rows(conn: Connection, ids: Sequence[int]) -> dict[int, RelationshipRow]:
-    """Like :func:`relationships_by_id` (same order), reading only what a phase change needs."""
+def relationship_rows(
+    conn: Connection, ids: Sequence[int], *, lock: bool = False
+) -> dict[int, RelationshipRow]:
+    """Like :func:`relationships_by_id` (same order), reading only what a phase change needs.
+
+    ``lock`` holds the rows (PostgreSQL) until commit, so that appends to their chains are serialised.
+    """
     found: dict[int, RelationshipRow] = {}
     for part in chunks(ids):
         query = select(*_ROW_COLUMNS).where(relationships.c.id.in_(part)).order_by(relationships.c.id)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
         for row in conn.execute(query):
             found[row.id] = RelationshipRow._make(row)
     return found
@@ -150,22 +158,57 @@ def trained_mentors(conn: Connection, mentor_ids: Iterable[int]) -> set[int]:
     return found
 
 
-def survey_respondents(
+SurveyAnswerRow = tuple[str, str, datetime]
+"""A survey answered: which survey, by whom (mentor or mentee), when."""
+
+
+def survey_answers(
     conn: Connection, rels: Sequence[Relationship | RelationshipRow]
-) -> dict[int, frozenset[str]]:
-    """Who answered a survey since each relationship entered its current phase."""
+) -> dict[int, list[SurveyAnswerRow]]:
+    """Per relationship, the surveys answered since it entered its current phase (absent: none)."""
     entered = {r.id: r.phase_entered_at for r in rels}
-    answered: dict[int, set[str]] = defaultdict(set)
+    answered: dict[int, list[SurveyAnswerRow]] = defaultdict(list)
     for part in chunks(sorted(entered)):
         query = select(
             survey_responses.c.relationship_id,
+            survey_responses.c.survey,
             survey_responses.c.respondent,
             survey_responses.c.answered_at,
         ).where(survey_responses.c.relationship_id.in_(part))
-        for rid, who, at in conn.execute(query):
+        for rid, survey, who, at in conn.execute(query):
             if at >= entered[rid]:
-                answered[rid].add(who)
-    return {rid: frozenset(who) for rid, who in answered.items()}
+                answered[rid].append((survey, who, at))
+    return dict(answered)
+
+
+def stay_starts(conn: Connection, ids: Sequence[int]) -> dict[int, int]:
+    """Per relationship, the seq of the audit entry that began its stay in its current phase.
+
+    That is its last entry that moved it (or created it): entries that record a
+    meeting or a survey answer come later in the chain without starting a stay.
+    """
+    starts: dict[int, int] = {}
+    for part in chunks(sorted(set(ids))):
+        query = (
+            select(audit_entries.c.relationship_id, func.max(audit_entries.c.seq))
+            .where(audit_entries.c.relationship_id.in_(part), audit_entries.c.trigger.not_in(RECORD_TRIGGERS))
+            .group_by(audit_entries.c.relationship_id)
+        )
+        starts.update((int(rid), int(seq)) for rid, seq in conn.execute(query))
+    return starts
+
+
+def mentee_goals(conn: Connection, rel_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Per relationship, the development goals of its mentee, in order."""
+    goals: dict[int, list[str]] = {}
+    for part in chunks(sorted(set(rel_ids))):
+        query = (
+            select(relationships.c.id, participants.c.goals)
+            .join(participants, participants.c.id == relationships.c.mentee_id)
+            .where(relationships.c.id.in_(part))
+        )
+        goals.update((int(rid), list(found or [])) for rid, found in conn.execute(query))
+    return goals
 
 
 def insert_relationships(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:

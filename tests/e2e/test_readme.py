@@ -49,10 +49,17 @@ def test_readme_walkthrough(tmp_path: Path) -> None:
         assert "Traceback" not in done.stderr
 
     history = json.loads(mentorflow("history", "1", "--format", "json").stdout)
-    assert [e["to_phase"] for e in history] == ["intake", "matched", "kickoff", "active", "closed"]
+    assert [(e["trigger"], e["to_phase"]) for e in history] == [
+        ("create", "intake"),
+        ("match", "matched"),
+        ("schedule_kickoff", "kickoff"),
+        ("record_meeting", "kickoff"),  # the kickoff meeting, recorded in the phase it was held in
+        ("start", "active"),
+        ("close", "closed"),
+    ]
     assert history[-1]["reason"] == "mentee moved to another company"
     exported = (tmp_path / "history.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(exported) == 14 + 4  # 14 relationships created, 4 moves of relationship 1
+    assert len(exported) == 14 + 5  # 14 relationships created, 4 moves and a meeting of relationship 1
 
 
 def test_commands_that_run_no_flow_stay_light(tmp_path: Path) -> None:

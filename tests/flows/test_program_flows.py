@@ -9,6 +9,7 @@ import pytest
 
 from engine.policy import shipped_policies
 from engine.store import reads
+from engine.store import repository as repo
 from engine.store.database import initialise, open_engine
 from tests.e2e.conftest import EXAMPLES
 
@@ -29,6 +30,15 @@ def _in(url: str, phase: str) -> list[int]:
     store = open_engine(url)
     try:
         return [row["id"] for row in reads.relationships_list(store, phase)]
+    finally:
+        store.dispose()
+
+
+def _goal_counts(url: str, rel_ids: list[int]) -> dict[int, int]:
+    store = open_engine(url)
+    try:
+        with store.connect() as conn:
+            return {rel: len(goals) for rel, goals in repo.mentee_goals(conn, rel_ids).items()}
     finally:
         store.dispose()
 
@@ -67,8 +77,14 @@ def test_a_cohort_goes_from_import_to_closed_through_the_flows(tmp_path: Path) -
 
     later = (T0 + timedelta(days=3)).replace(month=T0.month + 6) + timedelta(hours=1)
     assert cadence(now=later.isoformat(), **where).advanced.get("review") == len(matched)
-    answers = [f"{rel},{who},final,4" for rel in matched for who in ("mentee", "mentor")]
-    surveys = _csv(tmp_path / "surveys.csv", "relationship,respondent,survey,satisfaction", answers)
+    goals = _goal_counts(url, matched)
+    answers = [
+        f"{rel},{who},final,4,8,yes,{';'.join(['partly'] * goals[rel])}"
+        for rel in matched
+        for who in ("mentee", "mentor")
+    ]
+    header = "relationship,respondent,survey,satisfaction,recommend,met_regularly,goals"
+    surveys = _csv(tmp_path / "surveys.csv", header, answers)
     assert evaluation(file=surveys, now=later.isoformat(), **where).advanced.get("close") == len(matched)
     assert sorted(_in(url, "closed")) == sorted(matched)
 

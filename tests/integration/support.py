@@ -7,12 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, Table, func, select
 
-from engine import services
-from engine.clock import Clock
+from engine import recording, services
+from engine.clock import Clock, SimulatedClock
 from engine.domain import AuditEntry
 from engine.lifecycle import Lifecycle
 from engine.participants import Participant, parse_participants_csv
 from engine.policy import Policy
+from engine.store import repository as repo
 from engine.store.tables import audit_entries, outbox, participants, relationships
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "participants.csv"
@@ -77,3 +78,33 @@ def outbox_rows(store: Engine, rel_id: int) -> list[dict[str, object]]:
     query = select(outbox).where(outbox.c.relationship_id == rel_id).order_by(outbox.c.id)
     with store.connect() as conn:
         return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def final_answers(store: Engine, rel_id: int, satisfaction: int = 4) -> dict[str, object]:
+    """Valid answers to the standard final survey: a level for each of the mentee's goals."""
+    with store.connect() as conn:
+        goals = repo.mentee_goals(conn, [rel_id]).get(rel_id, [])
+    return {
+        "satisfaction": satisfaction,
+        "recommend": 2 * satisfaction,
+        "met_regularly": True,
+        "goals": ["partly"] * len(goals),
+    }
+
+
+def answer_final(store: Engine, policy: Policy, clock: Clock, rel_id: int, respondent: str) -> None:
+    """The ``respondent`` answers the final survey of ``rel_id`` (sent on entering review)."""
+    answers = final_answers(store, rel_id)
+    recording.record_survey(store, policy, clock, rel_id, "final", respondent, answers, actor=respondent)
+
+
+def to_review(
+    store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock, rel_id: int
+) -> None:
+    """Walk ``rel_id`` from intake to review: matched with a trained mentor, kickoff held, six months on."""
+    fire(store, lifecycle, clock, rel_id, "match", mentor=TRAINED_MENTOR)
+    fire(store, lifecycle, clock, rel_id, "schedule_kickoff")
+    recording.record_meeting(store, policy, clock, rel_id, "kickoff", None, actor="coordinator")
+    fire(store, lifecycle, clock, rel_id, "start")
+    clock.set(policy.program.duration.after(clock.now()))
+    fire(store, lifecycle, clock, rel_id, "review")

@@ -8,19 +8,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from engine import queries, services
+from engine import queries, recording, services
 from engine.audit import GENESIS, entry_hash
 from engine.clock import SimulatedClock
 from engine.errors import NotFoundError, RefusedError
 from engine.lifecycle import Lifecycle
 from engine.policy import Policy, load_policy_text, shipped_policies
 from engine.store.tables import outbox, policy_versions, relationships
+from engine.vocabulary import RECORD_TRIGGERS
 
 from .support import (
     A_MENTEE,
     SINGLE_MENTOR,
     TRAINED_MENTOR,
     UNTRAINED_MENTOR,
+    answer_final,
     fire,
     footprint,
     import_examples,
@@ -37,16 +39,16 @@ def _walk_to_closed(
     clock.advance(timedelta(days=2))
     assert fire(store, lifecycle, clock, rel, "schedule_kickoff").to_phase == "kickoff"
     clock.advance(timedelta(days=5))
-    services.record_meeting(store, policy, clock, rel, "kickoff", None, actor=COORDINATOR)
+    recording.record_meeting(store, policy, clock, rel, "kickoff", None, actor=COORDINATOR)
     assert fire(store, lifecycle, clock, rel, "start").to_phase == "active"
     for _ in range(12):
         clock.advance(timedelta(weeks=2))
-        services.record_meeting(store, policy, clock, rel, "check-in", None, actor="mentor")
+        recording.record_meeting(store, policy, clock, rel, "check-in", None, actor="mentor")
     clock.advance(timedelta(weeks=3))  # six months in active have passed
     assert fire(store, lifecycle, clock, rel, "review").to_phase == "review"
     clock.advance(timedelta(days=3))
-    services.record_survey(store, clock, rel, "final", "mentee", {"satisfaction": 5})
-    services.record_survey(store, clock, rel, "final", "mentor", {"satisfaction": 4})
+    answer_final(store, policy, clock, rel, "mentee")
+    answer_final(store, policy, clock, rel, "mentor")
     assert fire(store, lifecycle, clock, rel, "close").to_phase == "closed"
 
 
@@ -60,7 +62,8 @@ def test_a_pair_goes_through_the_whole_default_lifecycle(
     current, entries = queries.history(store, rel)
     assert current.phase == "closed"
     assert current.due_at is None  # a terminal phase is never due again
-    assert [(e.trigger, e.from_phase, e.to_phase) for e in entries] == [
+    moves = [e for e in entries if e.trigger not in RECORD_TRIGGERS]
+    assert [(e.trigger, e.from_phase, e.to_phase) for e in moves] == [
         ("create", None, "intake"),
         ("match", "intake", "matched"),
         ("schedule_kickoff", "matched", "kickoff"),
@@ -68,7 +71,15 @@ def test_a_pair_goes_through_the_whole_default_lifecycle(
         ("review", "active", "review"),
         ("close", "review", "closed"),
     ]
-    assert current.version == 6 and current.audit_seq == 6
+    # the kickoff, twelve check-ins and two survey answers are recorded in the chain too, in their phase
+    recorded = [(e.trigger, e.from_phase, e.to_phase) for e in entries if e.trigger in RECORD_TRIGGERS]
+    assert recorded == [
+        ("record_meeting", "kickoff", "kickoff"),
+        *[("record_meeting", "active", "active")] * 12,
+        ("record_survey", "review", "review"),
+        ("record_survey", "review", "review"),
+    ]
+    assert current.version == 21 and current.audit_seq == 21
     messages = [(row["action"], row["params"]["recipient"]) for row in outbox_rows(store, rel)]  # type: ignore[index]
     assert messages == [
         ("notify_pair", "mentee"),
@@ -91,7 +102,7 @@ def test_review_waits_for_six_months_on_the_clock(
     rel = import_examples(store, policy, clock)[0]
     fire(store, lifecycle, clock, rel, "match", mentor=TRAINED_MENTOR)
     fire(store, lifecycle, clock, rel, "schedule_kickoff")
-    services.record_meeting(store, policy, clock, rel, "kickoff", None, actor=COORDINATOR)
+    recording.record_meeting(store, policy, clock, rel, "kickoff", None, actor=COORDINATOR)
     fire(store, lifecycle, clock, rel, "start")
     clock.advance(timedelta(days=180))  # 2026-07-04: a day short of six calendar months
 
@@ -216,7 +227,7 @@ def test_an_untrained_mentor_holds_the_kickoff_back_and_nothing_is_written(
         fire(store, lifecycle, clock, rel, "schedule_kickoff")
     assert footprint(store) == before
 
-    services.record_training(store, clock, UNTRAINED_MENTOR)
+    recording.record_training(store, clock, UNTRAINED_MENTOR)
     assert fire(store, lifecycle, clock, rel, "schedule_kickoff").to_phase == "kickoff"
 
 
@@ -259,7 +270,7 @@ def test_a_closed_pair_goes_nowhere(
     with pytest.raises(RefusedError, match="none: the phase is terminal"):
         fire(store, lifecycle, clock, rel, "close", reason="again")
     with pytest.raises(RefusedError, match="no meetings can be recorded"):
-        services.record_meeting(store, policy, clock, rel, "check-in", None, actor=COORDINATOR)
+        recording.record_meeting(store, policy, clock, rel, "check-in", None, actor=COORDINATOR)
 
     assert footprint(store) == before
 
@@ -328,13 +339,16 @@ def test_an_action_listed_twice_writes_two_outbox_rows(store: Engine, clock: Sim
     text = shipped_policies()["default"].read_text("utf-8")
     two_surveys = text.replace(
         "on_enter: [{send_survey: final}]", "on_enter: [{send_survey: final}, {send_survey: mentor_feedback}]"
+    ) + (
+        "surveys:\n  mentor_feedback:\n    title: Your mentor\n"
+        '    questions: [{id: satisfaction, type: scale, text: "How good a mentor was your mentor?"}]\n'
     )
     policy = load_policy_text(two_surveys, "two-surveys.yaml")
     lifecycle = Lifecycle(policy)
     rel = import_examples(store, policy, clock)[0]
     fire(store, lifecycle, clock, rel, "match", mentor=TRAINED_MENTOR)
     fire(store, lifecycle, clock, rel, "schedule_kickoff")
-    services.record_meeting(store, policy, clock, rel, "kickoff", None, actor=COORDINATOR)
+    recording.record_meeting(store, policy, clock, rel, "kickoff", None, actor=COORDINATOR)
     fire(store, lifecycle, clock, rel, "start")
     clock.advance(timedelta(days=200))
 

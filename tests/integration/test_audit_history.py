@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from engine import queries, services
+from engine import queries, recording
 from engine.clock import SimulatedClock
 from engine.lifecycle import Lifecycle
 from engine.policy import Policy
@@ -16,10 +16,13 @@ from engine.policy import Policy
 from .support import TRAINED_MENTOR, fire, import_examples
 
 
-def _history_of_four(
+def _history_of_five(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> tuple[int, list[int]]:
-    """Relationships with histories; the first has four entries. Returns it and the ids of its entries."""
+    """Relationships with histories; the first has five entries, the fourth recording its kickoff meeting.
+
+    Returns it and the ids of its entries.
+    """
     rels = import_examples(store, policy, clock)
     rel = rels[0]
     clock.advance(timedelta(days=1))
@@ -27,11 +30,17 @@ def _history_of_four(
     fire(store, lifecycle, clock, rels[1], "close", reason="changed teams")  # interleave another chain
     clock.advance(timedelta(days=1))
     fire(store, lifecycle, clock, rel, "schedule_kickoff")
-    services.record_meeting(store, policy, clock, rel, "kickoff", None, actor="coordinator")
+    recording.record_meeting(store, policy, clock, rel, "kickoff", None, actor="coordinator")
     clock.advance(timedelta(days=1))
     fire(store, lifecycle, clock, rel, "start")
     _, entries = queries.history(store, rel)
-    assert [e.seq for e in entries] == [1, 2, 3, 4]
+    assert [(e.seq, e.trigger) for e in entries] == [
+        (1, "create"),
+        (2, "match"),
+        (3, "schedule_kickoff"),
+        (4, "record_meeting"),
+        (5, "start"),
+    ]
     assert queries.verify(store).problems == []
     return rel, [e.id for e in entries]
 
@@ -72,7 +81,7 @@ def _problems_of(store: Engine, rel: int) -> list[str]:
 def test_verify_names_an_edited_entry(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
-    rel, ids = _history_of_four(store, policy, lifecycle, clock)
+    rel, ids = _history_of_five(store, policy, lifecycle, clock)
 
     _execute(store, "UPDATE audit_entries SET reason = 'nothing to see' WHERE id = :id", id=ids[1])
 
@@ -84,18 +93,18 @@ def test_verify_names_an_edited_entry(
 def test_verify_names_an_edited_actor_in_the_last_entry(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
-    rel, ids = _history_of_four(store, policy, lifecycle, clock)
+    rel, ids = _history_of_five(store, policy, lifecycle, clock)
 
     _execute(store, "UPDATE audit_entries SET actor = 'someone-else' WHERE id = :id", id=ids[-1])
 
-    assert any(f"relationship {rel}, entry 4: edited" in p for p in _problems_of(store, rel))
+    assert any(f"relationship {rel}, entry 5: edited" in p for p in _problems_of(store, rel))
 
 
 @pytest.mark.usefixtures("drop_append_only")
 def test_verify_names_a_deleted_middle_entry(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
-    rel, ids = _history_of_four(store, policy, lifecycle, clock)
+    rel, ids = _history_of_five(store, policy, lifecycle, clock)
 
     _execute(store, "DELETE FROM audit_entries WHERE id = :id", id=ids[1])
 
@@ -108,13 +117,13 @@ def test_verify_names_a_deleted_middle_entry(
 def test_verify_names_a_deleted_last_entry(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
-    rel, ids = _history_of_four(store, policy, lifecycle, clock)
+    rel, ids = _history_of_five(store, policy, lifecycle, clock)
 
     _execute(store, "DELETE FROM audit_entries WHERE id = :id", id=ids[-1])
 
     problems = _problems_of(store, rel)
     assert problems == [
-        f"relationship {rel}, entry 4: missing: the chain ends at entry 3, the relationship says 4"
+        f"relationship {rel}, entry 5: missing: the chain ends at entry 4, the relationship says 5"
     ]
 
 
@@ -122,7 +131,7 @@ def test_verify_names_a_deleted_last_entry(
 def test_verify_names_a_deleted_whole_chain(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
-    rel, _ = _history_of_four(store, policy, lifecycle, clock)
+    rel, _ = _history_of_five(store, policy, lifecycle, clock)
 
     _execute(store, "DELETE FROM audit_entries WHERE relationship_id = :rel", rel=rel)
 
@@ -135,7 +144,7 @@ def test_verify_names_a_deleted_whole_chain(
 def test_verify_names_entries_whose_ids_were_swapped(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
-    rel, ids = _history_of_four(store, policy, lifecycle, clock)
+    rel, ids = _history_of_five(store, policy, lifecycle, clock)
     second, third = ids[1], ids[2]
 
     # Three steps, so the primary key holds at every statement on both back ends.
@@ -154,7 +163,7 @@ def test_verify_names_entries_whose_ids_were_swapped(
 def test_verify_names_entries_whose_seqs_were_swapped(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
-    rel, ids = _history_of_four(store, policy, lifecycle, clock)
+    rel, ids = _history_of_five(store, policy, lifecycle, clock)
 
     _execute(store, "UPDATE audit_entries SET seq = -1 WHERE id = :id", id=ids[1])
     _execute(store, "UPDATE audit_entries SET seq = 2 WHERE id = :id", id=ids[2])
@@ -169,7 +178,7 @@ def test_verify_names_entries_whose_seqs_were_swapped(
 def test_verify_names_a_phase_rewritten_on_the_relationship_row(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
-    rel, _ = _history_of_four(store, policy, lifecycle, clock)
+    rel, _ = _history_of_five(store, policy, lifecycle, clock)
 
     _execute(store, "UPDATE relationships SET phase = 'closed' WHERE id = :rel", rel=rel)
 
@@ -182,13 +191,13 @@ def test_verify_names_a_phase_rewritten_on_the_relationship_row(
 def test_a_tampered_history_changes_nothing_else_and_the_digest_pins_the_heads(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
-    rel, ids = _history_of_four(store, policy, lifecycle, clock)
+    rel, ids = _history_of_five(store, policy, lifecycle, clock)
     digest = queries.verify(store).digest
 
     _execute(store, "UPDATE audit_entries SET reason = 'x' WHERE id = :id", id=ids[0])
     assert queries.verify(store).digest == digest  # the heads themselves did not move
 
-    _execute(store, "UPDATE relationships SET audit_seq = 3 WHERE id = :rel", rel=rel)
+    _execute(store, "UPDATE relationships SET audit_seq = 4 WHERE id = :rel", rel=rel)
     assert queries.verify(store).digest != digest
 
 

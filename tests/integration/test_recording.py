@@ -13,7 +13,8 @@ from engine.lifecycle import Lifecycle
 from engine.policy import Policy
 from engine.recording import HeldMeeting, SurveyResponse, record_meetings, record_surveys
 from engine.store.tables import meetings, relationships, survey_responses
-from tests.integration.support import TRAINED_MENTOR, count, fire, import_examples
+from engine.surveys import RESPONDENTS
+from tests.integration.support import TRAINED_MENTOR, count, final_answers, fire, import_examples, to_review
 
 
 def _due(store: Engine, rel_id: int) -> object:
@@ -53,14 +54,23 @@ def test_one_bad_meeting_and_none_is_recorded(
         record_meetings(store, policy, clock, [HeldMeeting(opened[0], "lunch")], actor="pair")
 
 
-def test_survey_answers_are_recorded_at_once(store: Engine, policy: Policy, clock: SimulatedClock) -> None:
+def test_survey_answers_of_many_pairs_are_recorded_at_once_and_make_them_due(
+    store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
+) -> None:
     opened = import_examples(store, policy, clock)
+    for rel in opened[:2]:
+        to_review(store, policy, lifecycle, clock, rel)
+    clock.advance(timedelta(days=2))
     answers = [
-        SurveyResponse(opened[0], "final", "mentee", {"satisfaction": 4}),
-        SurveyResponse(opened[0], "final", "mentor", {}),
+        SurveyResponse(rel, "final", who, final_answers(store, rel))
+        for rel in opened[:2]
+        for who in RESPONDENTS
     ]
-    assert record_surveys(store, clock, answers) == 2
-    assert count(store, survey_responses) == 2
-    with pytest.raises(InputError):
-        record_surveys(store, clock, [SurveyResponse(opened[1], "final", "manager")])
-    assert count(store, survey_responses) == 2
+
+    assert record_surveys(store, policy, clock, answers, actor="hr") == 4
+
+    assert count(store, survey_responses) == 4
+    assert _due(store, opened[0]) == clock.now() and _due(store, opened[1]) == clock.now()
+    with pytest.raises(InputError, match="'manager' is not a respondent"):
+        record_surveys(store, policy, clock, [SurveyResponse(opened[1], "final", "manager")], actor="hr")
+    assert count(store, survey_responses) == 4

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from engine import queries, services
+from engine import queries, recording, services
 from engine.clock import SimulatedClock
 from engine.domain import MEETING_KINDS
 from engine.errors import InputError, RefusedError
@@ -32,7 +32,7 @@ from engine.policy import Edge, Policy, load_policy, shipped_policies
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork, open_engine
 from engine.store.tables import participants, relationships
-from engine.vocabulary import Facts
+from engine.vocabulary import RECORD_TRIGGERS, Facts
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 POLICIES = sorted(shipped_policies())
@@ -52,6 +52,7 @@ MENTEES = [
 MENTOR_REFS = ["M1", "M2", "M3", "T1", "m3@example.com", "nobody"]
 REASONS = [None, "", "  ", "moving to another team"]
 _COMPILED: dict[Any, Any] = {}  # SQLAlchemy's statement cache, per engine by default
+_ANSWERS: dict[str, object] = {"scale": 4, "recommend": 8, "yes_no": "ja", "text": "fine", "goals": []}
 WAITS = [timedelta(hours=1), timedelta(days=3), timedelta(weeks=3), timedelta(days=100), timedelta(days=200)]
 
 
@@ -155,13 +156,23 @@ class _Program:
         assert not set(result.moved) & set(result.refused)
 
     def _meeting(self, rel: int, kind: str) -> None:
-        services.record_meeting(self.store, self.policy, self.clock, self.rels[rel], kind, None, actor="op")
+        recording.record_meeting(self.store, self.policy, self.clock, self.rels[rel], kind, None, actor="op")
 
     def _survey(self, rel: int, respondent: str) -> None:
-        services.record_survey(self.store, self.clock, self.rels[rel], "final", respondent, {"score": 4})
+        """Answer the survey the current phase sent (refused, and nothing written, if it sent none)."""
+        with UnitOfWork(self.store, write=False) as uow:
+            current = repo.relationship(uow.conn, self.rels[rel])
+        assert current is not None
+        plans = self.policy.survey_plans.get(current.phase, ())
+        survey = plans[0].survey if plans else "final"
+        questions = self.policy.survey_definitions[survey].questions
+        answers = {q.id: _ANSWERS[q.type] for q in questions}
+        recording.record_survey(
+            self.store, self.policy, self.clock, self.rels[rel], survey, respondent, answers, actor="op"
+        )
 
     def _training(self, mentor: str) -> None:
-        services.record_training(self.store, self.clock, mentor)
+        recording.record_training(self.store, self.clock, mentor)
 
     def _wait(self, by: timedelta) -> None:
         self.clock.advance(by)
@@ -187,11 +198,15 @@ def _check_invariants(store: Engine, policy: Policy, rel_ids: list[int]) -> None
         rel, entries = queries.history(store, rel_id)
         assert rel.phase in policy.phases
         assert [e.seq for e in entries] == list(range(1, rel.audit_seq + 1))
-        first, *moves = entries
+        first, *later = entries
         assert (first.trigger, first.from_phase, first.to_phase) == ("create", None, policy.initial_phase)
         phase = first.to_phase
-        for entry in moves:
+        for entry in later:
             assert entry.from_phase == phase
+            if entry.trigger in RECORD_TRIGGERS:  # a meeting or a survey answer, recorded where the pair was
+                assert entry.to_phase == phase and set(entry.data) & {"meeting", "survey"}
+                event(f"a {entry.trigger} entry in {phase}")
+                continue
             assert (entry.trigger, entry.from_phase, entry.to_phase) in edges
             phase = entry.to_phase
         assert phase == rel.phase

@@ -26,7 +26,7 @@ from engine.messages import (
     skip_reason,
     template_context,
 )
-from engine.vocabulary import ACTIONS
+from engine.vocabulary import ACTIONS, NOTICES
 
 WRITTEN = datetime(2026, 1, 9, 16, 0, tzinfo=UTC)  # a Friday
 TEMPLATES = Path(__file__).parents[2] / "engine" / "templates"
@@ -38,6 +38,11 @@ PARAMS: dict[str, list[dict[str, Any]]] = {
         {},
     ],
     "escalate": [{"kind": "check-in", "since": "2026-01-02T09:00:00Z"}, {"kind": "deadline"}, {}],
+    "survey_reminder": [
+        {"survey": "final", "reminder": 1, "times": 2, "since": "2026-01-02T09:00:00Z"},
+        {"survey": "pulse"},
+        {"survey": "midway", "since": "2026-01-02T09:00:00Z"},
+    ],
 }
 
 
@@ -62,12 +67,12 @@ def row(action: str, params: dict[str, Any] | None = None, key: str | None = Non
 def test_every_action_has_texts_in_every_language_and_recipients_we_can_address() -> None:
     for language in LANGUAGES:
         names = {path.stem for path in (TEMPLATES / language).glob("*.j2") if not path.stem.startswith("_")}
-        assert names == set(ACTIONS) == set(IMPLIED_RECIPIENTS), language
+        assert names == set(ACTIONS) | set(NOTICES) == set(IMPLIED_RECIPIENTS), language
     assert all(who and set(who) <= set(RECIPIENTS) for who in IMPLIED_RECIPIENTS.values())
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("action", sorted(ACTIONS))
+@pytest.mark.parametrize("action", sorted({**ACTIONS, **NOTICES}))
 def test_every_action_renders_for_each_recipient_and_parameter(action: str, language: str) -> None:
     for params in PARAMS.get(action, [{}]):
         for message in compose(row(action, params), pair(language), program(language)):

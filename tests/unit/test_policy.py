@@ -229,7 +229,7 @@ def test_a_parameter_hashes_the_same_short_or_long() -> None:
         ("{after: 21 days, action: escalate}", "{after: 22 days, action: escalate}"),
         ("check_in: every 2 weeks", "check_in: every 3 weeks"),
         ("[notify_pair, enrol_mentor_training]", "[notify_pair]"),
-        ("{send_survey: final}", "{send_survey: final2}"),
+        ("{send_survey: final}", "{send_survey: pulse}"),
         ("requires: [mentor_assigned]}", "requires: [mentor_assigned, {goals_set: 1}]}"),
         (
             "to: matched, requires: [mentor_assigned]}",

@@ -40,11 +40,13 @@ def test_every_bad_row_is_named_and_nothing_is_returned(tmp_path: Path) -> None:
     with pytest.raises(InputError) as error:
         read_survey_answers(path)
     assert error.value.problems == [
-        f"{path}:3: relationship: 'x' is not a relationship id (a number)",
-        f"{path}:3: respondent: 'manager' is not mentor or mentee",
+        f"{path}:row 3: column relationship: 'x' is not a relationship id (a number)",
+        f"{path}:row 3: column respondent: 'manager' is not mentor or mentee",
     ]
 
 
-def test_survey_answers_keep_the_other_columns(tmp_path: Path) -> None:
-    path = _file(tmp_path, "relationship,respondent,survey,satisfaction\n1,Mentee,,5\n")
-    assert read_survey_answers(path) == [SurveyAnswer(1, "mentee", "final", {"satisfaction": "5"})]
+def test_survey_answers_keep_the_other_columns_and_their_row(tmp_path: Path) -> None:
+    path = _file(tmp_path, "relationship,respondent,survey,satisfaction,comments\n1,Mentee,,5,\n")
+    assert read_survey_answers(path) == [
+        SurveyAnswer(1, "mentee", "final", {"satisfaction": "5"}, f"{path}:row 2")
+    ]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.policy import Policy, load_policy, shipped_policies
+from engine.policy import Policy, load_policy, load_policy_text, shipped_policies
 from engine.rules import Overdue, Standing, next_due, overdue
 
 ENTERED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -19,7 +19,11 @@ def default() -> Policy:
 
 @pytest.fixture(scope="module")
 def buddy() -> Policy:
-    return load_policy(shipped_policies()["onboarding-buddy"])
+    """onboarding-buddy without its surveys (its pulse, four weeks into active, would come first)."""
+    text = shipped_policies()["onboarding-buddy"].read_text("utf-8")
+    return load_policy_text(
+        text[: text.index("\nsurveys:")].replace("send_survey: onboarding", "send_survey: final"), "b.yaml"
+    )
 
 
 @pytest.mark.parametrize(
@@ -41,6 +45,17 @@ def test_a_meeting_in_active_moves_the_next_reminder(default: Policy) -> None:
     met = ENTERED + timedelta(days=10)
 
     assert next_due(default, Standing("active", ENTERED, met)) == met + timedelta(weeks=3)
+
+
+def test_a_timed_survey_and_a_first_survey_reminder_are_moments_too() -> None:
+    text = shipped_policies()["onboarding-buddy"].read_text("utf-8")
+    buddy = load_policy_text(
+        text, "onboarding-buddy.yaml"
+    )  # pulse 4 weeks into active; review reminds after 3 days
+    met = ENTERED + timedelta(weeks=3)
+
+    assert next_due(buddy, Standing("active", ENTERED, met)) == ENTERED + timedelta(weeks=4)
+    assert next_due(buddy, Standing("review", ENTERED)) == ENTERED + timedelta(days=3)
 
 
 def test_a_meeting_before_the_phase_began_does_not_count(default: Policy) -> None:

@@ -113,6 +113,7 @@ def _caused_messages(today: DaySummary, ticked: TickSummary) -> bool:
     """Whether the day wrote outbox rows: phase changes (their on_enter actions) or the tick's notices."""
     return bool(
         ticked.advanced or ticked.reminders or ticked.escalations
+        or ticked.surveys_sent or ticked.survey_reminders
         or today.approved or today.closed_early or today.renewed or today.rematched
     )  # fmt: skip
 

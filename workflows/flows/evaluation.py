@@ -20,16 +20,20 @@ if TYPE_CHECKING:
 
 
 @task(name="record-surveys", cache_policy=NO_CACHE)
-def record_surveys(database: str, now: str, responses: list[dict[str, Any]]) -> list[int]:
+def record_surveys(
+    database: str, policy: str, now: str, responses: list[dict[str, Any]], actor: str = "evaluation"
+) -> list[int]:
     """Record the survey responses, all or nothing; returns the relationships that answered."""
     from engine.clock import SimulatedClock
     from engine.recording import SurveyResponse
     from engine.recording import record_surveys as record
 
     answers = [
-        SurveyResponse(r["relationship"], r["survey"], r["respondent"], r["answers"]) for r in responses
+        SurveyResponse(r["relationship"], r["survey"], r["respondent"], r["answers"], r.get("where"))
+        for r in responses
     ]
-    record(resources.store(database), SimulatedClock(resources.moment(now)), answers)
+    clock = SimulatedClock(resources.moment(now))
+    record(resources.store(database), resources.policy(policy), clock, answers, actor=actor)
     return sorted({r["relationship"] for r in responses})
 
 
@@ -55,8 +59,9 @@ def evaluation(
             "survey": a.survey,
             "respondent": a.respondent,
             "answers": a.answers,
+            "where": a.where,
         }
         for a in read_survey_answers(Path(file))
     ]
-    answered = record_surveys(target.database, target.now, responses)
+    answered = record_surveys(target.database, target.policy, target.now, responses)
     return tick_ids(target.database, target.policy, target.now, answered, BATCH_SIZE)

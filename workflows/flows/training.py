@@ -16,7 +16,7 @@ from workflows.flows import resources
 def record_trainings(database: str, now: str, mentors: list[str]) -> int:
     """Record each mentor's training as finished; returns how many of their pairs became due."""
     from engine.clock import SimulatedClock
-    from engine.services import record_training
+    from engine.recording import record_training
 
     clock = SimulatedClock(resources.moment(now))
     return sum(len(record_training(resources.store(database), clock, mentor)) for mentor in mentors)
