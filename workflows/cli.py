@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from workflows import cli_audit, cli_flows, cli_match, cli_outbox, cli_policy, cli_program
+from workflows import cli_audit, cli_flows, cli_match, cli_outbox, cli_policy, cli_program, cli_report
 from workflows.common import fail_unexpected, print_error
 
 app = typer.Typer(
@@ -36,6 +36,8 @@ app.command("init")(cli_program.init)
 app.command("advance")(cli_program.advance)
 app.command("history")(cli_program.history)
 app.command("status")(cli_program.status)
+app.command("report")(cli_report.report)
+app.command("insights")(cli_report.insights)
 app.command("tick")(cli_flows.tick)
 app.command("serve")(cli_flows.serve)
 app.command("demo")(cli_flows.demo)
