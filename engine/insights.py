@@ -2,9 +2,10 @@
 
 - Matching: each criterion's score in the approved proposals against the pair's
   later satisfaction (Spearman's rho, with the number of pairs). Criteria
-  with enough pairs share their current total weight in proportion to their
-  positive correlation (from 0.1 up); that reweighting is given as a ``matching:`` snippet
-  the policy loader accepts.
+  with enough pairs keep half their current weight, and share the other half of
+  their total in proportion to their positive correlation (from 0.1 up): a step
+  towards what the outcomes say, not a swing on one year's data. The
+  reweighting is given as a ``matching:`` snippet the policy loader accepts.
 - Stalls: per phase, how often pairs passed its deadline or went without a
   meeting for longer than ``remind_after`` (``escalate_after``), per pair that
   reached the phase; the same moments the tick reminds and escalates at.
@@ -33,6 +34,8 @@ MIN_PAIRS = 10
 """Pairs with a score and a satisfaction answer a criterion needs before its weight is judged."""
 MIN_RHO = 0.1
 """A correlation below this is noise, not a reason to give a criterion weight."""
+STEP = 0.5
+"""The share of the judged criteria's total weight that a suggestion moves by correlation."""
 LOW_SATISFACTION = 2
 """A latest satisfaction at or below this (of 5) puts an open pair on the attention list."""
 
@@ -77,7 +80,8 @@ def criterion_signals(pairs: Sequence[PairOutcome], policy: Policy) -> list[Crit
 
 
 def suggested_weights(signals: Sequence[CriterionSignal]) -> dict[str, float] | None:
-    """New weights: the judged criteria share their current total in proportion to positive rho.
+    """New weights: each judged criterion keeps ``1 - STEP`` of its weight; ``STEP`` of their total
+    is shared in proportion to positive rho.
 
     A rho below :data:`MIN_RHO` counts as none; criteria without enough data
     keep their weight. ``None`` when no judged criterion correlates positively
@@ -90,7 +94,8 @@ def suggested_weights(signals: Sequence[CriterionSignal]) -> dict[str, float] | 
     total = sum(s.weight for s in judged) or float(len(judged))
     weights = {s.criterion: s.weight for s in signals if s.criterion in CRITERIA}
     for criterion, share in positive.items():
-        weights[criterion] = round(total * share / sum(positive.values()), 1)
+        kept = (1 - STEP) * weights[criterion]
+        weights[criterion] = round(kept + STEP * total * share / sum(positive.values()), 1)
     if not any(weights.values()):
         return None
     return {criterion: weights[criterion] for criterion in CRITERIA if criterion in weights}

@@ -74,6 +74,10 @@ def render(console: Console, store: Engine, policy: Policy, totals: DemoTotals, 
     console.print("\nCheck it yourself:")
     console.print(f"  mentorflow status --database {run.database}{run.policy_option}", soft_wrap=True)
     console.print(f"  mentorflow audit verify --database {run.database}", soft_wrap=True)
+    console.print("What it achieved, and what to change:")
+    report = f"mentorflow report --database {run.database}{run.policy_option}"
+    console.print(f"  {report} --output mentorflow-demo-report.html", soft_wrap=True)
+    console.print(f"  mentorflow insights --database {run.database}{run.policy_option}", soft_wrap=True)
 
 
 def _behaviour(console: Console, totals: DemoTotals) -> None:

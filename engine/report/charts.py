@@ -8,12 +8,14 @@ data from one that says there is none. Text uses the viewer's sans-serif font.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
 WIDTH = 640
 LABEL = 120  # left margin for category labels
+MONTH_LABEL = 56  # room a month label (2026-03) needs on an axis
 FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12"'
 INK, MUTED, GRID = "#1f2933", "#616e7c", "#e4e7eb"
 MENTEE, MENTOR, ACCENT = "#2f6fdf", "#e07b39", "#1f9d74"
@@ -96,14 +98,18 @@ def time_in_phase(rows: Sequence[Mapping[str, Any]]) -> str:
             svg.text(LABEL, y + 14, "no completed stays", color=MUTED)
             continue
         low, mid, high = (_scale(row[k], top, span) for k in ("p25", "value", "p75"))
-        tip = (
-            f"{row['phase']}: median {row['value']:g} days ({row['p25']:g}-{row['p75']:g}), {row['n']} stays"
-        )
+        median, p25, p75 = (_days(row[k]) for k in ("value", "p25", "p75"))
+        tip = f"{row['phase']}: median {median} days ({p25}-{p75}), {row['n']} stays"
         svg.rect(LABEL + low, y + 2, max(high - low, 2.0), 14, "#b7cdf4", tip)
         svg.rect(LABEL + mid - 1.5, y, 3, 18, INK, tip)
-        svg.text(LABEL + high + 8, y + 14, f"median {row['value']:g} d, n = {row['n']}", color=MUTED)
+        svg.text(LABEL + high + 8, y + 14, f"median {median} d, n = {row['n']}", color=MUTED)
     _axis_days(svg, 20 + 26 * len(rows), top, span)
     return svg.render()
+
+
+def _days(value: float) -> str:
+    """Days as a label shows them: whole days from 10 up, else one decimal."""
+    return f"{round(value) if value >= 10 else round(value, 1):g}"
 
 
 def _axis_days(svg: _Svg, y: float, top: float, span: float) -> None:
@@ -149,6 +155,7 @@ def adherence(months: Sequence[Mapping[str, Any]]) -> str:
         svg.line(left, y, right, y)
         svg.text(left - 6, y + 4, f"{level:.0%}", anchor="end", color=MUTED)
     step = (right - left) / max(len(months) - 1, 1)
+    every = math.ceil(MONTH_LABEL / step) if len(months) > 1 else 1  # labels that do not overlap
     points = []
     for i, month in enumerate(months):
         x = left + step * i if len(months) > 1 else (left + right) / 2
@@ -158,7 +165,7 @@ def adherence(months: Sequence[Mapping[str, Any]]) -> str:
         hollow = "" if month.get("complete", True) else ' fill-opacity="0.2"'
         svg.add(f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{ACCENT}"{hollow}>'
                 f"<title>{escape(tip)}</title></circle>")  # fmt: skip
-        if len(months) <= 14 or i % 2 == 0:
+        if i % every == 0:
             svg.text(x, bottom + 18, month["month"], anchor="middle", color=MUTED)
     if len(points) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)

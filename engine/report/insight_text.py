@@ -72,8 +72,9 @@ def _reweighting(found: Insights) -> str:
     if not changes:
         return "The current weights already follow the outcomes; keep them."
     return (
-        "Suggested reweighting, in proportion to each judged criterion's positive correlation "
-        f"(their total weight stays the same): {changes}."
+        "Suggested reweighting: each judged criterion keeps half its weight, and the other half "
+        "of their total goes to the criteria in proportion to their positive correlation "
+        f"(the total stays the same): {changes}."
     )
 
 
@@ -169,10 +170,8 @@ def insights_data(found: Insights, names: Names, zone: ZoneInfo) -> dict[str, An
 
 def insights_text(found: Insights, names: Names, zone: ZoneInfo) -> str:
     """The insights as an operator reads them: three short sections and the policy snippet."""
-    out = [
-        f"Insights from {found.pairs} relationship(s), as of {found.as_of.astimezone(zone):%Y-%m-%d %H:%M}.",
-        "",
-    ]
+    moment = f"{found.as_of.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+    out = [f"Insights from {found.pairs} relationship(s), as of {moment}.", ""]
     out += ["Matching", *(f"  {line}" for line in matching_sentences(found))]
     if found.weights:
         out += ["", "  Paste into the policy file to apply it:", ""]

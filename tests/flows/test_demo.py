@@ -42,6 +42,12 @@ def test_small_demo_agrees_with_status_and_verify(cli: Cli, tmp_path: Path) -> N
     assert f"mentorflow status --database {url}" in out.replace("\n", "")
     assert (tmp_path / "demo-outbox.jsonl").exists()
 
+    assert f"mentorflow report --database {url}" in out.replace("\n", "")
+    code, report_out, err = cli("report", "--database", url, "--format", "json")
+    assert code == 0, err
+    funnel = json.loads(report_out)["funnel"]
+    assert {row["phase"]: row["current"]["value"] for row in funnel} == {p: now.get(p, 0) for p in now}
+
 
 def test_demo_replaces_its_database(cli: Cli, tmp_path: Path) -> None:
     old = tmp_path / "again.db"

@@ -61,9 +61,10 @@ def test_the_reweighting_shares_the_judged_weight_by_positive_correlation(policy
     weights = suggested_weights(signals)
 
     assert weights is not None
-    judged_total = 3.0 + 2.0  # skills and compatibility share their current weights
+    judged_total = 3.0 + 2.0  # skills and compatibility: half of that total moves by correlation
     positive = (rho["skills"] if rho["skills"] >= MIN_RHO else 0) + rho["compatibility"]
-    assert weights["compatibility"] == round(judged_total * rho["compatibility"] / positive, 1)
+    assert weights["compatibility"] == round(2.0 / 2 + judged_total / 2 * rho["compatibility"] / positive, 1)
+    assert weights["skills"] >= 3.0 / 2  # a criterion without a clear relation keeps half its weight
     assert (weights["goals_and_interests"], weights["language"], weights["timezone"]) == (2.0, 1.0, 1.0)
     assert list(weights) == ["skills", "goals_and_interests", "compatibility", "language", "timezone"]
 
