@@ -22,6 +22,7 @@ from jinja2.runtime import Context
 
 from engine.channels import Attachment, Message, ProgramInfo
 from engine.invitations import Person, invitation, kickoff
+from engine.surveys import Survey
 from engine.vocabulary import ACTIONS, NOTICES
 
 LANGUAGES = ("en", "nl")
@@ -194,10 +195,45 @@ def template_context(
         "relationship": row.relationship_id,
         "phase": row.params.get("phase") or (pair.phase if pair else None),
         "survey": row.params.get("survey"),
+        "questions": survey_questions(program.surveys.get(str(row.params.get("survey"))), language),
         "kind": row.params.get("kind", "deadline"),
         "since": datetime.fromisoformat(since).astimezone(zone) if since else None,
         "kickoff": {"start": meeting.start, "end": meeting.end, "minutes": 60},
     }
+
+
+ANSWER_FORMS = {
+    "en": {
+        "scale": "1 to 5",
+        "recommend": "0 to 10",
+        "yes_no": "yes or no",
+        "goals": "for each development goal: reached, partly or not started",
+        "text": "in your own words",
+    },
+    "nl": {
+        "scale": "1 tot 5",
+        "recommend": "0 tot 10",
+        "yes_no": "ja of nee",
+        "goals": "per ontwikkeldoel: bereikt, deels of niet begonnen",
+        "text": "in je eigen woorden",
+    },
+}
+
+
+def survey_questions(survey: Survey | None, language: str) -> list[dict[str, Any]] | None:
+    """The questions of ``survey`` as a message lists them, in ``language``; ``None``: not known."""
+    if survey is None:
+        return None
+    forms = ANSWER_FORMS.get(language, ANSWER_FORMS["en"])
+    return [
+        {
+            "id": q.id,
+            "text": (q.text_nl or q.text) if language == "nl" else q.text,
+            "answer": forms[q.type],
+            "required": q.required,
+        }
+        for q in survey.questions
+    ]
 
 
 def _person(contact: Contact | None) -> dict[str, str] | None:

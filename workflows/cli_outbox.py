@@ -104,8 +104,9 @@ def deliver_outbox(
     from engine.clock import SystemClock
     from engine.outbox import deliver_due
 
-    zone = load_policy(policy).program.timezone
-    channels = configured_channels(timezone=zone)
+    loaded = load_policy(policy)
+    zone = loaded.program.timezone
+    channels = configured_channels(timezone=zone, surveys=loaded.survey_definitions)
     moment = parse_moment(now, "--now", zone) if now else SystemClock().now()
     summary = deliver_due(open_store(database), channels, moment, limit=limit)
     typer.echo(

@@ -13,7 +13,10 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from engine.surveys import Survey
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,15 @@ class Channel(Protocol):
 
 @dataclass(frozen=True)
 class ProgramInfo:
-    """What messages say about the program: its name, its coordinator, its language and time zone."""
+    """What messages say about the program: its name, its coordinator, its language and time zone,
+    and the surveys of its policy (a survey message lists the questions the policy asks)."""
 
     name: str = "Mentoring program"
     coordinator_name: str = "Program coordinator"
     coordinator_email: str | None = None
     language: str = "en"
     timezone: str = "UTC"
+    surveys: Mapping[str, Survey] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

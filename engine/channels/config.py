@@ -23,6 +23,7 @@ from engine.channels.webhook import WebhookChannel, WebhookSettings
 from engine.durations import parse_duration
 from engine.errors import ConfigError
 from engine.settings import settings_document
+from engine.surveys import Survey
 from engine.vocabulary import ACTIONS
 
 ChannelName = Literal["log", "email", "webhook"]
@@ -111,13 +112,20 @@ class ChannelsSection(_Section):
 _S = TypeVar("_S", bound=_Section)
 
 
-def configured_channels(*, timezone: str = "UTC") -> Channels:
-    """The channels the settings file describes; ``timezone`` is the program's unless the file names one."""
+def configured_channels(*, timezone: str = "UTC", surveys: Mapping[str, Survey] | None = None) -> Channels:
+    """The channels the settings file describes; ``timezone`` is the program's unless the file names one,
+    ``surveys`` the policy's (their questions go into the survey messages)."""
     path, document = settings_document()
-    return channels_from(document, path, timezone=timezone)
+    return channels_from(document, path, timezone=timezone, surveys=surveys)
 
 
-def channels_from(document: Mapping[str, Any], path: Path | None, *, timezone: str = "UTC") -> Channels:
+def channels_from(
+    document: Mapping[str, Any],
+    path: Path | None,
+    *,
+    timezone: str = "UTC",
+    surveys: Mapping[str, Survey] | None = None,
+) -> Channels:
     """Build :class:`Channels` from a parsed settings document (``path`` names it in errors)."""
     shown = str(path) if path else "settings"
     notes = _section(NotificationsSection, document, "notifications", shown)
@@ -137,6 +145,7 @@ def channels_from(document: Mapping[str, Any], path: Path | None, *, timezone: s
         coordinator_email=notes.coordinator_email,
         language=notes.language,
         timezone=notes.timezone or timezone,
+        surveys=dict(surveys or {}),
     )
     retry = RetryPolicy(
         max_attempts=notes.max_attempts,

@@ -152,3 +152,25 @@ def test_a_trained_mentor_is_not_enrolled_again_and_a_missing_mentor_is_not_remi
     assert skip_reason(row("notify_pair"), trained) is None
     assert skip_reason(row("remind", {"recipient": "mentor"}), pair(mentor=False)) is not None
     assert skip_reason(row("remind", {"recipient": "mentee"}), pair(mentor=False)) is None
+
+
+def test_a_survey_message_lists_the_questions_the_policy_asks_in_the_readers_language() -> None:
+    from dataclasses import replace
+
+    from engine.policy import load_policy, resolve_policy_path
+
+    buddy = load_policy(resolve_policy_path("onboarding-buddy"))
+    pulse = buddy.survey_definitions["pulse"]
+    with_surveys = replace(program("nl"), surveys=buddy.survey_definitions)
+
+    (dutch, _) = compose(row("send_survey", {"survey": "pulse"}), pair("nl"), with_surveys)
+    numbered = [line for line in dutch.body.splitlines() if line[:2] in {f"{i}." for i in range(1, 10)}]
+    assert len(numbered) == len(pulse.questions)
+    for line, question in zip(numbered, pulse.questions, strict=True):
+        assert (question.text_nl or question.text) in line
+    assert "(1 tot 5)" in dutch.body and "niet verplicht" in dutch.body
+
+    (english, _) = compose(
+        row("send_survey", {"survey": "pulse"}), pair("en"), replace(with_surveys, language="en")
+    )
+    assert all(q.text in english.body for q in pulse.questions)

@@ -11,8 +11,11 @@ from prefect.cache_policies import NO_CACHE
 from workflows.flows import resources
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from engine.channels import Channels
     from engine.outbox import DeliverySummary
+    from engine.surveys import Survey
 
 BATCH_SIZE = 200
 MAX_BATCHES = 1000  # a backlog larger than this waits for the next run
@@ -25,16 +28,18 @@ def deliver_batch(
     """Send up to ``limit`` due messages through the configured channels (or only to ``outbox_log``)."""
     from engine.outbox import deliver_due
 
-    channels = _channels(resources.policy(policy).program.timezone, outbox_log)
+    loaded = resources.policy(policy)
+    channels = _channels(loaded.program.timezone, loaded.survey_definitions, outbox_log)
     return deliver_due(resources.store(database), channels, resources.moment(now), limit=limit)
 
 
-def _channels(timezone: str, outbox_log: str | None) -> Channels:
+def _channels(timezone: str, surveys: Mapping[str, Survey], outbox_log: str | None) -> Channels:
     from engine.channels.config import channels_from, configured_channels
 
     if outbox_log is None:
-        return configured_channels(timezone=timezone)
-    return channels_from({"channels": {"log": {"path": outbox_log}}}, None, timezone=timezone)
+        return configured_channels(timezone=timezone, surveys=surveys)
+    log_only = {"channels": {"log": {"path": outbox_log}}}
+    return channels_from(log_only, None, timezone=timezone, surveys=surveys)
 
 
 def deliver_pending(
