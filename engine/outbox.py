@@ -61,6 +61,18 @@ class DeliverySummary:
     sent: int = 0
     problems: tuple[str, ...] = ()
 
+    def merged(self, other: DeliverySummary) -> DeliverySummary:
+        """Two runs added up; the first 50 problems are kept."""
+        return DeliverySummary(
+            self.claimed + other.claimed,
+            self.delivered + other.delivered,
+            self.retrying + other.retrying,
+            self.parked + other.parked,
+            self.skipped + other.skipped,
+            self.sent + other.sent,
+            (self.problems + other.problems)[:50],
+        )
+
 
 @dataclass
 class _Claim:

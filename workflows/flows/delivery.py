@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import TYPE_CHECKING
 
 from prefect import flow, task
@@ -51,17 +50,10 @@ def deliver_pending(
     total = DeliverySummary()
     for _ in range(MAX_BATCHES):
         done = deliver_batch(database, policy, now, batch_size, outbox_log)
-        total = added(total, done)
+        total = total.merged(done)
         if done.claimed < batch_size:
             break
     return total
-
-
-def added(a: DeliverySummary, b: DeliverySummary) -> DeliverySummary:
-    """Two delivery summaries added up (problems kept, the first 50)."""
-    values = {f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)}
-    values["problems"] = values["problems"][:50]
-    return type(a)(**values)
 
 
 @flow(name="delivery", log_prints=False)

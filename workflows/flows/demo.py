@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE
 
 from workflows.flows import resources
 from workflows.flows.cadence import advance_due
-from workflows.flows.delivery import added, deliver_pending
+from workflows.flows.delivery import deliver_pending
 from workflows.flows.intake import import_participants
 from workflows.flows.matching import propose_matches
 
@@ -93,7 +93,7 @@ def demo_year(
         pool_changed |= bool(ticked.advanced.get("close"))
         if retrying or _caused_messages(today, ticked):
             delivered = deliver_pending(database, policy, now, outbox_log=outbox_log)
-            totals.delivery, retrying = added(totals.delivery, delivered), delivered.retrying
+            totals.delivery, retrying = totals.delivery.merged(delivered), delivered.retrying
         totals.behaviour, totals.tick = totals.behaviour.merged(today), totals.tick.merged(ticked)
         if observer is not None:
             observer(day, days, now)
