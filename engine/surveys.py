@@ -181,6 +181,15 @@ def _sending_problems(policy: Policy, surveys: Mapping[str, Survey]) -> list[tup
             on_entering.setdefault(sent, set()).add(phase_name)
             if phase.terminal and surveys[sent].remind is not None:
                 problems.append((_where(policy, sent, "remind", loc), _no_reminders(sent, phase_name)))
+    for name in policy.surveys:
+        if name not in on_entering and surveys[name].send is None:
+            problems.append(
+                (
+                    ("surveys", name),
+                    f"{name} is defined but never sent, so nobody could answer it (expected "
+                    f"{{send_survey: {name}}} in a phase's on_enter, or `send: {{phase: P, after: D}}` here)",
+                )
+            )
     for name, survey in surveys.items():
         if survey.send is None:
             continue

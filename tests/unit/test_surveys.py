@@ -111,7 +111,10 @@ def test_an_override_replaces_only_the_fields_it_gives() -> None:
 
 def test_reminders_can_be_switched_off_and_changed() -> None:
     policy = _load(
-        _with("surveys:\n  final:\n    remind: null\n  pulse:\n    remind: {every: 3 days, times: 3}\n")
+        _with(
+            "surveys:\n  final:\n    remind: null\n"
+            "  pulse:\n    send: {phase: active, after: 4 weeks}\n    remind: {every: 3 days, times: 3}\n"
+        )
     )
     assert policy.survey_definitions["final"].remind is None
     three_days = Duration(seconds=3 * 86400)
@@ -251,3 +254,8 @@ def test_a_survey_problem_names_file_line_field_and_what_was_expected(
     problem = _problem(text)
     assert problem.startswith(f"{SOURCE}:{line}: {path}: "), problem
     assert fragment in problem, problem
+
+
+def test_a_survey_the_policy_defines_but_never_sends_is_an_error_naming_its_line() -> None:
+    with pytest.raises(PolicyError, match=r"surveys\.pulse: pulse is defined but never sent"):
+        _load(_with("surveys:\n  pulse:\n    remind: {every: 3 days, times: 3}\n"))
