@@ -227,6 +227,7 @@ class Insights:
     current_weights: dict[str, float]
     stalls: list[PhaseStall]
     attention: list[Attention]
+    other_policies: dict[str, int] = field(default_factory=dict)  # other programs' relationships, left out
 
 
 def insights(pairs: Sequence[PairOutcome], policy: Policy, moment: datetime) -> Insights:

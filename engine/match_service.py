@@ -1,11 +1,12 @@
 """Matching against the store: propose pairs for everyone waiting, explain, approve, reject.
 
-A run loads the pool (the relationships waiting for a mentor, every mentor
-with their open relationships, earlier pairs, the coordinator's rejections,
-reporting lines), matches it with :mod:`engine.matching`, and stores one row
-per waiting relationship in ``match_proposals``: the proposed mentor with the
-score breakdown and explanation (``pending``), or ``unmatched`` with the
-reason. Pending rows of an earlier run are ``superseded``.
+A run loads the pool (the relationships of the policy's program waiting for
+a mentor, every mentor with their open relationships in any program, earlier
+pairs, the coordinator's rejections, reporting lines), matches it with
+:mod:`engine.matching`, and stores one row per waiting relationship in
+``match_proposals``: the proposed mentor with the score breakdown and
+explanation (``pending``), or ``unmatched`` with the reason. Pending rows of
+an earlier run of the same program are ``superseded``.
 
 Approval fires the lifecycle's ``match`` trigger through
 :func:`engine.services.advance`, so the phase change, its audit entry (which
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, func, select, update
 
 from engine import matching, services
 from engine.clock import Clock
@@ -32,6 +33,7 @@ from engine.match_records import explanation_row, proposal_data, result_summary
 from engine.matching_rules import Pool
 from engine.participants import Participant
 from engine.policy import Policy
+from engine.programs import other_program
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork, translated_errors
 from engine.store.tables import LIST_FIELDS, match_proposals, participants, relationships
@@ -76,7 +78,7 @@ def propose(store: Engine, lifecycle: Lifecycle, clock: Clock, *, actor: str) ->
         )
         uow.conn.execute(
             update(match_proposals)
-            .where(match_proposals.c.status.in_([PENDING, UNMATCHED]))
+            .where(match_proposals.c.status.in_([PENDING, UNMATCHED]), _of_policy(policy))
             .values(status=SUPERSEDED)
         )
         rows = [
@@ -107,12 +109,17 @@ def _load_pool(conn: Connection, policy: Policy) -> tuple[dict[str, int], Pool, 
     waiting: dict[str, int] = {}
     query = (
         select(relationships.c.id, relationships.c.mentee_id)
-        .where(relationships.c.phase.in_(sources), relationships.c.mentor_id.is_(None))
+        .where(
+            relationships.c.policy_name == policy.policy,
+            relationships.c.phase.in_(sources),
+            relationships.c.mentor_id.is_(None),
+        )
         .order_by(relationships.c.id)
     )
     for rel_id, mentee_id in conn.execute(query):
         waiting.setdefault(as_participant[mentee_id].key, rel_id)  # a mentee waits once, oldest first
     mentors = [p for p in as_participant.values() if p.role == "mentor"]
+    # A mentor's load is global: their open relationships in every program count against capacity.
     taken = repo.active_mentee_counts(conn, [ids[m.key] for m in mentors], _terminal(policy))
     pool = Pool(
         mentees=[as_participant[ids[key]] for key in waiting],
@@ -125,6 +132,12 @@ def _load_pool(conn: Connection, policy: Policy) -> tuple[dict[str, int], Pool, 
         },
     )
     return waiting, pool, ids
+
+
+def _of_policy(policy: Policy) -> ColumnElement[bool]:
+    """Proposals for the relationships of ``policy``'s program (another program's are its own)."""
+    ours = select(relationships.c.id).where(relationships.c.policy_name == policy.policy)
+    return match_proposals.c.relationship_id.in_(ours)
 
 
 def _match_sources(policy: Policy) -> list[str]:
@@ -177,7 +190,9 @@ def approve(
     if above is not None:
         with translated_errors(store), UnitOfWork(store, write=False) as uow:
             query = select(match_proposals.c.relationship_id).where(
-                match_proposals.c.status == PENDING, match_proposals.c.score >= above
+                match_proposals.c.status == PENDING,
+                match_proposals.c.score >= above,
+                _of_policy(lifecycle.policy),
             )
             rel_ids = sorted(uow.conn.execute(query).scalars())
     return _approve(store, lifecycle, clock, list(rel_ids), actor, automatic=False)
@@ -196,7 +211,7 @@ def _approve(
     for rel_id in dict.fromkeys(rel_ids):
         try:
             proposal = _pending(store, rel_id)
-            if not _already_matched(store, proposal):
+            if not _already_matched(store, policy, proposal):
                 _recheck(policy, clock.now(), proposal, pool, people)
                 how = _approval_text(policy, proposal["score"]) if automatic else "by the coordinator"
                 data = {"proposal": proposal_data(proposal, actor, how)}
@@ -233,10 +248,15 @@ def _pending(store: Engine, rel_id: int) -> dict[str, Any]:
     return {**row, "mentor_key": row["external_id"] or row["email"]}
 
 
-def _already_matched(store: Engine, proposal: dict[str, Any]) -> bool:
-    """Whether an earlier approval matched the pair but did not get to mark the proposal."""
+def _already_matched(store: Engine, policy: Policy, proposal: dict[str, Any]) -> bool:
+    """Whether an earlier approval matched the pair but did not get to mark the proposal.
+
+    A proposal for a relationship of another program is refused: its own policy approves it.
+    """
     with translated_errors(store), UnitOfWork(store, write=False) as uow:
         rel = repo.relationship(uow.conn, proposal["relationship_id"])
+    if rel is not None and (elsewhere := other_program(rel.id, rel.policy_name, policy)):
+        raise RefusedError(elsewhere)
     return rel is not None and rel.mentor_id == proposal["mentor_id"]
 
 

@@ -21,7 +21,7 @@ from the audit export:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,8 +57,13 @@ def program_report(
     generated_at: datetime,
     since: datetime | None = None,
     replayed: bool = False,
+    other_policies: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Every figure of the program report, as JSON-ready data."""
+    """Every figure of the program report, as JSON-ready data.
+
+    ``other_policies`` counts the relationships of other programs in the store, by policy name: the
+    heading says they are left out.
+    """
     return {
         "report": {
             "generated_at": iso(generated_at),
@@ -67,6 +72,7 @@ def program_report(
             "since": iso(since) if since else None,
             "policy": {"name": policy.policy, "version": str(policy.version), "digest": policy.digest},
             "timezone": policy.program.timezone,
+            "other_policies": dict(other_policies or {}),
         },
         "scope": figure(len(pairs), (p.id for p in pairs)),
         "funnel": funnel(pairs, policy),

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, Text, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.audit import iso
@@ -88,9 +88,15 @@ class _Outcome:
     note: str | None = None
 
 
-def deliver_due(store: Engine, channels: Channels, now: datetime, *, limit: int = 200) -> DeliverySummary:
-    """Send up to ``limit`` rows that are due at ``now``; returns what happened to them."""
-    claims, pairs = _claim(store, now, limit, channels.retry.lease)
+def deliver_due(
+    store: Engine, channels: Channels, now: datetime, *, limit: int = 200, policy_name: str | None = None
+) -> DeliverySummary:
+    """Send up to ``limit`` rows that are due at ``now``; returns what happened to them.
+
+    With ``policy_name``, only the rows of that policy's relationships: ``channels`` carry its
+    program's surveys and time zone, and another program's messages are its own delivery's.
+    """
+    claims, pairs = _claim(store, now, limit, channels.retry.lease, policy_name)
     run = _Run(store, channels, now)
     for claim in claims:
         run.deliver(claim, pairs.get(claim.row.relationship_id or 0))
@@ -99,7 +105,7 @@ def deliver_due(store: Engine, channels: Channels, now: datetime, *, limit: int 
 
 
 def _claim(
-    store: Engine, now: datetime, limit: int, lease: timedelta
+    store: Engine, now: datetime, limit: int, lease: timedelta, policy_name: str | None
 ) -> tuple[list[_Claim], dict[int, Pair]]:
     """Take the due rows for this worker: counted, leased, with what composing them needs."""
     due = (
@@ -108,6 +114,9 @@ def _claim(
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
     )
+    if policy_name is not None:
+        ours = select(relationships.c.id).where(relationships.c.policy_name == policy_name)
+        due = due.where(or_(outbox.c.relationship_id.is_(None), outbox.c.relationship_id.in_(ours)))
     with translated_errors(store), UnitOfWork(store) as uow:
         if uow.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)  # a row another worker holds is its to send

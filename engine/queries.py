@@ -25,6 +25,7 @@ from engine.audit import (
 from engine.domain import AuditEntry, Relationship
 from engine.errors import InputError, NotFoundError
 from engine.policy import Policy
+from engine.programs import other_policies
 from engine.rules import Overdue, Standing, overdue
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork
@@ -43,25 +44,32 @@ def history(store: Engine, rel_id: int) -> tuple[Relationship, list[AuditEntry]]
 
 @dataclass
 class StatusReport:
-    """Phase counts and overdue items at a moment."""
+    """Phase counts and overdue items of a policy's relationships at a moment.
+
+    ``stranded`` lists those in a phase the policy no longer has (id, phase, since);
+    ``other_policies`` counts the relationships of other programs in the store, by policy name.
+    """
 
     as_of: datetime
     replayed: bool
     phases: Counter[str] = field(default_factory=Counter)
     overdue: list[tuple[int, Overdue]] = field(default_factory=list)
+    stranded: list[tuple[int, str, datetime]] = field(default_factory=list)
+    other_policies: dict[str, int] = field(default_factory=dict)
 
 
 def status(store: Engine, policy: Policy, now: datetime, as_of: datetime | None = None) -> StatusReport:
-    """Where every relationship stands at ``now``, or at ``as_of`` replayed from the audit history."""
+    """Where the policy's relationships stand at ``now``, or at ``as_of`` replayed from the audit history."""
     moment = as_of or now
+    columns = (relationships.c.id, relationships.c.phase, relationships.c.phase_entered_at)
     with UnitOfWork(store, write=False) as uow:
         if as_of is None:
             rows = uow.conn.execute(
-                select(relationships.c.id, relationships.c.phase, relationships.c.phase_entered_at)
+                select(*columns).where(relationships.c.policy_name == policy.policy)
             ).all()
             standing = [(r.id, r.phase, r.phase_entered_at) for r in rows]
         else:
-            entries = repo.entries(uow.conn, until=as_of, by_relationship=True)
+            entries = repo.entries(uow.conn, until=as_of, by_relationship=True, policy_name=policy.policy)
             standing = list(replay(_moves(entries), as_of))
         last = dict(
             uow.conn.execute(
@@ -70,9 +78,13 @@ def status(store: Engine, policy: Policy, now: datetime, as_of: datetime | None 
                 .group_by(meetings.c.relationship_id)
             ).all()
         )
+        counts = repo.relationships_per_policy(uow.conn, created_by=as_of)
     report = StatusReport(as_of=moment, replayed=as_of is not None)
+    report.other_policies = other_policies(counts, policy.policy)
     for rid, phase, entered in standing:
         report.phases[phase] += 1
+        if phase not in policy.phases:
+            report.stranded.append((rid, phase, entered))
         for item in overdue(policy, Standing(phase, entered, last.get(rid)), moment):
             report.overdue.append((rid, item))
     return report

@@ -2,14 +2,14 @@
 
 A single command and a batch (an import file, a simulated day) take the same
 path: every item is checked first (a known meeting kind, nothing in the
-future, an open and matched pair; a survey that was sent to this respondent in
-the pair's current phase and not answered yet, with answers that fit its
-questions), all or nothing: one bad item and nothing is written, and the error
-lists every problem. A meeting and a survey answer each append an entry to the
-relationship's audit chain in the same transaction (trigger ``record_meeting``
-or ``record_survey``, from and to the phase it happened in), so every figure of
-a report can be recomputed from the audit export. Each relationship recorded
-becomes due, so the next tick reconsiders it.
+future, an open and matched pair of the policy's own program; a survey that
+was sent to this respondent in the pair's current phase and not answered yet,
+with answers that fit its questions), all or nothing: one bad item and nothing
+is written, and the error lists every problem. A meeting and a survey answer
+each append an entry to the relationship's audit chain in the same transaction
+(trigger ``record_meeting`` or ``record_survey``, from and to the phase it
+happened in), so every figure of a report can be recomputed from the audit
+export. Each relationship recorded becomes due, so the next tick reconsiders it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from engine.clock import Clock
 from engine.domain import MEETING_KINDS
 from engine.errors import InputError, NotFoundError, RefusedError
 from engine.policy import Policy
+from engine.programs import other_program
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork
 from engine.store.repository import RelationshipRow
@@ -148,6 +149,8 @@ def _check_meeting_pair(
 ) -> None:
     if rel is None:
         problems.add(NotFoundError, f"no relationship {rel_id}")
+    elif (elsewhere := other_program(rel_id, rel.policy_name, policy)) is not None:
+        problems.add(RefusedError, elsewhere)
     elif policy.phases.get(rel.phase) is not None and policy.phases[rel.phase].terminal:
         problems.add(RefusedError, f"relationship {rel_id} is {rel.phase}; no meetings can be recorded")
     elif rel.mentor_id is None:
@@ -261,13 +264,16 @@ class _SurveyCheck:
     def response(self, r: SurveyResponse) -> dict[str, Any] | None:
         """The answers of ``r`` in normal form, or ``None`` after adding what is wrong with it."""
         before = len(self.problems.found)
+        rel = self.rels.get(r.relationship_id)
+        if rel is not None and (elsewhere := other_program(rel.id, rel.policy_name, self.policy)):
+            self._add(RefusedError, r, None, elsewhere)
+            return None  # the surveys of its own policy apply, not these
         if r.respondent not in RESPONDENTS:
             self._add(InputError, r, "respondent", f"{r.respondent!r} is not a respondent (mentor or mentee)")
         survey = self.policy.survey_definitions.get(r.survey)
         if survey is None:
             known = ", ".join(sorted(self.policy.survey_definitions))
             self._add(InputError, r, "survey", f"unknown survey {r.survey!r} (expected one of: {known})")
-        rel = self.rels.get(r.relationship_id)
         if rel is None:
             self._add(NotFoundError, r, "relationship", f"no relationship {r.relationship_id}")
         if survey is None or rel is None or len(self.problems.found) > before:

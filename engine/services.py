@@ -22,6 +22,7 @@ from engine.errors import NotFoundError, ParticipantsError, RefusedError
 from engine.lifecycle import Lifecycle
 from engine.participants import Participant
 from engine.policy import Policy
+from engine.programs import refusal
 from engine.rules import Standing, next_due
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork
@@ -198,6 +199,7 @@ def advance(store: Engine, lifecycle: Lifecycle, clock: Clock, request: AdvanceR
         rel = repo.relationship(uow.conn, request.relationship_id, lock=True)
         if rel is None:
             raise NotFoundError(f"no relationship {request.relationship_id}")
+        _check_program(rel, lifecycle.policy)
         mentor_id, data = _mentor_for(uow, lifecycle.policy, rel, request.mentor)
         facts = load_facts(uow, lifecycle.policy, [rel], now, request.reason, {rel.id: mentor_id})[rel.id]
         move = lifecycle.fire(rel.phase, request.trigger, facts)
@@ -344,6 +346,7 @@ def advance_many(
 ) -> BatchResult:
     """Fire ``trigger`` on many relationships in one transaction; those it may not move are skipped.
 
+    A relationship of another policy, or in a phase the policy no longer has, is refused.
     ``mentors`` attaches a mentor (participant id) per relationship id, checked as
     :func:`advance` checks ``--mentor``: a mentor, not another pair's, under capacity.
     """
@@ -358,6 +361,7 @@ def advance_many(
         changes = []
         for rel in rels:
             try:
+                _check_program(rel, lifecycle.policy)
                 assignment.check(rel)
                 move = fire(rel.phase, facts[rel.id])
             except (RefusedError, NotFoundError) as exc:
@@ -374,6 +378,13 @@ def advance_many(
         uow.commit()
     result.refused.update((i, "no such relationship") for i in set(ids) - {r.id for r in rels})
     return result
+
+
+def _check_program(rel: Relationship | RelationshipRow, policy: Policy) -> None:
+    """Raise as :func:`advance` does when ``rel`` is not a relationship ``policy`` may move."""
+    refused = refusal(rel.id, rel.policy_name, rel.phase, policy)
+    if refused is not None:
+        raise RefusedError(refused)
 
 
 @dataclass

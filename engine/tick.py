@@ -12,6 +12,10 @@ began the stay, so a meeting recorded meanwhile changes nothing), so a rerun at
 the same moment finds nothing new to do and sends nothing twice. One batch is one
 transaction: a tick killed halfway leaves each relationship either fully
 handled or untouched.
+
+A tick acts on the relationships of its policy (by name) only: another
+program's are ticked by their own policy. One of its relationships in a phase
+the policy no longer has is left untouched, and counted as stranded.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ class TickSummary:
     conflicts: int = 0
     surveys_sent: int = 0  # timed sends (a survey sent on entering a phase goes with the phase change)
     survey_reminders: int = 0
+    stranded: dict[int, str] = field(default_factory=dict)  # untouched: their phase left the policy
 
     def merged(self, other: TickSummary) -> TickSummary:
         return TickSummary(
@@ -70,7 +75,12 @@ class TickSummary:
             self.conflicts + other.conflicts,
             self.surveys_sent + other.surveys_sent,
             self.survey_reminders + other.survey_reminders,
+            {**self.stranded, **other.stranded},  # by id: a pair seen by two passes counts once
         )
+
+    def stranded_phases(self) -> dict[str, int]:
+        """How many relationships were left in each phase the policy no longer has."""
+        return dict(Counter(self.stranded.values()))
 
 
 @dataclass(frozen=True)
@@ -211,11 +221,12 @@ def next_moment(
     return min((m for m in moments if m > now), default=now + HEARTBEAT)
 
 
-def due_ids(store: Engine, now: datetime, *, limit: int | None = None) -> list[int]:
-    """The relationships whose ``due_at`` has passed, the longest-waiting first (indexed)."""
+def due_ids(store: Engine, now: datetime, *, policy_name: str, limit: int | None = None) -> list[int]:
+    """The relationships of the policy ``policy_name`` whose ``due_at`` has passed, the longest-waiting
+    first (through the ``due_at`` index; the policy is a filter on the rows it finds)."""
     query = (
         select(relationships.c.id)
-        .where(relationships.c.due_at <= now)
+        .where(relationships.c.due_at <= now, relationships.c.policy_name == policy_name)
         .order_by(relationships.c.due_at, relationships.c.id)
         .limit(limit)
     )
@@ -240,9 +251,9 @@ def _tick_batch(
     store: Engine, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], actor: str
 ) -> TickSummary:
     summary = TickSummary()
+    policy = lifecycle.policy
     with UnitOfWork(store) as uow:
-        rels = _lock_due(uow, ids, now)
-        policy = lifecycle.policy
+        rels = _in_policy_phases(_lock_due(uow, ids, now, policy.policy), policy, summary)
         meetings = repo.meeting_stats(uow.conn, [r.id for r in rels])
         answers = repo.survey_answers(uow.conn, rels)
         facts = load_facts(uow, policy, rels, now, None, meetings_of=meetings, answers_of=answers)
@@ -268,6 +279,16 @@ def _tick_batch(
     return summary
 
 
+def _in_policy_phases(
+    rels: list[RelationshipRow], policy: Policy, summary: TickSummary
+) -> list[RelationshipRow]:
+    """The rows in a phase of ``policy``; the others are stranded: noted in ``summary``, left untouched."""
+    known = [rel for rel in rels if rel.phase in policy.phases]
+    if len(known) < len(rels):
+        summary.stranded.update((rel.id, rel.phase) for rel in rels if rel.phase not in policy.phases)
+    return known
+
+
 def _has_notices(policy: Policy, rel: RelationshipRow, now: datetime) -> bool:
     """Whether a notice keyed by the pair's stay may be due (a passed deadline, a survey sent or reminded).
 
@@ -281,14 +302,19 @@ def _has_notices(policy: Policy, rel: RelationshipRow, now: datetime) -> bool:
     return any(first is not None and first <= now for first in firsts)
 
 
-def _lock_due(uow: UnitOfWork, ids: Sequence[int], now: datetime) -> list[RelationshipRow]:
-    """The rows of ``ids`` still due, locked; on PostgreSQL rows another worker holds are skipped."""
+def _lock_due(uow: UnitOfWork, ids: Sequence[int], now: datetime, policy_name: str) -> list[RelationshipRow]:
+    """The rows of ``ids`` of the policy ``policy_name`` still due, locked; on PostgreSQL rows another
+    worker holds are skipped."""
     found: list[RelationshipRow] = []
     columns = [relationships.c[name] for name in RelationshipRow._fields]
     for part in repo.chunks(list(ids)):
         query = (
             select(*columns)
-            .where(relationships.c.id.in_(part), relationships.c.due_at <= now)
+            .where(
+                relationships.c.id.in_(part),
+                relationships.c.due_at <= now,
+                relationships.c.policy_name == policy_name,
+            )
             .order_by(relationships.c.id)
         )
         if uow.dialect == "postgresql":
@@ -355,10 +381,11 @@ moment finds nothing due."""
 
 
 def run_tick(store: Engine, lifecycle: Lifecycle, now: datetime, *, batch_size: int = 500) -> TickSummary:
-    """One cadence tick without Prefect: the relationships due at ``now``, in batches, pass after pass."""
+    """One cadence tick without Prefect: the relationships of the lifecycle's policy due at ``now``, in
+    batches, pass after pass."""
     summary = TickSummary()
     for _ in range(PASSES):
-        ids = due_ids(store, now)
+        ids = due_ids(store, now, policy_name=lifecycle.policy.policy)
         if not ids:
             break
         done = TickSummary()

@@ -61,6 +61,13 @@ def tick(now: NowOption = None, database: DatabaseOption = None, policy: PolicyO
     environment.silence_exit_noise()
     shown = resources.moment(target.now).astimezone(_zone(loaded.program.timezone))
     typer.echo(f"tick at {shown:%Y-%m-%d %H:%M %Z}: {_tick_line(ticked)}")
+    if ticked.stranded:
+        from engine.programs import stranded_note
+
+        typer.echo(
+            f"  {stranded_note(ticked.stranded_phases())} (policy {loaded.policy!r}); left untouched, "
+            "see `mentorflow status`"
+        )
     typer.echo(f"delivery: {_delivery_line(sent)}")
     for problem in sent.problems[:10]:
         typer.echo(f"  {problem}", err=True)
@@ -130,7 +137,7 @@ def serve(
         raise typer.Exit(2)
     verb = "serving" if work_pool is None else f"registered with work pool {work_pool!r}:"
     for deployment in found:
-        cron = _cron_of(chosen, deployment.name)
+        cron = chosen.get(deployment.flow_name or "")
         typer.echo(f"{verb} {deployment.name}: {cron} ({loaded.program.timezone})")
     if work_pool is None:
         prefect_serve(*found)
@@ -138,10 +145,6 @@ def serve(
     register(found, work_pool)
     typer.echo("start workers, one or more, on any machine with this installation and settings:")
     typer.echo(f"  prefect worker start --pool {work_pool}")
-
-
-def _cron_of(chosen: dict[str, str | None], deployment: str) -> str:
-    return str(chosen.get(deployment.removeprefix("mentorflow-")))
 
 
 def demo(

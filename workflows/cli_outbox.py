@@ -99,7 +99,8 @@ def deliver_outbox(
     database: DatabaseOption = None,
     policy: PolicyOption = None,
 ) -> None:
-    """Send the messages that are due, once, through the channels the settings configure (default: log)."""
+    """Send the due messages of the policy's relationships, once, through the channels the settings
+    configure (default: log)."""
     from engine.channels.config import configured_channels
     from engine.clock import SystemClock
     from engine.outbox import deliver_due
@@ -108,7 +109,7 @@ def deliver_outbox(
     zone = loaded.program.timezone
     channels = configured_channels(timezone=zone, surveys=loaded.survey_definitions)
     moment = parse_moment(now, "--now", zone) if now else SystemClock().now()
-    summary = deliver_due(open_store(database), channels, moment, limit=limit)
+    summary = deliver_due(open_store(database), channels, moment, limit=limit, policy_name=loaded.policy)
     typer.echo(
         f"outbox: {summary.claimed} due, {summary.delivered} delivered ({summary.sent} message(s) sent), "
         f"{summary.retrying} to retry, {summary.parked} parked, {summary.skipped} not needed"

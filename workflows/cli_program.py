@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +20,9 @@ from workflows.common import (
     open_store,
     parse_moment,
 )
+
+if TYPE_CHECKING:
+    from engine.queries import StatusReport
 
 participants = typer.Typer(help="Import and list mentors and mentees.", no_args_is_help=True)
 relationships = typer.Typer(help="List mentor-mentee relationships.", no_args_is_help=True)
@@ -195,17 +198,48 @@ def status(
         }
         for rid, o in report.overdue
     ]
+    stranded = [
+        {"relationship": rid, "phase": phase, "since": since} for rid, phase, since in report.stranded
+    ]
     if format == "json":
-        document = {"as_of": report.as_of.isoformat(), "replayed": report.replayed, "phases": phases}
-        typer.echo(json.dumps({**document, "overdue": overdue}, indent=2))
+        document = {"as_of": report.as_of.isoformat(), "replayed": report.replayed, "policy": loaded.policy}
+        document |= {"phases": phases, "overdue": overdue, "stranded": stranded}
+        document["other_policies"] = report.other_policies
+        typer.echo(json.dumps(document, indent=2, default=_json_value))
         return
+    _print_status(report, loaded.policy, phases, overdue, stranded)
+
+
+def _print_status(
+    report: StatusReport,
+    policy: str,
+    phases: dict[str, int],
+    overdue: list[dict[str, Any]],
+    stranded: list[dict[str, Any]],
+) -> None:
+    from engine.programs import others_note
+
     label = f"as of {report.as_of:%Y-%m-%d %H:%M %Z}" + (" (replayed)" if report.replayed else "")
     _print_rows(
         [{"phase": k, "relationships": v} for k, v in phases.items()],
         ["phase", "relationships"],
         "table",
-        title=f"status {label}",
+        title=f"{policy}: status {label}",
     )
+    if report.other_policies:
+        typer.echo(others_note(report.other_policies))
+    if stranded:
+        _print_rows(
+            stranded[:50],
+            ["relationship", "phase", "since"],
+            "table",
+            title=f"in a removed phase: {len(stranded)}" + (" (first 50)" if len(stranded) > 50 else ""),
+        )
+        typer.echo(
+            f"policy {policy} no longer has these phases, so the tick leaves these relationships alone: "
+            "add the phase back to the policy, or move them on with a version of the policy that has it "
+            "(--policy FILE)"
+        )
     _print_rows(
         overdue[:50],
         ["relationship", "phase", "what", "since", "action"],

@@ -11,7 +11,7 @@ from engine.errors import InputError
 from engine.insights import Insights, insights
 from engine.metrics import program_report
 from engine.policy import Policy
-from engine.report.outcomes import PairOutcome, load_outcomes, load_pair_names
+from engine.report.outcomes import PairOutcome, load_other_policies, load_outcomes, load_pair_names
 
 
 def _outcomes(
@@ -32,10 +32,17 @@ def report(
     as_of: datetime | None = None,
     since: datetime | None = None,
 ) -> dict[str, Any]:
-    """Every figure of the program as it stood at ``as_of`` (or ``now``), for pairs open since ``since``."""
+    """Every figure of the program as it stood at ``as_of`` (or ``now``), for the policy's pairs open since
+    ``since``; the heading counts the relationships of other programs (``other_policies``)."""
     pairs, moment = _outcomes(store, policy, now, as_of, since)
     return program_report(
-        pairs, policy, moment=moment, generated_at=now, since=since, replayed=as_of is not None
+        pairs,
+        policy,
+        moment=moment,
+        generated_at=now,
+        since=since,
+        replayed=as_of is not None,
+        other_policies=load_other_policies(store, policy, as_of=as_of),
     )
 
 
@@ -50,4 +57,5 @@ def program_insights(
     """What to change, at ``as_of`` (or ``now``), and the names of the pairs that need attention."""
     pairs, moment = _outcomes(store, policy, now, as_of, since)
     found = insights(pairs, policy, moment)
+    found.other_policies = load_other_policies(store, policy, as_of=as_of)
     return found, load_pair_names(store, [item.relationship_id for item in found.attention])

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from engine.audit import iso
 from engine.insights import MIN_PAIRS, MIN_RHO, Attention, CriterionSignal, Insights, PhaseStall, weights_yaml
+from engine.programs import others_note
 
 Names = Mapping[int, tuple[str, str | None]]
 
@@ -137,6 +138,7 @@ def insights_data(found: Insights, names: Names, zone: ZoneInfo) -> dict[str, An
     return {
         "as_of": iso(found.as_of),
         "relationships": found.pairs,
+        "other_policies": found.other_policies,
         "criteria": [
             {"criterion": s.criterion, "label": s.label, "weight": s.weight, "spearman": s.rho, "n": s.n,
              "judged": s.judged, "relationships": list(s.relationships)}
@@ -172,6 +174,8 @@ def insights_text(found: Insights, names: Names, zone: ZoneInfo) -> str:
     """The insights as an operator reads them: three short sections and the policy snippet."""
     moment = f"{found.as_of.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
     out = [f"Insights from {found.pairs} relationship(s), as of {moment}.", ""]
+    if found.other_policies:
+        out.insert(1, others_note(found.other_policies))
     out += ["Matching", *(f"  {line}" for line in matching_sentences(found))]
     if found.weights:
         out += ["", "  Paste into the policy file to apply it:", ""]

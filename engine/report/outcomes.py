@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from engine.policy import Policy
+from engine.programs import other_policies
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork, translated_errors
 from engine.store.tables import meetings, participants, relationships, survey_responses
@@ -159,7 +160,8 @@ def in_scope(pair: PairOutcome, terminal: Collection[str], since: datetime | Non
 def load_outcomes(
     store: Engine, policy: Policy, *, as_of: datetime | None = None, since: datetime | None = None
 ) -> list[PairOutcome]:
-    """The outcome of every relationship as known at ``as_of`` (everything without), open since ``since``."""
+    """The outcome of every relationship of the policy as known at ``as_of`` (everything without), open
+    since ``since``; another program's relationships are its own policy's to report."""
     terminal = terminal_phases(policy)
     meeting_query = select(meetings.c.relationship_id, meetings.c.kind, meetings.c.held_on)
     answer_query = select(
@@ -173,7 +175,7 @@ def load_outcomes(
         meeting_query = meeting_query.where(meetings.c.recorded_at <= as_of)
         answer_query = answer_query.where(survey_responses.c.answered_at <= as_of)
     with translated_errors(store), UnitOfWork(store, write=False) as uow:
-        entries = repo.entries(uow.conn, by_relationship=True, until=as_of)
+        entries = repo.entries(uow.conn, by_relationship=True, until=as_of, policy_name=policy.policy)
         held = [
             (rid, HeldMeeting(kind, on))
             for rid, kind, on in uow.conn.execute(meeting_query.order_by(meetings.c.id))
@@ -186,6 +188,13 @@ def load_outcomes(
         ]
         pairs = build_outcomes(entries, held, answered, terminal)
     return [pair for _, pair in sorted(pairs.items()) if in_scope(pair, terminal, since)]
+
+
+def load_other_policies(store: Engine, policy: Policy, *, as_of: datetime | None = None) -> dict[str, int]:
+    """The relationships of other programs in the store (opened by ``as_of``, if given), by policy name."""
+    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+        counts = repo.relationships_per_policy(uow.conn, created_by=as_of)
+    return other_policies(counts, policy.policy)
 
 
 def load_pair_names(store: Engine, ids: Collection[int]) -> dict[int, tuple[str, str | None]]:

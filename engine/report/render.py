@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from engine.programs import others_note
 from engine.report import charts
 
 FORMATS = ("html", "md", "json")
@@ -53,6 +54,7 @@ def _environment(autoescape: bool) -> Environment:
     env.filters["number"] = number
     env.filters["percent"] = percent
     env.filters["local"] = local
+    env.filters["others"] = others_note
     return env
 
 

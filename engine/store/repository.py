@@ -61,6 +61,7 @@ class RelationshipRow(NamedTuple):
     version: int
     audit_seq: int
     audit_head: str
+    policy_name: str
 
 
 _ROW_COLUMNS = [relationships.c[name] for name in RelationshipRow._fields]
@@ -95,6 +96,14 @@ def participant_by_ref(conn: Connection, ref: str, *, lock: bool = False) -> Row
     exact = [r for r in rows if r.external_id == ref or r.email == ref.lower()]
     found = exact or rows
     return found[0] if found else None
+
+
+def relationships_per_policy(conn: Connection, *, created_by: datetime | None = None) -> dict[str, int]:
+    """How many relationships each policy (by name) has opened, by ``created_by`` if given."""
+    query = select(relationships.c.policy_name, func.count()).group_by(relationships.c.policy_name)
+    if created_by is not None:
+        query = query.where(relationships.c.created_at <= created_by)
+    return {str(name): int(count) for name, count in conn.execute(query)}
 
 
 def active_mentee_count(conn: Connection, mentor_id: int, terminal: Iterable[str]) -> int:
@@ -299,9 +308,16 @@ def entries(
     *,
     by_relationship: bool = False,
     until: datetime | None = None,
+    policy_name: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every audit entry as a mapping, streamed, in insertion order (or grouped by relationship)."""
+    """Every audit entry as a mapping, streamed, in insertion order (or grouped by relationship).
+
+    With ``policy_name``, only the entries of the relationships opened under that policy.
+    """
     query = select(audit_entries)
+    if policy_name is not None:
+        of_policy = select(relationships.c.id).where(relationships.c.policy_name == policy_name)
+        query = query.where(audit_entries.c.relationship_id.in_(of_policy))
     if since is not None:
         query = query.where(audit_entries.c.at >= since)
     if until is not None:

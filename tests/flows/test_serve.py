@@ -31,6 +31,22 @@ def test_deployments_carry_the_cron_schedules_in_the_program_time_zone() -> None
     assert found[0].parameters == {"database": target.database, "policy": target.policy}
 
 
+def test_another_policys_deployments_carry_its_name_so_two_programs_can_be_served() -> None:
+    from workflows.flows.resources import Target
+    from workflows.flows.serving import deployments
+
+    target = Target("sqlite:////tmp/x.db", str(shipped_policies()["onboarding-buddy"]), "2026-01-05T07:00:00")
+    schedules = {"cadence": "0 7 * * *", "delivery": None, "matching": "0 8 * * 1"}
+
+    found = deployments(target, schedules, "Europe/Amsterdam")
+
+    assert [d.name for d in found] == [
+        "mentorflow-cadence-onboarding-buddy",
+        "mentorflow-matching-onboarding-buddy",
+    ]
+    assert found[0].parameters == {"database": target.database, "policy": target.policy}
+
+
 def test_a_relative_sqlite_path_is_served_as_an_absolute_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

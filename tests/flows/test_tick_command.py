@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import EXAMPLES, snapshot
+from tests.integration.support import without_paused_text
 
 pytestmark = pytest.mark.flows
 
@@ -44,3 +45,35 @@ def test_tick_refuses_an_uninitialised_store_before_starting_prefect(cli: Cli) -
     code, _, err = cli("tick")
     assert code == 2
     assert "mentorflow init" in err
+
+
+def test_tick_with_a_policy_ticks_its_program_only_and_names_pairs_in_a_removed_phase(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("init")[0] == 0
+    assert cli("participants", "import", str(EXAMPLES), "--policy", "with-pause")[0] == 0
+    hires = tmp_path / "new-hires.csv"
+    hires.write_text("role,name,email\nmentee,Mila Jansen,mila.jansen@example.com\n", encoding="utf-8")
+    assert cli("participants", "import", str(hires), "--policy", "onboarding-buddy")[0] == 0
+    for step in (
+        ["advance", "1", "match", "--mentor", "E1002"],
+        ["advance", "1", "schedule_kickoff"],
+        ["record", "meeting", "1", "--kind", "kickoff"],
+        ["advance", "1", "start"],
+        ["advance", "1", "pause", "--reason", "parental leave"],
+    ):
+        assert cli(*step, "--policy", "with-pause")[0] == 0, step
+    newer = tmp_path / "with-pause-v2.yaml"
+    newer.write_text(without_paused_text(), encoding="utf-8")
+    before = snapshot(tmp_path / "mentorflow.db")
+    moment = (datetime.now(UTC) + timedelta(days=100)).strftime("%Y-%m-%dT%H:%M")
+
+    code, out, err = cli("tick", "--now", moment, "--policy", str(newer))
+
+    assert code == 0, err
+    assert "13 due relationship(s) examined" in out  # the 13 unmatched; not the paused pair, not the new hire
+    assert "1 relationship(s) are in a phase the policy no longer has: paused 1" in out
+    after = snapshot(tmp_path / "mentorflow.db")
+    assert [row for row in after["relationships"] if row[0] in (1, 15)] == [
+        row for row in before["relationships"] if row[0] in (1, 15)
+    ]

@@ -12,7 +12,7 @@ from engine.clock import Clock, SimulatedClock
 from engine.domain import AuditEntry
 from engine.lifecycle import Lifecycle
 from engine.participants import Participant, parse_participants_csv
-from engine.policy import Policy
+from engine.policy import Policy, shipped_policies
 from engine.store import repository as repo
 from engine.store.tables import audit_entries, outbox, participants, relationships
 
@@ -96,6 +96,18 @@ def answer_final(store: Engine, policy: Policy, clock: Clock, rel_id: int, respo
     """The ``respondent`` answers the final survey of ``rel_id`` (sent on entering review)."""
     answers = final_answers(store, rel_id)
     recording.record_survey(store, policy, clock, rel_id, "final", respondent, answers, actor=respondent)
+
+
+_PAUSED_LINES = ("  paused:", "    description: Meetings", "    on_enter: [notify_coordinator]",
+                 "    deadline: {after: 3 months", "  - {trigger: pause", "  - {trigger: resume")  # fmt: skip
+
+
+def without_paused_text() -> str:
+    """The shipped with-pause policy as version 2, same name, with its ``paused`` phase (and the
+    transitions into and out of it) taken out: what an operator who drops the phase writes."""
+    text = Path(shipped_policies()["with-pause"]).read_text(encoding="utf-8")
+    kept = [line for line in text.splitlines() if not line.startswith(_PAUSED_LINES)]
+    return "\n".join(kept).replace("version: 1", "version: 2") + "\n"
 
 
 def to_review(

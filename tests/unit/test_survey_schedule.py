@@ -24,7 +24,7 @@ BUDDY = Lifecycle(load_policy(shipped_policies()["onboarding-buddy"]))  # a puls
 
 
 def row(phase: str = "review", mentor: int | None = 7, seq: int = 9) -> RelationshipRow:
-    return RelationshipRow(41, mentor, phase, ENTERED, 3, seq, "h" * 64)
+    return RelationshipRow(41, mentor, phase, ENTERED, 3, seq, "h" * 64, "default")
 
 
 def facts(now: datetime) -> Facts:

@@ -17,7 +17,7 @@ BUDDY = Lifecycle(load_policy(shipped_policies()["onboarding-buddy"]))
 
 
 def row(phase: str, entered: datetime = START, mentor: int | None = 7) -> RelationshipRow:
-    return RelationshipRow(41, mentor, phase, entered, 3, 4, "h" * 64)
+    return RelationshipRow(41, mentor, phase, entered, 3, 4, "h" * 64, "default")
 
 
 def facts(now: datetime, entered: datetime = START, **known: object) -> Facts:

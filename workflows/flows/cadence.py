@@ -1,10 +1,11 @@
 """The heartbeat: advance the relationships that are due, one task per batch.
 
-The flow selects the due relationships by their indexed ``due_at`` (not all
-of them) and submits one :func:`tick_due_batch` task per batch, each one
-transaction, so a run costs in proportion to what is due: nothing due, no
-task. The batches run side by side; the engine keeps two writers from
-advancing one relationship twice.
+The flow selects the due relationships of its policy by their indexed
+``due_at`` (not all of them; another program's are its own cadence's) and
+submits one :func:`tick_due_batch` task per batch, each one transaction, so
+a run costs in proportion to what is due: nothing due, no task. The batches
+run side by side; the engine keeps two writers from advancing one
+relationship twice.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ if TYPE_CHECKING:
 BATCH_SIZE = 500
 
 
-def find_due(database: str, now: str) -> list[int]:
-    """The relationships due at ``now``: one indexed query, made in the flow to plan its batches."""
+def find_due(database: str, policy: str, now: str) -> list[int]:
+    """The relationships of ``policy`` due at ``now``: one indexed query, made in the flow to plan its
+    batches."""
     from engine.tick import due_ids
 
-    return due_ids(resources.store(database), resources.moment(now))
+    name = resources.policy(policy).policy
+    return due_ids(resources.store(database), resources.moment(now), policy_name=name)
 
 
 @task(name="tick-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
@@ -45,7 +48,7 @@ def advance_due(database: str, policy: str, now: str, batch_size: int = BATCH_SI
 
     summary = TickSummary()
     for _ in range(PASSES):  # as engine.tick.run_tick does, each pass a set of Prefect tasks
-        due = find_due(database, now)
+        due = find_due(database, policy, now)
         if not due:
             break
         done = tick_ids(database, policy, now, due, batch_size)

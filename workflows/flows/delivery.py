@@ -24,12 +24,14 @@ MAX_BATCHES = 1000  # a backlog larger than this waits for the next run
 def deliver_batch(
     database: str, policy: str, now: str, limit: int, outbox_log: str | None = None
 ) -> DeliverySummary:
-    """Send up to ``limit`` due messages through the configured channels (or only to ``outbox_log``)."""
+    """Send up to ``limit`` due messages of the policy's relationships through the configured channels
+    (or only to ``outbox_log``)."""
     from engine.outbox import deliver_due
 
     loaded = resources.policy(policy)
     channels = _channels(loaded.program.timezone, loaded.survey_definitions, outbox_log)
-    return deliver_due(resources.store(database), channels, resources.moment(now), limit=limit)
+    store, moment = resources.store(database), resources.moment(now)
+    return deliver_due(store, channels, moment, limit=limit, policy_name=loaded.policy)
 
 
 def _channels(timezone: str, surveys: Mapping[str, Survey], outbox_log: str | None) -> Channels:

@@ -1,13 +1,21 @@
-"""``mentorflow serve``: the scheduled flows as Prefect deployments, on the cron schedules of the settings."""
+"""``mentorflow serve``: the scheduled flows as Prefect deployments, on the cron schedules of the settings.
+
+One ``serve`` serves one policy's program. Several programs in one store are served by one
+``serve`` each (its own ``--policy``); their deployments are named after the policy, so that
+one program's deployments never replace another's on the Prefect server.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from workflows.flows import resources
 from workflows.flows.cadence import cadence
 from workflows.flows.delivery import delivery
 from workflows.flows.matching import matching
 from workflows.flows.resources import Target
+
+DEFAULT_POLICY = "default"
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -29,6 +37,7 @@ def deployments(
     from engine.errors import ConfigError
 
     parameters = {"database": absolute(target.database), "policy": target.policy}
+    program = resources.policy(target.policy).policy
     found = []
     for name, cron in schedules.items():
         if cron is None:
@@ -37,7 +46,9 @@ def deployments(
         try:
             found.append(
                 flow.to_deployment(
-                    name=f"mentorflow-{name}", schedule=Cron(cron, timezone=timezone), parameters=parameters
+                    name=deployment_name(name, program),
+                    schedule=Cron(cron, timezone=timezone),
+                    parameters=parameters,
                 )
             )
         except ValueError as exc:
@@ -46,6 +57,12 @@ def deployments(
                 f"schedules.{name}: {cron!r} is not a schedule Prefect accepts: {reason}"
             ) from None
     return found
+
+
+def deployment_name(flow: str, program: str) -> str:
+    """``mentorflow-cadence`` for the default policy (the name it always had, so an upgrade replaces
+    its deployment), ``mentorflow-cadence-onboarding-buddy`` for another policy's program."""
+    return f"mentorflow-{flow}" if program == DEFAULT_POLICY else f"mentorflow-{flow}-{program}"
 
 
 def absolute(url: str) -> str:
