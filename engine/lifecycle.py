@@ -115,6 +115,13 @@ class Lifecycle:
         """The ``auto: true`` edges leaving ``phase``, in policy order."""
         return [e for (_, s), edges in self._edges.items() if s == phase for e in edges if e.auto]
 
+    def reads(self, trigger: str) -> frozenset[str]:
+        """The stored facts the conditions of ``trigger``'s transitions read (see ``FACT_SOURCES``)."""
+        return frozenset().union(
+            *(call.term.reads for (t, _), edges in self._edges.items() if t == trigger
+              for edge in edges for call in edge.requires)
+        )  # fmt: skip
+
     def fire(self, phase: str, trigger: str, facts: Facts) -> Move:
         """Move a relationship in ``phase`` by ``trigger``, or raise RefusedError saying why."""
         return self.firing(trigger)(phase, facts)

@@ -29,7 +29,7 @@ from engine.store.database import UnitOfWork
 from engine.store.repository import MeetingStats, RelationshipRow, SurveyAnswerRow
 from engine.store.tables import participants, relationships
 from engine.survey_schedule import respondents_done
-from engine.vocabulary import Facts
+from engine.vocabulary import FACT_SOURCES, Facts
 
 
 @dataclass(frozen=True)
@@ -277,15 +277,24 @@ def load_facts(
     mentors: dict[int, int | None] | None = None,
     meetings_of: dict[int, MeetingStats] | None = None,
     answers_of: dict[int, list[SurveyAnswerRow]] | None = None,
+    *,
+    reads: frozenset[str] = FACT_SOURCES,
 ) -> dict[int, Facts]:
-    """What the conditions need to know, loaded in bulk for a batch of relationships."""
+    """What the conditions need to know, loaded in bulk for a batch of relationships.
+
+    ``reads`` limits the queries to the facts some condition will read (see
+    ``Lifecycle.reads``); the others keep their empty defaults.
+    """
     ids = [r.id for r in rels]
     mentor_of = {r.id: (mentors or {}).get(r.id, r.mentor_id) for r in rels}
-    trained = repo.trained_mentors(uow.conn, [m for m in mentor_of.values() if m is not None])
+    trained: set[int] = set()
+    if "training" in reads:
+        trained = repo.trained_mentors(uow.conn, [m for m in mentor_of.values() if m is not None])
     if meetings_of is None:
-        meetings_of = repo.meeting_stats(uow.conn, ids)
+        meetings_of = repo.meeting_stats(uow.conn, ids) if "meetings" in reads else {}
     if answers_of is None:
-        answers_of = repo.survey_answers(uow.conn, rels)
+        answers_of = repo.survey_answers(uow.conn, rels) if "surveys" in reads else {}
+    goals = repo.goal_counts(uow.conn, ids) if "goals" in reads else {}
     facts = {}
     for rel in rels:
         held, kickoff, _ = meetings_of.get(rel.id, _NO_MEETINGS)
@@ -298,6 +307,7 @@ def load_facts(
             mentor_trained=mentor in trained,
             kickoff_held=kickoff,
             meetings_held=held,
+            goals_set=goals.get(rel.id, 0),
             surveys_answered=respondents_done(policy.survey_plans.get(rel.phase, ()), answers)
             if answers
             else frozenset(),
@@ -355,8 +365,8 @@ def advance_many(
     with UnitOfWork(store) as uow:
         rels = list(repo.relationship_rows(uow.conn, list(ids)).values())
         assignment = _Assignment.load(uow, lifecycle.policy, mentors or {})
-        meetings_of = repo.meeting_stats(uow.conn, [r.id for r in rels])
-        facts = load_facts(uow, lifecycle.policy, rels, now, reason, assignment.mentor_of(rels), meetings_of)
+        mentor_of, reads = assignment.mentor_of(rels), lifecycle.reads(trigger)
+        facts = load_facts(uow, lifecycle.policy, rels, now, reason, mentor_of, reads=reads)
         fire, mover = lifecycle.firing(trigger), Mover(lifecycle.policy, now)
         changes = []
         for rel in rels:
@@ -369,10 +379,8 @@ def advance_many(
                 continue
             mentor_id, data = assignment.take(rel)
             cause = Cause(actor, trigger, reason, {**data, "requires": [c.name for c in move.edge.requires]})
-            last_meeting = meetings_of.get(rel.id, _NO_MEETINGS)[2]
-            changes.append(
-                mover.change(rel, move.dest, cause, mentor_id=mentor_id, last_meeting_at=last_meeting)
-            )
+            # a move starts a stay at now: no earlier meeting counts towards its silence
+            changes.append(mover.change(rel, move.dest, cause, mentor_id=mentor_id))
             result.moved.append(rel.id)
         _write(uow, lifecycle.policy, changes, now)
         uow.commit()

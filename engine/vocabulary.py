@@ -60,6 +60,7 @@ class Term:
     scalar_field: str | None = None
     check: Check | None = None
     recipients: tuple[str, ...] = ()
+    reads: frozenset[str] = frozenset()  # for conditions: the stored facts their check needs (FACT_SOURCES)
 
     def parse_param(self, raw: object) -> BaseModel | None:
         """Validate the YAML parameter; a scalar fills ``scalar_field`` (``{send_survey: final}``)."""
@@ -112,16 +113,30 @@ def _goals_set(facts: Facts, param: Any) -> str | None:
     return None if count >= need else f"{count} development goal(s) set, at least {need} required"
 
 
+FACT_SOURCES = frozenset({"goals", "meetings", "surveys", "training"})
+"""The facts a condition may read from the store; each is one bulk query, made only when needed."""
+
 CONDITIONS: dict[str, Term] = {
     t.name: t
     for t in (
         Term("mentor_assigned", "a mentor is attached to the relationship", check=_mentor_assigned),
-        Term("mentor_trained", "the mentor finished the mentor training", check=_mentor_trained),
-        Term("kickoff_held", "the kickoff meeting was recorded as held", check=_kickoff_held),
+        Term(
+            "mentor_trained",
+            "the mentor finished the mentor training",
+            check=_mentor_trained,
+            reads=frozenset({"training"}),
+        ),
+        Term(
+            "kickoff_held",
+            "the kickoff meeting was recorded as held",
+            check=_kickoff_held,
+            reads=frozenset({"meetings"}),
+        ),
         Term(
             "survey_complete",
             "mentor and mentee answered the survey of the current phase",
             check=_survey_complete,
+            reads=frozenset({"surveys"}),
         ),
         Term("reason", "the operator gave a reason", check=_reason),
         Term(
@@ -130,13 +145,15 @@ CONDITIONS: dict[str, Term] = {
             param=AtLeast,
             scalar_field="at_least",
             check=_meetings_held,
+            reads=frozenset({"meetings"}),
         ),
         Term(
             "goals_set",
-            "at least N development goals are set: {goals_set: {at_least: N}}",
+            "the mentee's profile names at least N development goals: {goals_set: {at_least: N}}",
             param=AtLeast,
             scalar_field="at_least",
             check=_goals_set,
+            reads=frozenset({"goals"}),
         ),
     )
 }

@@ -167,6 +167,20 @@ def trained_mentors(conn: Connection, mentor_ids: Iterable[int]) -> set[int]:
     return found
 
 
+def goal_counts(conn: Connection, rel_ids: Iterable[int]) -> dict[int, int]:
+    """Per relationship, how many development goals its mentee's profile names."""
+    ids = sorted(set(rel_ids))
+    found: dict[int, int] = {}
+    for part in chunks(ids):
+        query = (
+            select(relationships.c.id, participants.c.goals)
+            .join(participants, participants.c.id == relationships.c.mentee_id)
+            .where(relationships.c.id.in_(part))
+        )
+        found.update((rel_id, len(goals or ())) for rel_id, goals in conn.execute(query))
+    return found
+
+
 SurveyAnswerRow = tuple[str, str, datetime]
 """A survey answered: which survey, by whom (mentor or mentee), when."""
 

@@ -362,3 +362,34 @@ def test_an_action_listed_twice_writes_two_outbox_rows(store: Engine, clock: Sim
         "mentor_feedback",
     ]
     assert len({r["idempotency_key"] for r in surveys}) == 4
+
+
+def test_goals_set_counts_the_development_goals_of_the_mentees_profile(
+    store: Engine, clock: SimulatedClock
+) -> None:
+    def needing(goals: int) -> Lifecycle:
+        text = shipped_policies()["default"].read_text("utf-8")
+        required = f"requires: [mentor_assigned, {{goals_set: {{at_least: {goals}}}}}]}}"
+        return Lifecycle(
+            load_policy_text(text.replace("requires: [mentor_assigned]}", required), "goals.yaml")
+        )
+
+    first, second = import_examples(store, needing(3).policy, clock)[:2]  # each mentee names two goals
+
+    result = services.advance_many(
+        store, needing(3), clock, [first, second], "match", actor="coordinator", mentors={first: 1, second: 2}
+    )
+
+    assert result.moved == []
+    assert result.refused[first].endswith("2 development goal(s) set, at least 3 required")
+    moved = services.advance_many(
+        store, needing(2), clock, [first], "match", actor="coordinator", mentors={first: 1}
+    )
+    assert moved.moved == [first]
+
+
+def test_a_batch_reads_only_the_facts_its_trigger_needs(lifecycle: Lifecycle) -> None:
+    assert lifecycle.reads("match") == frozenset()
+    assert lifecycle.reads("schedule_kickoff") == {"training"}
+    assert lifecycle.reads("start") == {"meetings"}
+    assert lifecycle.reads("close") == {"surveys"}  # from review; the early close needs only a reason
