@@ -90,12 +90,15 @@ def list_relationships(
     database: DatabaseOption = None,
     format: FormatTableJson = "table",
 ) -> None:
-    """List relationships with their mentee, mentor, phase and when something is next due."""
+    """List relationships with their mentee, mentor, phase and when something is next due (and their
+    policy, when the database holds several programs)."""
     from engine.store import reads
 
     check_choice(format, "--format", ("table", "json"))
     rows = reads.relationships_list(open_store(database), phase)
     columns = ["id", "mentee", "mentor", "phase", "since", "due_at", "version"]
+    if len({row["policy"] for row in rows}) > 1:  # several programs in one database: say whose each is
+        columns.insert(1, "policy")
     _print_rows(rows, columns, format, title="relationships")
 
 

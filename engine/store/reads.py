@@ -34,6 +34,7 @@ def relationships_list(store: Engine, phase: str | None = None) -> list[dict[str
             relationships.c.phase_entered_at.label("since"),
             relationships.c.due_at,
             relationships.c.version,
+            relationships.c.policy_name.label("policy"),
         )
         .join(mentee, mentee.c.id == relationships.c.mentee_id)
         .outerjoin(mentor, mentor.c.id == relationships.c.mentor_id)

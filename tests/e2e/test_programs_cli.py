@@ -46,6 +46,11 @@ def test_status_and_report_cover_one_program_and_mention_the_other(
     assert sum(buddy["phases"].values()) == 2 and buddy["stranded"] == []
     assert report.code == 0 and f"14 relationship(s) {OTHERS}." in report.out
 
+    listed = json.loads(run("relationships", "list", "--format", "json").out)
+    assert {row["policy"] for row in listed} == {"default", "onboarding-buddy"}
+    table = run("relationships", "list").out
+    assert "policy" in table and "onboarding-buddy" in table
+
 
 def test_a_pair_in_a_phase_the_policy_no_longer_has_is_listed_and_refused(run: Run, tmp_path: Path) -> None:
     assert run("init").code == 0
