@@ -156,3 +156,43 @@ def test_since_leaves_out_pairs_that_closed_before(demo: tuple[Path, datetime], 
     closed = {r for row in everyone["funnel"] if row["phase"] == "closed" for r in row["relationships"]}
     assert left_out and left_out <= closed
     assert recent["report"]["since"] is not None and datetime.fromisoformat(recent["report"]["since"]) < end
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def test_a_headless_browser_opens_the_html_report_and_lays_out_every_chart(
+    demo: tuple[Path, datetime], policy: Policy, tmp_path: Path
+) -> None:
+    """Where Chromium is installed: the page loads from the file alone and each chart has a size."""
+    import subprocess
+
+    browser = next((found for name in BROWSERS if (found := shutil.which(name))), None)
+    if browser is None:
+        pytest.skip("no Chromium on this machine (apt install chromium); the SVG checks above still ran")
+    db, end = demo
+    page = tmp_path / "report.html"
+    store = open_engine(f"sqlite:///{db}")
+    try:
+        from engine.report.render import render
+
+        page.write_text(render(report(store, policy, end, as_of=end), "html"), encoding="utf-8")
+    finally:
+        store.dispose()
+    script = tmp_path / "sizes.html"  # the report, plus a line that writes each chart's laid-out size
+    sizes = (
+        "<script>document.title = JSON.stringify([...document.querySelectorAll('svg')]"
+        ".map(s => [s.getBoundingClientRect().width, s.getBoundingClientRect().height]))</script>"
+    )
+    script.write_text(
+        page.read_text(encoding="utf-8").replace("</body>", sizes + "</body>"), encoding="utf-8"
+    )
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", script.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    title = re.search(r"<title>(.*?)</title>", done.stdout, re.S)
+    assert title is not None
+    boxes = json.loads(title[1])
+    assert len(boxes) == len(CHARTS) and all(w > 100 and h > 50 for w, h in boxes), boxes
