@@ -19,6 +19,7 @@ from engine.changes import Cause, Change, Mover, creation_entry, effects_of_ente
 from engine.clock import Clock
 from engine.domain import AuditEntry, Relationship
 from engine.errors import NotFoundError, ParticipantsError, RefusedError
+from engine.facts import NO_MEETINGS, load_facts
 from engine.lifecycle import Lifecycle
 from engine.participants import Participant
 from engine.policy import Policy
@@ -26,10 +27,8 @@ from engine.programs import refusal
 from engine.rules import Standing, next_due
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork
-from engine.store.repository import MeetingStats, RelationshipRow, SurveyAnswerRow
+from engine.store.repository import RelationshipRow
 from engine.store.tables import participants, relationships
-from engine.survey_schedule import respondents_done
-from engine.vocabulary import FACT_SOURCES, Facts
 
 
 @dataclass(frozen=True)
@@ -268,59 +267,8 @@ def _terminal(policy: Policy) -> list[str]:
     return [name for name, phase in policy.phases.items() if phase.terminal]
 
 
-def load_facts(
-    uow: UnitOfWork,
-    policy: Policy,
-    rels: Sequence[Relationship | RelationshipRow],
-    now: datetime,
-    reason: str | None,
-    mentors: dict[int, int | None] | None = None,
-    meetings_of: dict[int, MeetingStats] | None = None,
-    answers_of: dict[int, list[SurveyAnswerRow]] | None = None,
-    *,
-    reads: frozenset[str] = FACT_SOURCES,
-) -> dict[int, Facts]:
-    """What the conditions need to know, loaded in bulk for a batch of relationships.
-
-    ``reads`` limits the queries to the facts some condition will read (see
-    ``Lifecycle.reads``); the others keep their empty defaults.
-    """
-    ids = [r.id for r in rels]
-    mentor_of = {r.id: (mentors or {}).get(r.id, r.mentor_id) for r in rels}
-    trained: set[int] = set()
-    if "training" in reads:
-        trained = repo.trained_mentors(uow.conn, [m for m in mentor_of.values() if m is not None])
-    if meetings_of is None:
-        meetings_of = repo.meeting_stats(uow.conn, ids) if "meetings" in reads else {}
-    if answers_of is None:
-        answers_of = repo.survey_answers(uow.conn, rels) if "surveys" in reads else {}
-    goals = repo.goal_counts(uow.conn, ids) if "goals" in reads else {}
-    facts = {}
-    for rel in rels:
-        held, kickoff, _ = meetings_of.get(rel.id, _NO_MEETINGS)
-        mentor = mentor_of[rel.id]
-        answers = answers_of.get(rel.id)
-        facts[rel.id] = Facts(
-            now=now,
-            phase_entered_at=rel.phase_entered_at,
-            mentor_id=mentor,
-            mentor_trained=mentor in trained,
-            kickoff_held=kickoff,
-            meetings_held=held,
-            goals_set=goals.get(rel.id, 0),
-            surveys_answered=respondents_done(policy.survey_plans.get(rel.phase, ()), answers)
-            if answers
-            else frozenset(),
-            reason=reason,
-        )
-    return facts
-
-
-_NO_MEETINGS: MeetingStats = (0, False, None)
-
-
 def _last_meeting(uow: UnitOfWork, rel_id: int) -> datetime | None:
-    return repo.meeting_stats(uow.conn, [rel_id]).get(rel_id, (0, False, None))[2]
+    return repo.meeting_stats(uow.conn, [rel_id]).get(rel_id, NO_MEETINGS)[2]
 
 
 def _write(uow: UnitOfWork, policy: Policy, changes: list[Change], now: datetime) -> None:

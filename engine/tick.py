@@ -31,10 +31,10 @@ from sqlalchemy import Engine, bindparam, select, update
 from engine.audit import iso
 from engine.changes import Cause, Change, Mover
 from engine.errors import ConflictError
+from engine.facts import load_facts
 from engine.lifecycle import Lifecycle, Move
 from engine.policy import Policy
 from engine.rules import HEARTBEAT
-from engine.services import load_facts
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork
 from engine.store.repository import RelationshipRow, SurveyAnswerRow
