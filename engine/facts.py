@@ -48,7 +48,7 @@ def load_facts(
         meetings_of = repo.meeting_stats(uow.conn, ids) if "meetings" in reads else {}
     if answers_of is None:
         answers_of = repo.survey_answers(uow.conn, rels) if "surveys" in reads else {}
-    goals = repo.goal_counts(uow.conn, ids) if "goals" in reads else {}
+    goals = repo.mentee_goals(uow.conn, ids) if "goals" in reads else {}
     facts = {}
     for rel in rels:
         held, kickoff, _ = meetings_of.get(rel.id, NO_MEETINGS)
@@ -61,7 +61,7 @@ def load_facts(
             mentor_trained=mentor in trained,
             kickoff_held=kickoff,
             meetings_held=held,
-            goals_set=goals.get(rel.id, 0),
+            goals_set=len(goals.get(rel.id, ())),
             surveys_answered=respondents_done(policy.survey_plans.get(rel.phase, ()), answers)
             if answers
             else frozenset(),

@@ -24,11 +24,12 @@ from datetime import datetime
 from itertools import pairwise
 
 from engine.matching_policy import CRITERIA, CRITERION_LABELS
-from engine.metrics import RESPONDENTS, is_satisfaction, latest_answer, pair_satisfaction
+from engine.metrics import is_satisfaction, latest_answer, pair_satisfaction
 from engine.policy import Policy
-from engine.report.outcomes import PairOutcome, terminal_phases
+from engine.report.outcomes import PairOutcome
 from engine.report.stats import rounded, spearman
 from engine.rules import Overdue, Standing, overdue
+from engine.surveys import RESPONDENTS
 
 MIN_PAIRS = 10
 """Pairs with a score and a satisfaction answer a criterion needs before its weight is judged."""
@@ -65,12 +66,13 @@ class CriterionSignal:
 def criterion_signals(pairs: Sequence[PairOutcome], policy: Policy) -> list[CriterionSignal]:
     """Every criterion of the policy, the best predictor of satisfaction first (unjudged ones last)."""
     signals = []
+    satisfied = {pair.id: pair_satisfaction(pair) for pair in pairs}
     names = list(CRITERIA) + sorted({c for p in pairs if p.match for c in p.match.criteria} - set(CRITERIA))
     for criterion in names:
         points = []
         for pair in pairs:
             score = pair.match.criteria.get(criterion) if pair.match else None
-            sat = pair_satisfaction(pair)
+            sat = satisfied[pair.id]
             if score is not None and sat is not None:
                 points.append((pair.id, score, sat))
         rho = spearman([s for _, s, _ in points], [v for _, _, v in points])
@@ -192,7 +194,7 @@ def needing_attention(pairs: Sequence[PairOutcome], policy: Policy, moment: date
 
     Escalations first, then low satisfaction, then reminders; the longest overdue first within each.
     """
-    terminal = terminal_phases(policy)
+    terminal = policy.terminal_phases
     found = []
     for pair in pairs:
         if pair.phase in terminal:

@@ -120,7 +120,7 @@ def _load_pool(conn: Connection, policy: Policy) -> tuple[dict[str, int], Pool, 
         waiting.setdefault(as_participant[mentee_id].key, rel_id)  # a mentee waits once, oldest first
     mentors = [p for p in as_participant.values() if p.role == "mentor"]
     # A mentor's load is global: their open relationships in every program count against capacity.
-    taken = repo.active_mentee_counts(conn, [ids[m.key] for m in mentors], _terminal(policy))
+    taken = repo.active_mentee_counts(conn, [ids[m.key] for m in mentors], policy.terminal_phases)
     pool = Pool(
         mentees=[as_participant[ids[key]] for key in waiting],
         mentors=mentors,
@@ -136,8 +136,7 @@ def _load_pool(conn: Connection, policy: Policy) -> tuple[dict[str, int], Pool, 
 
 def _of_policy(policy: Policy) -> ColumnElement[bool]:
     """Proposals for the relationships of ``policy``'s program (another program's are its own)."""
-    ours = select(relationships.c.id).where(relationships.c.policy_name == policy.policy)
-    return match_proposals.c.relationship_id.in_(ours)
+    return match_proposals.c.relationship_id.in_(repo.ids_of_policy(policy.policy))
 
 
 def _match_sources(policy: Policy) -> list[str]:
@@ -147,10 +146,6 @@ def _match_sources(policy: Policy) -> list[str]:
             f"policy {policy.policy!r} has no 'match' trigger, so nobody can be matched under it"
         )
     return sources
-
-
-def _terminal(policy: Policy) -> list[str]:
-    return [name for name, phase in policy.phases.items() if phase.terminal]
 
 
 def _participant(row: Any) -> Participant:

@@ -27,15 +27,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.audit import iso
+from engine.domain import MEETING_KINDS
 from engine.policy import Policy
-from engine.report.outcomes import PairOutcome, terminal_phases
+from engine.report.outcomes import PairOutcome
 from engine.report.stats import mean, pearson, quartiles, rounded, spearman
+from engine.surveys import GOAL_LEVELS, RESPONDENTS
 
 Figure = dict[str, Any]
-RESPONDENTS = ("mentee", "mentor")
 SATISFACTION_SCALE = (1, 2, 3, 4, 5)
-GOAL_LEVELS = ("reached", "partly", "not_started")
-MEETING_KINDS = ("kickoff", "check-in", "group")
 DAY = 86400.0
 
 
@@ -116,7 +115,7 @@ def spread(values: Sequence[float], relationships: Iterable[int], **extra: Any) 
 
 def time_in_phase(pairs: Sequence[PairOutcome], policy: Policy) -> list[Figure]:
     """Per non-terminal phase: the median and spread of completed stays, in days."""
-    terminal = terminal_phases(policy)
+    terminal = policy.terminal_phases
     rows = []
     for phase in phase_order(pairs, policy):
         if phase in terminal:

@@ -41,7 +41,7 @@ from engine.messages import (
     skip_reason,
 )
 from engine.store.database import UnitOfWork, translated_errors
-from engine.store.repository import chunks
+from engine.store.repository import chunks, ids_of_policy
 from engine.store.tables import outbox, outbox_deliveries, participants, relationships
 
 PENDING, SENDING, DELIVERED, FAILED, SKIPPED = "pending", "sending", "delivered", "failed", "skipped"
@@ -115,7 +115,7 @@ def _claim(
         .limit(limit)
     )
     if policy_name is not None:
-        ours = select(relationships.c.id).where(relationships.c.policy_name == policy_name)
+        ours = ids_of_policy(policy_name)
         due = due.where(or_(outbox.c.relationship_id.is_(None), outbox.c.relationship_id.in_(ours)))
     with translated_errors(store), UnitOfWork(store) as uow:
         if uow.dialect == "postgresql":

@@ -288,6 +288,11 @@ class Policy(PolicyModel):
         return data
 
     @cached_property
+    def terminal_phases(self) -> frozenset[str]:
+        """The phases a relationship never leaves."""
+        return frozenset(name for name, phase in self.phases.items() if phase.terminal)
+
+    @cached_property
     def survey_definitions(self) -> dict[str, Survey]:
         """Every survey this policy can send, by name: the standard ones with its own laid over them."""
         return effective_surveys(self.surveys)

@@ -17,26 +17,15 @@ problem. The files are small and plain, with a header:
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.errors import InputError
+from engine.recording import SurveyResponse
+from engine.surveys import RESPONDENTS
 
 MAX_PROBLEMS = 50
-
-
-@dataclass(frozen=True)
-class SurveyAnswer:
-    """One survey response from a file; ``where`` (``file.csv:row 4``) names it in later errors."""
-
-    relationship_id: int
-    respondent: str
-    survey: str
-    answers: dict[str, Any] = field(default_factory=dict)
-    where: str | None = None
 
 
 def read_trainings(path: Path) -> list[str]:
@@ -57,14 +46,14 @@ def read_kickoffs(path: Path, timezone: str) -> list[tuple[int, datetime | None]
     return found
 
 
-def read_survey_answers(path: Path) -> list[SurveyAnswer]:
+def read_survey_answers(path: Path) -> list[SurveyResponse]:
     """The survey responses of a file: one column per question id, the answers kept as written.
 
     They are checked against the survey's questions when recorded
     (:func:`engine.recording.record_surveys`), where each problem names the
     row and the column; here only the relationship and respondent are read.
     """
-    found: list[SurveyAnswer] = []
+    found: list[SurveyResponse] = []
     problems: list[str] = []
     for line, row in _rows(path, required=("relationship", "respondent"), what="surveys"):
         where = f"{path}:row {line}"
@@ -72,12 +61,12 @@ def read_survey_answers(path: Path) -> list[SurveyAnswer]:
         if not text.isdigit():
             problems.append(f"{where}: column relationship: {text!r} is not a relationship id (a number)")
         respondent = row["respondent"].strip().lower()
-        if respondent not in ("mentor", "mentee"):
+        if respondent not in RESPONDENTS:
             problems.append(f"{where}: column respondent: {row['respondent']!r} is not mentor or mentee")
         answers = {k: v for k, v in row.items() if k not in ("relationship", "respondent", "survey") and v}
         survey = row.get("survey", "").strip() or "final"
         if text.isdigit():
-            found.append(SurveyAnswer(int(text), respondent, survey, answers, where))
+            found.append(SurveyResponse(int(text), survey, respondent, answers, where))
     _raise(path, problems)
     return found
 

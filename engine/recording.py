@@ -349,9 +349,7 @@ def _write_facts(
     recorded = [mover.facts(rels[rel_id], causes) for rel_id, causes in by_rel.items()]
     repo.apply_moves(uow.conn, [r.update for r in recorded], [e for r in recorded for e in r.entries], [])
     if recorded:
-        repo.record_policy_version(
-            uow.conn, policy.policy, str(policy.version), policy.digest, policy.normalised(), now
-        )
+        repo.record_policy_version(uow.conn, policy, now)
 
 
 def _make_due(conn: Connection, rel_ids: list[int], now: datetime) -> None:

@@ -70,9 +70,7 @@ def import_participants(
             else:
                 unchanged += 1
         opened = [_open_relationship(uow, policy, mentee_id, p, actor, now) for mentee_id, p in new_mentees]
-        repo.record_policy_version(
-            uow.conn, policy.policy, str(policy.version), policy.digest, policy.normalised(), now
-        )
+        repo.record_policy_version(uow.conn, policy, now)
         uow.commit()
     return ImportSummary(created, updated, unchanged, opened)
 
@@ -146,9 +144,7 @@ def open_relationships(
             raise NotFoundError(f"no mentee with id {', '.join(map(str, missing[:10]))}")
         mentees = [(m, _key(found[m]._mapping)) for m in mentee_ids]
         opened = _open_relationships(uow, policy, mentees, actor, now)
-        repo.record_policy_version(
-            uow.conn, policy.policy, str(policy.version), policy.digest, policy.normalised(), now
-        )
+        repo.record_policy_version(uow.conn, policy, now)
         uow.commit()
     return opened
 
@@ -233,7 +229,7 @@ def _mentor_for(
         raise NotFoundError(_no_mentor(ref))
     mentor_id = int(mentor.id)
     refusal = _mentor_refusal(
-        rel, mentor, ref, lambda: repo.active_mentee_count(uow.conn, mentor_id, _terminal(policy))
+        rel, mentor, ref, lambda: repo.active_mentee_count(uow.conn, mentor_id, policy.terminal_phases)
     )
     if refusal is not None:
         raise RefusedError(refusal)
@@ -263,10 +259,6 @@ def _mentor_data(mentor: Row[Any]) -> dict[str, Any]:
     return {"mentor_id": int(mentor.id), "mentor": mentor.external_id or mentor.email}
 
 
-def _terminal(policy: Policy) -> list[str]:
-    return [name for name, phase in policy.phases.items() if phase.terminal]
-
-
 def _last_meeting(uow: UnitOfWork, rel_id: int) -> datetime | None:
     return repo.meeting_stats(uow.conn, [rel_id]).get(rel_id, NO_MEETINGS)[2]
 
@@ -278,9 +270,7 @@ def _write(uow: UnitOfWork, policy: Policy, changes: list[Change], now: datetime
         [c.entry for c in changes],
         [row for c in changes for row in c.effects],
     )
-    repo.record_policy_version(
-        uow.conn, policy.policy, str(policy.version), policy.digest, policy.normalised(), now
-    )
+    repo.record_policy_version(uow.conn, policy, now)
 
 
 @dataclass
@@ -357,7 +347,7 @@ class _Assignment:
             return cls(wanted, {}, {})
         # Locked, as advance locks its mentor, so that two batches cannot both fill a mentor's last place.
         mentors = repo.participants_by_id(uow.conn, wanted.values(), lock=True)
-        return cls(wanted, mentors, repo.active_mentee_counts(uow.conn, mentors, _terminal(policy)))
+        return cls(wanted, mentors, repo.active_mentee_counts(uow.conn, mentors, policy.terminal_phases))
 
     def mentor_of(self, rels: Sequence[RelationshipRow]) -> dict[int, int | None]:
         return {r.id: self.wanted.get(r.id, r.mentor_id) for r in rels}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.audit import iso
 from engine.durations import Duration
+from engine.surveys import RESPONDENTS
 
 if TYPE_CHECKING:
     from engine.policy import Policy
@@ -119,7 +120,7 @@ def respondents_done(
     answered = answered_in_stay(rows)
     if not entering:
         return frozenset(who for by in answered.values() for who in by)
-    return frozenset(who for who in ("mentee", "mentor") if all(who in answered.get(s, {}) for s in entering))
+    return frozenset(who for who in RESPONDENTS if all(who in answered.get(s, {}) for s in entering))
 
 
 def sent_in_stay(plans: Sequence[SurveyPlan], entered: datetime, now: datetime) -> dict[str, datetime]:

@@ -31,7 +31,7 @@ from sqlalchemy import Engine, bindparam, select, update
 from engine.audit import iso
 from engine.changes import Cause, Change, Mover
 from engine.errors import ConflictError
-from engine.facts import load_facts
+from engine.facts import NO_MEETINGS, load_facts
 from engine.lifecycle import Lifecycle, Move
 from engine.policy import Policy
 from engine.rules import HEARTBEAT
@@ -260,7 +260,7 @@ def _tick_batch(
         stays = repo.stay_starts(uow.conn, [r.id for r in rels if _has_notices(policy, r, now)])
         mover, changes, notices, waits = Mover(policy, now), [], [], []
         for rel in rels:
-            last = meetings.get(rel.id, (0, False, None))[2]
+            last = meetings.get(rel.id, NO_MEETINGS)[2]
             decision = decide(
                 lifecycle, rel, facts[rel.id], last, stay=stays.get(rel.id), answers=answers.get(rel.id, ())
             )
@@ -356,9 +356,7 @@ def _write(
         [e for c in changes for e in c.effects],
     )
     if changes:
-        repo.record_policy_version(
-            uow.conn, policy.policy, str(policy.version), policy.digest, policy.normalised(), now
-        )
+        repo.record_policy_version(uow.conn, policy, now)
     if waits:
         statement = (
             update(relationships)

@@ -347,13 +347,9 @@ def record_surveys(
     """Record the survey answers of a CSV file, all or nothing; every problem names its row and column."""
     from engine.clock import SystemClock
     from engine.record_files import read_survey_answers
-    from engine.recording import SurveyResponse
     from engine.recording import record_surveys as run
 
-    responses = [
-        SurveyResponse(a.relationship_id, a.survey, a.respondent, a.answers, a.where)
-        for a in read_survey_answers(file)
-    ]
+    responses = read_survey_answers(file)
     loaded = load_policy(policy)
     count = run(open_store(database), loaded, SystemClock(), responses, actor=actor_name(actor))
     typer.echo(f"{file}: {count} survey response(s) recorded")

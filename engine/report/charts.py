@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from engine.surveys import RESPONDENTS
+
 WIDTH = 640
 LABEL = 120  # left margin for category labels
 MONTH_LABEL = 56  # room a month label (2026-03) needs on an axis
@@ -121,7 +123,7 @@ def _axis_days(svg: _Svg, y: float, top: float, span: float) -> None:
 def satisfaction(data: Mapping[str, Mapping[str, Any]]) -> str:
     """How many pairs gave each satisfaction score (1-5), mentees and mentors side by side."""
     svg = _Svg(250, "Satisfaction: latest answer per pair, 1 (low) to 5 (high)")
-    counts = {who: [d["value"] or 0 for d in data[who]["distribution"]] for who in ("mentee", "mentor")}
+    counts = {who: [d["value"] or 0 for d in data[who]["distribution"]] for who in RESPONDENTS}
     top = max(max(values) for values in counts.values())
     if not top:
         return svg.empty("no satisfaction answers yet")

@@ -24,7 +24,6 @@ from engine.store.database import UnitOfWork, translated_errors
 from engine.store.tables import meetings, participants, relationships, survey_responses
 
 MATCH_TRIGGER = "match"
-CREATE_TRIGGER = "create"
 
 
 @dataclass(frozen=True)
@@ -145,10 +144,6 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-def terminal_phases(policy: Policy) -> frozenset[str]:
-    return frozenset(name for name, phase in policy.phases.items() if phase.terminal)
-
-
 def in_scope(pair: PairOutcome, terminal: Collection[str], since: datetime | None) -> bool:
     """Whether the pair was open at some time since ``since`` (every pair without ``since``)."""
     if since is None:
@@ -162,15 +157,18 @@ def load_outcomes(
 ) -> list[PairOutcome]:
     """The outcome of every relationship of the policy as known at ``as_of`` (everything without), open
     since ``since``; another program's relationships are its own policy's to report."""
-    terminal = terminal_phases(policy)
-    meeting_query = select(meetings.c.relationship_id, meetings.c.kind, meetings.c.held_on)
+    terminal = policy.terminal_phases
+    ours = repo.ids_of_policy(policy.policy)
+    meeting_query = select(meetings.c.relationship_id, meetings.c.kind, meetings.c.held_on).where(
+        meetings.c.relationship_id.in_(ours)
+    )
     answer_query = select(
         survey_responses.c.relationship_id,
         survey_responses.c.survey,
         survey_responses.c.respondent,
         survey_responses.c.answered_at,
         survey_responses.c.answers,
-    )
+    ).where(survey_responses.c.relationship_id.in_(ours))
     if as_of is not None:
         meeting_query = meeting_query.where(meetings.c.recorded_at <= as_of)
         answer_query = answer_query.where(survey_responses.c.answered_at <= as_of)

@@ -60,7 +60,6 @@ def ranks(values: Sequence[float]) -> list[float]:
 
 
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    """Spearman's rho: Pearson's r of the ranks; ``None`` as for :func:`pearson`."""
-    if len(xs) < MIN_CORRELATION_PAIRS or len(set(xs)) < 2 or len(set(ys)) < 2:
-        return None
+    """Spearman's rho: Pearson's r of the ranks; ``None`` as for :func:`pearson` (ranks keep the count
+    and how many values differ)."""
     return pearson(ranks(xs), ranks(ys))

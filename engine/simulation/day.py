@@ -85,7 +85,7 @@ def load_world(store: Engine, lifecycle: Lifecycle, now: datetime) -> World:
     Four queries joined on the open relationships, in one read transaction: a
     day's snapshot costs the same few statements however many pairs there are.
     """
-    terminal = [name for name, phase in lifecycle.policy.phases.items() if phase.terminal]
+    terminal = sorted(lifecycle.policy.terminal_phases)
     with UnitOfWork(store, write=False) as uow:
         rows = uow.conn.execute(_PAIRS, {"terminal": terminal}).all()
         answered: dict[int, set[str]] = {}

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.domain import AuditEntry, Relationship
@@ -26,6 +26,9 @@ from engine.store.tables import (
     survey_responses,
 )
 from engine.vocabulary import RECORD_TRIGGERS
+
+if TYPE_CHECKING:
+    from engine.policy import Policy
 
 CHUNK = 900  # ids per IN (...) list: under SQLite's variable limit on old builds too
 
@@ -98,6 +101,11 @@ def participant_by_ref(conn: Connection, ref: str, *, lock: bool = False) -> Row
     return found[0] if found else None
 
 
+def ids_of_policy(policy_name: str) -> Select[tuple[int]]:
+    """A subquery: the ids of the relationships opened under the policy ``policy_name``."""
+    return select(relationships.c.id).where(relationships.c.policy_name == policy_name)
+
+
 def relationships_per_policy(conn: Connection, *, created_by: datetime | None = None) -> dict[str, int]:
     """How many relationships each policy (by name) has opened, by ``created_by`` if given."""
     query = select(relationships.c.policy_name, func.count()).group_by(relationships.c.policy_name)
@@ -164,20 +172,6 @@ def trained_mentors(conn: Connection, mentor_ids: Iterable[int]) -> set[int]:
     for part in chunks(ids):
         query = select(participants.c.id).where(participants.c.id.in_(part), participants.c.trained)
         found.update(conn.execute(query).scalars())
-    return found
-
-
-def goal_counts(conn: Connection, rel_ids: Iterable[int]) -> dict[int, int]:
-    """Per relationship, how many development goals its mentee's profile names."""
-    ids = sorted(set(rel_ids))
-    found: dict[int, int] = {}
-    for part in chunks(ids):
-        query = (
-            select(relationships.c.id, participants.c.goals)
-            .join(participants, participants.c.id == relationships.c.mentee_id)
-            .where(relationships.c.id.in_(part))
-        )
-        found.update((rel_id, len(goals or ())) for rel_id, goals in conn.execute(query))
     return found
 
 
@@ -330,8 +324,7 @@ def entries(
     """
     query = select(audit_entries)
     if policy_name is not None:
-        of_policy = select(relationships.c.id).where(relationships.c.policy_name == policy_name)
-        query = query.where(audit_entries.c.relationship_id.in_(of_policy))
+        query = query.where(audit_entries.c.relationship_id.in_(ids_of_policy(policy_name)))
     if since is not None:
         query = query.where(audit_entries.c.at >= since)
     if until is not None:
@@ -344,14 +337,17 @@ def entries(
         yield dict(row)
 
 
-def record_policy_version(
-    conn: Connection, name: str, label: str, digest: str, content: dict[str, Any], now: datetime
-) -> None:
-    """Keep a snapshot of each policy version used, so an auditor can read what applied."""
+def record_policy_version(conn: Connection, policy: Policy, now: datetime) -> None:
+    """Keep a snapshot of each policy version used, so an auditor can read what applied.
+
+    The policy's normalised content is built only for a version not seen before.
+    """
+    digest = policy.digest
     exists = conn.execute(select(policy_versions.c.digest).where(policy_versions.c.digest == digest)).first()
     if exists is None:
+        label, content = str(policy.version), policy.normalised()
         conn.execute(
             policy_versions.insert().values(
-                digest=digest, name=name, label=label, content=content, first_used_at=now
+                digest=digest, name=policy.policy, label=label, content=content, first_used_at=now
             )
         )

@@ -181,10 +181,7 @@ def test_a_csv_file_is_checked_whole_and_its_errors_name_row_and_column(
     ]
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     before = footprint(store)
-    responses = [
-        SurveyResponse(a.relationship_id, a.survey, a.respondent, a.answers, a.where)
-        for a in read_survey_answers(path)
-    ]
+    responses = read_survey_answers(path)
 
     with pytest.raises(InputError) as refused:
         record_surveys(store, policy, clock, responses, actor="hr")

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.errors import InputError
-from engine.record_files import SurveyAnswer, read_kickoffs, read_survey_answers, read_trainings
+from engine.record_files import read_kickoffs, read_survey_answers, read_trainings
+from engine.recording import SurveyResponse
 
 
 def _file(tmp_path: Path, text: str) -> Path:
@@ -48,5 +49,5 @@ def test_every_bad_row_is_named_and_nothing_is_returned(tmp_path: Path) -> None:
 def test_survey_answers_keep_the_other_columns_and_their_row(tmp_path: Path) -> None:
     path = _file(tmp_path, "relationship,respondent,survey,satisfaction,comments\n1,Mentee,,5,\n")
     assert read_survey_answers(path) == [
-        SurveyAnswer(1, "mentee", "final", {"satisfaction": "5"}, f"{path}:row 2")
+        SurveyResponse(1, "final", "mentee", {"satisfaction": "5"}, f"{path}:row 2")
     ]
