@@ -42,11 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from population import MENTOR_CAPACITY, inserted_ids, participant_rows
 
-from engine import services
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy, load_policy, resolve_policy_path
-from engine.rules import Standing, next_due
+from engine.domain.cadence import Standing, next_due
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy, load_policy, resolve_policy_path
+from engine.services import advance as services
 from engine.store.database import UnitOfWork, initialise, open_engine
 from engine.store.tables import audit_entries, meetings, relationships
 

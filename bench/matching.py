@@ -28,10 +28,10 @@ import scipy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.matching import Instance, Pool, assign, explain, prepare
-from engine.matching_assign import blocking_pairs, total
-from engine.matching_policy import MatchingPolicy
-from engine.participants import Participant
+from engine.domain.participants import Participant
+from engine.matching.assignment import blocking_pairs, total
+from engine.matching.proposals import Instance, Pool, assign, explain, prepare
+from engine.policy.matching import MatchingPolicy
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 LIMIT_SECONDS = 2.0

@@ -51,10 +51,10 @@ from population import MENTOR_CAPACITY, inserted_ids, participant_rows  # noqa: 
 
 from engine import services  # noqa: E402
 from engine.clock import SimulatedClock  # noqa: E402
-from engine.lifecycle import Lifecycle  # noqa: E402
-from engine.policy import Policy, load_policy, resolve_policy_path  # noqa: E402
+from engine.domain.lifecycle import Lifecycle  # noqa: E402
+from engine.policy.model import Policy, load_policy, resolve_policy_path  # noqa: E402
+from engine.services.tick import run_tick  # noqa: E402
 from engine.store.database import initialise, open_engine  # noqa: E402
-from engine.tick import run_tick  # noqa: E402
 
 TICK = datetime(2025, 3, 3, 7, 0, tzinfo=UTC)
 SETUP_BATCH = 5000

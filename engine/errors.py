@@ -7,6 +7,25 @@ clear message instead of a traceback.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
+_FIELD = re.compile(r"`([a-z][a-z_]*)`")
+
+
+def field(name: str) -> str:
+    """How an engine message names an input field (``mentor``, ``reason``, ``as_of``).
+
+    The engine speaks of fields, never of command-line flags or form inputs:
+    each boundary shows the name in its own terms with :func:`in_terms_of`.
+    """
+    return f"`{name}`"
+
+
+def in_terms_of(text: str, names: Mapping[str, str]) -> str:
+    """``text`` with each field reference that ``names`` knows replaced by its name there."""
+    return _FIELD.sub(lambda m: names.get(m.group(1), m.group(0)), text)
+
 
 class MentorflowError(Exception):
     """Base of the errors the engine raises on purpose."""

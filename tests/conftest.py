@@ -20,8 +20,8 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy, load_policy, shipped_policies
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy, load_policy, shipped_policies
 from engine.store.database import initialise, open_engine
 from engine.store.tables import metadata
 

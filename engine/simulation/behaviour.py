@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from engine.policy import Policy
+from engine.policy.model import Policy
 from engine.simulation.traits import (
     check_in_interval,
     mentor_traits,

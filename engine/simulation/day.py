@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, bindparam, case, func, select
 
-from engine import match_service, recording, services
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
-from engine.recording import HeldMeeting, SurveyResponse
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy
+from engine.services import advance as services
+from engine.services import matching as match_service
+from engine.services import recording
+from engine.services.recording import HeldMeeting, SurveyResponse
 from engine.simulation.behaviour import PairState, Proposal, Roles, Today, World, decide
 from engine.simulation.traits import survey_answers
 from engine.store import repository as repo

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.participants import CSV_COLUMNS, Participant
+from engine.domain.participants import CSV_COLUMNS, Participant
 
 DEPARTMENTS: dict[str, tuple[str, ...]] = {
     "Engineering": ("software architecture", "code review", "python", "testing", "data engineering",

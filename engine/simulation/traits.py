@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from engine.surveys import GOAL_LEVELS, Question
+from engine.policy.surveys import GOAL_LEVELS, Question
 
 EXIT_REASONS = (
     ("mentee left the company", False),

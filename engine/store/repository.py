@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import Connection, Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine.domain import AuditEntry, Relationship
+from engine.domain.relationships import AuditEntry, Relationship
 from engine.errors import ConflictError
+from engine.policy.vocabulary import RECORD_TRIGGERS
 from engine.store.tables import (
     audit_entries,
     meetings,
@@ -25,10 +26,9 @@ from engine.store.tables import (
     relationships,
     survey_responses,
 )
-from engine.vocabulary import RECORD_TRIGGERS
 
 if TYPE_CHECKING:
-    from engine.policy import Policy
+    from engine.policy.model import Policy
 
 CHUNK = 900  # ids per IN (...) list: under SQLite's variable limit on old builds too
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.policy import shipped_policies
+from engine.policy.model import shipped_policies
 from tests.e2e.conftest import Run, snapshot
 
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.clock import SimulatedClock
-from engine.participants import Participant
-from engine.policy import Policy, shipped_policies
-from engine.services import import_participants
+from engine.domain.participants import Participant
+from engine.policy.model import Policy, shipped_policies
+from engine.services.advance import import_participants
 from tests.conftest import START
 from tests.flows.conftest import task_run_names
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.policy import shipped_policies
+from engine.policy.model import shipped_policies
 from engine.store import reads
 from engine.store import repository as repo
 from engine.store.database import initialise, open_engine

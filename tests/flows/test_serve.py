@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.policy import shipped_policies
+from engine.policy.model import shipped_policies
 from engine.store.database import initialise, open_engine
 
 pytestmark = pytest.mark.flows

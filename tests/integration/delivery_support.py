@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from engine.channels import Channel, Channels, DeliveryError, Message, ProgramInfo, RetryPolicy
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
+from engine.delivery.channels import Channel, Channels, DeliveryError, Message, ProgramInfo, RetryPolicy
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy
 from engine.store.tables import outbox, outbox_deliveries
 
 from .support import TRAINED_MENTOR, UNTRAINED_MENTOR, fire, import_examples

@@ -21,13 +21,13 @@ from scipy import stats
 from sqlalchemy import Engine
 
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.match_service import propose
-from engine.policy import Policy
-from engine.queries import export
-from engine.services import import_participants
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy
+from engine.services.advance import import_participants
+from engine.services.matching import propose
+from engine.services.queries import export
+from engine.services.tick import run_tick
 from engine.simulation import generate_program, simulate_day
-from engine.tick import run_tick
 from tests.conftest import START
 
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, Table, func, select
 
-from engine import recording, services
 from engine.clock import Clock, SimulatedClock
-from engine.domain import AuditEntry
-from engine.lifecycle import Lifecycle
-from engine.participants import Participant, parse_participants_csv
-from engine.policy import Policy, shipped_policies
+from engine.domain.lifecycle import Lifecycle
+from engine.domain.participants import Participant, parse_participants_csv
+from engine.domain.relationships import AuditEntry
+from engine.policy.model import Policy, shipped_policies
+from engine.services import advance as services
+from engine.services import recording
 from engine.store import repository as repo
 from engine.store.tables import audit_entries, outbox, participants, relationships
 

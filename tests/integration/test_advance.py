@@ -8,14 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from engine import queries, recording, services
-from engine.audit import GENESIS, entry_hash
 from engine.clock import SimulatedClock
+from engine.domain.audit import GENESIS, entry_hash
+from engine.domain.lifecycle import Lifecycle
 from engine.errors import NotFoundError, RefusedError
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy, load_policy_text, shipped_policies
+from engine.policy.model import Policy, load_policy_text, shipped_policies
+from engine.policy.vocabulary import RECORD_TRIGGERS
+from engine.services import advance as services
+from engine.services import queries, recording
 from engine.store.tables import outbox, policy_versions, relationships
-from engine.vocabulary import RECORD_TRIGGERS
 
 from .support import (
     A_MENTEE,

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from engine import queries, recording
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy
+from engine.services import queries, recording
 
 from .support import TRAINED_MENTOR, fire, import_examples
 

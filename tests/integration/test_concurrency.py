@@ -9,13 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from engine import queries, services
-from engine.changes import Cause, phase_change
 from engine.clock import SimulatedClock
-from engine.domain import AuditEntry
+from engine.domain.changes import Cause, phase_change
+from engine.domain.lifecycle import Lifecycle
+from engine.domain.relationships import AuditEntry
 from engine.errors import ConflictError, RefusedError
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
+from engine.policy.model import Policy
+from engine.services import advance as services
+from engine.services import queries
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork
 

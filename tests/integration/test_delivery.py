@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, insert, update
 
-from engine import outbox
-from engine.channels import DeliveryError, Message
 from engine.clock import SimulatedClock
+from engine.delivery.channels import DeliveryError, Message
+from engine.domain.lifecycle import Lifecycle
 from engine.errors import InputError, NotFoundError
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
+from engine.policy.model import Policy
+from engine.services import delivery as outbox
 from engine.store.tables import outbox as outbox_table
 
 from .delivery_support import (

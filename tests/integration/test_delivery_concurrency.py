@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, insert
 
-from engine import outbox
-from engine.channels import Message
 from engine.clock import SimulatedClock
-from engine.policy import Policy
+from engine.delivery.channels import Message
+from engine.policy.model import Policy
+from engine.services import delivery as outbox
 from engine.store.tables import outbox as outbox_table
 
 from .delivery_support import FakeChannel, channels_of, statuses

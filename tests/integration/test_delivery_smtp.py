@@ -15,12 +15,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 
-from engine import outbox
-from engine.channels import Channels
-from engine.channels.email import EmailChannel, SmtpSettings
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
+from engine.delivery.channels import Channels
+from engine.delivery.channels.email import EmailChannel, SmtpSettings
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy
+from engine.services import delivery as outbox
 
 from .delivery_support import (
     EXPECTED_MATCH_MESSAGES_BOTH,

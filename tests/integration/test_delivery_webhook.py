@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from engine import outbox
-from engine.channels import Channels
-from engine.channels.webhook import WebhookChannel, WebhookSettings
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
+from engine.delivery.channels import Channels
+from engine.delivery.channels.webhook import WebhookChannel, WebhookSettings
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy
+from engine.services import delivery as outbox
 
 from .delivery_support import EXPECTED_MATCH_MESSAGES_BOTH, PROGRAM, RETRY, later, matched_pairs, statuses
 

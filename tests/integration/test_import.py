@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from engine import queries, services
-from engine.audit import GENESIS
 from engine.clock import SimulatedClock
+from engine.domain.audit import GENESIS
 from engine.errors import InputError
-from engine.policy import Policy
+from engine.policy.model import Policy
+from engine.services import advance as services
+from engine.services import queries
 from engine.store.tables import audit_entries, outbox, participants, policy_versions, relationships
 
 from .support import count, example_people, footprint, import_examples

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from engine import match_service, queries, services
 from engine.clock import SimulatedClock
+from engine.domain.lifecycle import Lifecycle
 from engine.errors import InputError, NotFoundError
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy, load_policy_text, shipped_policies
+from engine.policy.model import Policy, load_policy_text, shipped_policies
+from engine.services import advance as services
+from engine.services import matching as match_service
+from engine.services import queries
 from engine.store.tables import match_proposals, relationships
 
 from .support import example_people, fire, import_examples

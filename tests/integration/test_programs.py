@@ -13,14 +13,17 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from engine import match_service, programs, queries, recording, services, tick
 from engine.clock import SimulatedClock
+from engine.domain import programs
+from engine.domain.lifecycle import Lifecycle
 from engine.errors import RefusedError
-from engine.lifecycle import Lifecycle
-from engine.outbox import deliver_due
-from engine.policy import Policy, load_policy, load_policy_text, shipped_policies
-from engine.report.build import program_insights, report
-from engine.report.render import render
+from engine.policy.model import Policy, load_policy, load_policy_text, shipped_policies
+from engine.reporting.build import program_insights, report
+from engine.reporting.render import render
+from engine.services import advance as services
+from engine.services import matching as match_service
+from engine.services import queries, recording, tick
+from engine.services.delivery import deliver_due
 from engine.store.tables import audit_entries, match_proposals, outbox, relationships
 
 from .delivery_support import FakeChannel, channels_of

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from engine.clock import SimulatedClock
+from engine.domain.lifecycle import Lifecycle
 from engine.errors import InputError, RefusedError
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
-from engine.recording import HeldMeeting, SurveyResponse, record_meetings, record_surveys
+from engine.policy.model import Policy
+from engine.policy.surveys import RESPONDENTS
+from engine.services.recording import HeldMeeting, SurveyResponse, record_meetings, record_surveys
 from engine.store.tables import meetings, relationships, survey_responses
-from engine.surveys import RESPONDENTS
 from tests.integration.support import TRAINED_MENTOR, count, final_answers, fire, import_examples, to_review
 
 

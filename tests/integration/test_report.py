@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
-from engine.report.build import report
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy
+from engine.reporting.build import report
 from engine.store.database import open_engine
 from tests.integration.report_support import differences, exported, recompute, run_program
 from workflows.cli import main
@@ -174,7 +174,7 @@ def test_a_headless_browser_opens_the_html_report_and_lays_out_every_chart(
     page = tmp_path / "report.html"
     store = open_engine(f"sqlite:///{db}")
     try:
-        from engine.report.render import render
+        from engine.reporting.render import render
 
         page.write_text(render(report(store, policy, end, as_of=end), "html"), encoding="utf-8")
     finally:

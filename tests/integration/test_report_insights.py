@@ -10,17 +10,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 
 from engine.clock import SimulatedClock
-from engine.insights import weights_yaml
-from engine.lifecycle import Lifecycle
-from engine.match_service import approve, propose
-from engine.policy import Policy, load_policy_text, shipped_policies
-from engine.recording import HeldMeeting, SurveyResponse, record_meetings, record_surveys
-from engine.report.build import program_insights
-from engine.report.insight_text import insights_text
-from engine.services import import_participants
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy, load_policy_text, shipped_policies
+from engine.reporting.build import program_insights
+from engine.reporting.insight_text import insights_text
+from engine.reporting.insights import weights_yaml
+from engine.services.advance import import_participants
+from engine.services.matching import approve, propose
+from engine.services.recording import HeldMeeting, SurveyResponse, record_meetings, record_surveys
+from engine.services.tick import run_tick
 from engine.simulation import generate_program
 from engine.store.tables import participants, relationships
-from engine.tick import run_tick
 from tests.conftest import START
 from tests.integration.report_support import exported
 

@@ -7,14 +7,14 @@ from datetime import timedelta
 from sqlalchemy import Engine, func, select
 
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.match_service import propose
-from engine.policy import Policy
-from engine.queries import verify
-from engine.services import import_participants
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy
+from engine.services.advance import import_participants
+from engine.services.matching import propose
+from engine.services.queries import verify
+from engine.services.tick import run_tick
 from engine.simulation import DaySummary, generate_program, simulate_day
 from engine.store.tables import relationships
-from engine.tick import run_tick
 from tests.conftest import START
 
 

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from engine import queries, recording, services
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy
+from engine.services import advance as services
+from engine.services import queries, recording
 
 from .support import SINGLE_MENTOR, TRAINED_MENTOR, UNTRAINED_MENTOR, answer_final, fire, import_examples
 

@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from engine import queries, recording, tick
-from engine.audit import iso
 from engine.clock import SimulatedClock
+from engine.domain.audit import iso
+from engine.domain.lifecycle import Lifecycle
 from engine.errors import InputError, NotFoundError, RefusedError
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy, load_policy_text, shipped_policies
-from engine.record_files import read_survey_answers
-from engine.recording import SurveyResponse, record_surveys
+from engine.files.records import read_survey_answers
+from engine.policy.model import Policy, load_policy_text, shipped_policies
+from engine.policy.surveys import SurveyRemind
+from engine.services import queries, recording, tick
+from engine.services.recording import SurveyResponse, record_surveys
 from engine.store.tables import relationships, survey_responses
-from engine.surveys import SurveyRemind
 
 from .support import (
     TRAINED_MENTOR,

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, update
 
-from engine import queries, tick
 from engine.clock import SimulatedClock
-from engine.lifecycle import Lifecycle
-from engine.policy import Policy
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import Policy
+from engine.services import queries, tick
 from engine.store.tables import audit_entries, outbox, relationships
 from tests.integration.support import TRAINED_MENTOR, count, fire, footprint, import_examples
 
@@ -109,9 +109,9 @@ def test_a_killed_tick_process_leaves_each_pair_whole_or_untouched(
         f"""
         import os, signal
         from datetime import datetime
-        from engine import tick
-        from engine.lifecycle import Lifecycle
-        from engine.policy import load_policy
+        from engine.services import tick
+        from engine.domain.lifecycle import Lifecycle
+        from engine.policy.model import load_policy
         from engine.store.database import open_engine
         store = open_engine({url!r})
         lifecycle = Lifecycle(load_policy({str(ROOT / "policies" / "default.yaml")!r}))

@@ -22,17 +22,18 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from engine import queries, recording, services
 from engine.clock import SimulatedClock
-from engine.domain import MEETING_KINDS
+from engine.domain.lifecycle import Lifecycle, unmet
+from engine.domain.participants import Participant
+from engine.domain.relationships import MEETING_KINDS
 from engine.errors import InputError, RefusedError
-from engine.lifecycle import Lifecycle, unmet
-from engine.participants import Participant
-from engine.policy import Edge, Policy, load_policy, shipped_policies
+from engine.policy.model import Edge, Policy, load_policy, shipped_policies
+from engine.policy.vocabulary import RECORD_TRIGGERS, Facts
+from engine.services import advance as services
+from engine.services import queries, recording
 from engine.store import repository as repo
 from engine.store.database import UnitOfWork, open_engine
 from engine.store.tables import participants, relationships
-from engine.vocabulary import RECORD_TRIGGERS, Facts
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 POLICIES = sorted(shipped_policies())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.report.outcomes import Answers, HeldMeeting, PairOutcome, build_outcomes
+from engine.reporting.outcomes import Answers, HeldMeeting, PairOutcome, build_outcomes
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday
 TERMINAL = {"closed"}

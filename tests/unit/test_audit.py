@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.audit import (
+from engine.domain.audit import (
     ENTRY_FIELDS,
     GENESIS,
     Head,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.durations import Duration, parse_cadence, parse_duration
+from engine.policy.durations import Duration, parse_cadence, parse_duration
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DAY = 86400

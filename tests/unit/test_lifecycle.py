@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from engine.domain.lifecycle import Lifecycle, unmet
 from engine.errors import RefusedError
-from engine.lifecycle import Lifecycle, unmet
-from engine.policy import Policy, load_policy, shipped_policies
-from engine.vocabulary import Facts
+from engine.policy.model import Policy, load_policy, shipped_policies
+from engine.policy.vocabulary import Facts
 
 ENTERED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

@@ -10,15 +10,15 @@ from typing import Any
 import numpy as np
 import pytest
 
+from engine.domain.participants import Participant, parse_participants_csv
 from engine.errors import PolicyError
-from engine.matching import Pool, match, prepare
-from engine.matching_assign import blocking_pairs, greedy, optimal, stable, total
-from engine.matching_policy import Constraints, MatchingPolicy, Weights
-from engine.matching_rules import reporting_chain
-from engine.matching_scores import pair_breakdown, utc_offset_hours
-from engine.matching_text import content_words, fold, item_key
-from engine.participants import Participant, parse_participants_csv
-from engine.policy import load_policy_text
+from engine.matching.assignment import blocking_pairs, greedy, optimal, stable, total
+from engine.matching.constraints import reporting_chain
+from engine.matching.proposals import Pool, match, prepare
+from engine.matching.scores import pair_breakdown, utc_offset_hours
+from engine.matching.text import content_words, fold, item_key
+from engine.policy.matching import Constraints, MatchingPolicy, Weights
+from engine.policy.model import load_policy_text
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 EXAMPLES = Path(__file__).parents[2] / "examples" / "participants.csv"

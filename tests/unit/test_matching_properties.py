@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.matching import MatchResult, Pool, match
-from engine.matching_policy import Constraints, MatchingPolicy, Weights
-from engine.matching_scores import pair_breakdown
-from engine.participants import Participant
+from engine.domain.participants import Participant
+from engine.matching.proposals import MatchResult, Pool, match
+from engine.matching.scores import pair_breakdown
+from engine.policy.matching import Constraints, MatchingPolicy, Weights
 
 NOW = datetime(2026, 3, 30, 12, 0, tzinfo=UTC)  # a day Europe has summer time and America too
 DEFAULT_ZONE = "Europe/Amsterdam"

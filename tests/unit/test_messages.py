@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine.channels import ProgramInfo
-from engine.messages import (
+from engine.delivery.channels import ProgramInfo
+from engine.delivery.messages import (
     IMPLIED_RECIPIENTS,
     LANGUAGES,
     RECIPIENTS,
@@ -26,10 +26,10 @@ from engine.messages import (
     skip_reason,
     template_context,
 )
-from engine.vocabulary import ACTIONS, NOTICES
+from engine.policy.vocabulary import ACTIONS, NOTICES
 
 WRITTEN = datetime(2026, 1, 9, 16, 0, tzinfo=UTC)  # a Friday
-TEMPLATES = Path(__file__).parents[2] / "engine" / "templates"
+TEMPLATES = Path(__file__).parents[2] / "engine" / "delivery" / "templates"
 PARAMS: dict[str, list[dict[str, Any]]] = {
     "send_survey": [{"survey": "final"}, {"survey": "closing"}, {"survey": "midway"}],
     "remind": [
@@ -157,7 +157,7 @@ def test_a_trained_mentor_is_not_enrolled_again_and_a_missing_mentor_is_not_remi
 def test_a_survey_message_lists_the_questions_the_policy_asks_in_the_readers_language() -> None:
     from dataclasses import replace
 
-    from engine.policy import load_policy, resolve_policy_path
+    from engine.policy.model import load_policy, resolve_policy_path
 
     buddy = load_policy(resolve_policy_path("onboarding-buddy"))
     pulse = buddy.survey_definitions["pulse"]

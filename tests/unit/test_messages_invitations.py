@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from icalendar import Calendar
 
-from engine.invitations import Person, invitation, kickoff, kickoff_start
+from engine.delivery.invitations import Person, invitation, kickoff, kickoff_start
 
 ORGANIZER = Person("Marieke de Vries", "mentoring@example.com")
 PAIR = [Person("Zoë Çelik", "zoe@example.com"), Person("Jeroen van den Bergh", "jeroen@example.com")]

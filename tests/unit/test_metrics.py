@@ -6,9 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import metrics
-from engine.policy import Policy, load_policy, shipped_policies
-from engine.report import stats
+from engine.policy.model import Policy, load_policy, shipped_policies
+from engine.reporting import metrics, stats
 from tests.unit.metrics_support import History, day, outcomes
 
 
@@ -218,7 +217,7 @@ def test_match_score_against_later_satisfaction() -> None:
 
 
 def test_since_leaves_out_pairs_closed_before_it(policy: Policy) -> None:
-    from engine.report.outcomes import in_scope
+    from engine.reporting.outcomes import in_scope
 
     closed, open_ = outcomes(History(1).close_early(5, "left"), History(2))
 

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.insights import (
+from engine.policy.model import Policy, load_policy, load_policy_text, shipped_policies
+from engine.reporting.insight_text import insights_data, insights_text
+from engine.reporting.insights import (
     MIN_PAIRS,
     MIN_RHO,
     CriterionSignal,
@@ -18,8 +20,6 @@ from engine.insights import (
     suggested_weights,
     weights_yaml,
 )
-from engine.policy import Policy, load_policy, load_policy_text, shipped_policies
-from engine.report.insight_text import insights_data, insights_text
 from tests.unit.metrics_support import History, day, outcomes
 
 ZONE = ZoneInfo("Europe/Amsterdam")

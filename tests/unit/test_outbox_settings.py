@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from engine.channels import Attachment, Channels, Message, RetryPolicy
-from engine.channels.config import channels_from
-from engine.channels.email import EmailChannel, SmtpSettings
-from engine.channels.log import LogChannel
-from engine.channels.webhook import body
+from engine.delivery.channels import Attachment, Channels, Message, RetryPolicy
+from engine.delivery.channels.config import channels_from
+from engine.delivery.channels.email import EmailChannel, SmtpSettings
+from engine.delivery.channels.log import LogChannel
+from engine.delivery.channels.webhook import body
 from engine.errors import ConfigError
 
 SETTINGS = Path("/srv/mentorflow/mentorflow.toml")

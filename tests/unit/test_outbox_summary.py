@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.outbox import DeliverySummary
+from engine.services.delivery import DeliverySummary
 
 
 def test_two_delivery_runs_add_up_and_keep_the_first_fifty_problems() -> None:

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from engine.errors import ParticipantsError
-from engine.participants import (
+from engine.domain.participants import (
     CSV_COLUMNS,
     MAX_PROBLEMS,
     Participant,
     parse_participants_csv,
     parse_participants_text,
 )
+from engine.errors import ParticipantsError
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "participants.csv"
 DESIGN_HEADER = (

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.policy import Policy, load_policy, load_policy_text, shipped_policies
-from engine.vocabulary import ACTIONS, CONDITIONS
+from engine.policy.model import Policy, load_policy, load_policy_text, shipped_policies
+from engine.policy.vocabulary import ACTIONS, CONDITIONS
 from tests.design_policy import DESIGN_BLOCK
 
 # The same policy written out longhand: other layout, comments, key order, phase order,

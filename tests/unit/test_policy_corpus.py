@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import PolicyError
-from engine.policy import load_policy
+from engine.policy.model import load_policy
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "policies"
 TABLES: dict[str, dict[str, str]] = tomllib.loads((CORPUS / "expected.toml").read_text("utf-8"))
@@ -75,6 +75,6 @@ def test_a_broken_policy_is_refused_with_file_line_field_and_reason(name: str, f
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_broken_policy_is_valid_yaml(name: str) -> None:
     """The corpus tests the policy's rules, so each file must get past the YAML reader."""
-    from engine.yamlsafe import load_yaml_file
+    from engine.policy.yamlsafe import load_yaml_file
 
     assert isinstance(load_yaml_file(CORPUS / name).data, dict)

@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import PolicyError
-from engine.policy import load_policy, load_policy_text
-from engine.vocabulary import ACTIONS, CONDITIONS
+from engine.policy.model import load_policy, load_policy_text
+from engine.policy.vocabulary import ACTIONS, CONDITIONS
 
 SOURCE = "policies/team.yaml"
 DEFAULT = (Path(__file__).resolve().parents[2] / "policies" / "default.yaml").read_text("utf-8")

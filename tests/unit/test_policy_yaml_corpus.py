@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import PolicyError
-from engine.yamlsafe import load_yaml_file
+from engine.policy.yamlsafe import load_yaml_file
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "policies"
 EXPECTED: dict[str, str] = tomllib.loads((CORPUS / "expected.toml").read_text("utf-8"))["yaml"]

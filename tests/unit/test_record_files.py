@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.errors import InputError
-from engine.record_files import read_kickoffs, read_survey_answers, read_trainings
-from engine.recording import SurveyResponse
+from engine.files.records import read_kickoffs, read_survey_answers, read_trainings
+from engine.services.recording import SurveyResponse
 
 
 def _file(tmp_path: Path, text: str) -> Path:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.policy import Policy, load_policy, load_policy_text, shipped_policies
-from engine.rules import Overdue, Standing, next_due, overdue
+from engine.domain.cadence import Overdue, Standing, next_due, overdue
+from engine.policy.model import Policy, load_policy, load_policy_text, shipped_policies
 
 ENTERED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

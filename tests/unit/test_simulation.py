@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.participants import parse_participants_text
-from engine.policy import Policy
+from engine.domain.participants import parse_participants_text
+from engine.policy.model import Policy
 from engine.simulation import generate_program, participants_csv
 from engine.simulation.behaviour import (
     GIVE_UP_ON_SURVEY,

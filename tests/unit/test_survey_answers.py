@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.survey_answers import check_answers
-from engine.surveys import standard_surveys
+from engine.domain.answers import check_answers
+from engine.policy.surveys import standard_surveys
 
 FINAL = standard_surveys()["final"]
 

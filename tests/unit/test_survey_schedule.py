@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from engine.lifecycle import Lifecycle
-from engine.policy import load_policy, load_policy_text, shipped_policies
+from engine.domain.lifecycle import Lifecycle
+from engine.domain.surveys import answered_in_stay, respondents_done, sent_in_stay
+from engine.policy.model import load_policy, load_policy_text, shipped_policies
+from engine.policy.vocabulary import Facts
+from engine.services.tick import decide, next_moment
 from engine.store.repository import RelationshipRow
-from engine.survey_schedule import answered_in_stay, respondents_done, sent_in_stay
-from engine.tick import decide, next_moment
-from engine.vocabulary import Facts
 
 ENTERED = datetime(2026, 7, 6, 9, tzinfo=UTC)
 WEEK, DAY = timedelta(weeks=1), timedelta(days=1)

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.durations import Duration
 from engine.errors import PolicyError
-from engine.policy import Policy, load_policy_text
-from engine.survey_schedule import SurveyPlan
-from engine.surveys import SurveyRemind, standard_surveys
+from engine.policy.durations import Duration
+from engine.policy.model import Policy, load_policy_text
+from engine.policy.survey_plans import SurveyPlan
+from engine.policy.surveys import SurveyRemind, standard_surveys
 
 SOURCE = "policies/team.yaml"
 DEFAULT = (Path(__file__).resolve().parents[2] / "policies" / "default.yaml").read_text("utf-8")
@@ -90,7 +90,7 @@ def test_free_text_is_optional_and_everything_else_required_unless_said_otherwis
 
 
 def test_the_surveys_file_is_package_data_and_not_a_policy() -> None:
-    from engine.policy import shipped_policies
+    from engine.policy.model import shipped_policies
 
     assert "surveys" not in shipped_policies()
     assert Path(__file__).resolve().parents[2].joinpath("policies", "surveys.yaml").is_file()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from engine.lifecycle import Lifecycle
-from engine.policy import load_policy, shipped_policies
-from engine.rules import HEARTBEAT
+from engine.domain.cadence import HEARTBEAT
+from engine.domain.lifecycle import Lifecycle
+from engine.policy.model import load_policy, shipped_policies
+from engine.policy.vocabulary import Facts
+from engine.services.tick import decide, next_moment
 from engine.store.repository import RelationshipRow
-from engine.tick import decide, next_moment
-from engine.vocabulary import Facts
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 DEFAULT = Lifecycle(load_policy(shipped_policies()["default"]))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import PolicyError
-from engine.yamlsafe import LoadedYaml, load_yaml, load_yaml_file
+from engine.policy.yamlsafe import LoadedYaml, load_yaml, load_yaml_file
 from tests.design_policy import DESIGN_BLOCK
 
 POLICY = """\

@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from workflows.flows import resources
 
 if TYPE_CHECKING:
-    from engine.tick import TickSummary
+    from engine.services.tick import TickSummary
 
 BATCH_SIZE = 500
 
@@ -27,7 +27,7 @@ BATCH_SIZE = 500
 def find_due(database: str, policy: str, now: str) -> list[int]:
     """The relationships of ``policy`` due at ``now``: one indexed query, made in the flow to plan its
     batches."""
-    from engine.tick import due_ids
+    from engine.services.tick import due_ids
 
     name = resources.policy(policy).policy
     return due_ids(resources.store(database), resources.moment(now), policy_name=name)
@@ -36,7 +36,7 @@ def find_due(database: str, policy: str, now: str) -> list[int]:
 @task(name="tick-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def tick_due_batch(database: str, policy: str, now: str, ids: list[int]) -> TickSummary:
     """Advance one batch of due relationships in one transaction."""
-    from engine.tick import tick_batch
+    from engine.services.tick import tick_batch
 
     lifecycle = resources.lifecycle(policy)
     return tick_batch(resources.store(database), lifecycle, resources.moment(now), ids)
@@ -44,7 +44,7 @@ def tick_due_batch(database: str, policy: str, now: str, ids: list[int]) -> Tick
 
 def advance_due(database: str, policy: str, now: str, batch_size: int = BATCH_SIZE) -> TickSummary:
     """Within a flow: find what is due and tick it batch by batch, until nothing more is due now."""
-    from engine.tick import PASSES, TickSummary
+    from engine.services.tick import PASSES, TickSummary
 
     summary = TickSummary()
     for _ in range(PASSES):  # as engine.tick.run_tick does, each pass a set of Prefect tasks
@@ -60,7 +60,7 @@ def advance_due(database: str, policy: str, now: str, batch_size: int = BATCH_SI
 
 def tick_ids(database: str, policy: str, now: str, ids: Sequence[int], batch_size: int) -> TickSummary:
     """Within a flow: tick ``ids``, one submitted task per batch; their summaries added up."""
-    from engine.tick import TickSummary
+    from engine.services.tick import TickSummary
 
     futures = [tick_due_batch.submit(database, policy, now, part) for part in batches(ids, batch_size)]
     summary = TickSummary()

@@ -12,9 +12,9 @@ from workflows.flows import resources
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from engine.channels import Channels
-    from engine.outbox import DeliverySummary
-    from engine.surveys import Survey
+    from engine.delivery.channels import Channels
+    from engine.policy.surveys import Survey
+    from engine.services.delivery import DeliverySummary
 
 BATCH_SIZE = 200
 MAX_BATCHES = 1000  # a backlog larger than this waits for the next run
@@ -26,7 +26,7 @@ def deliver_batch(
 ) -> DeliverySummary:
     """Send up to ``limit`` due messages of the policy's relationships through the configured channels
     (or only to ``outbox_log``)."""
-    from engine.outbox import deliver_due
+    from engine.services.delivery import deliver_due
 
     loaded = resources.policy(policy)
     channels = _channels(loaded.program.timezone, loaded.survey_definitions, outbox_log)
@@ -35,7 +35,7 @@ def deliver_batch(
 
 
 def _channels(timezone: str, surveys: Mapping[str, Survey], outbox_log: str | None) -> Channels:
-    from engine.channels.config import channels_from, configured_channels
+    from engine.delivery.channels.config import channels_from, configured_channels
 
     if outbox_log is None:
         return configured_channels(timezone=timezone, surveys=surveys)
@@ -47,7 +47,7 @@ def deliver_pending(
     database: str, policy: str, now: str, batch_size: int = BATCH_SIZE, outbox_log: str | None = None
 ) -> DeliverySummary:
     """Within a flow: deliver batch after batch while full batches come back."""
-    from engine.outbox import DeliverySummary
+    from engine.services.delivery import DeliverySummary
 
     total = DeliverySummary()
     for _ in range(MAX_BATCHES):

@@ -27,9 +27,9 @@ from workflows.flows.intake import import_participants
 from workflows.flows.matching import propose_matches
 
 if TYPE_CHECKING:
-    from engine.outbox import DeliverySummary
+    from engine.services.delivery import DeliverySummary
+    from engine.services.tick import TickSummary
     from engine.simulation import DaySummary, Program
-    from engine.tick import TickSummary
 
 DayObserver = Callable[[int, int, str], None]
 """Called after each simulated day with (day, days, ISO moment): the CLI's progress bar."""
@@ -72,9 +72,9 @@ def demo_year(
     outbox_log: str,
 ) -> DemoTotals:
     """A program of ``mentees`` and ``mentors`` from ``seed``, run for ``days`` days from ``start``."""
-    from engine.outbox import DeliverySummary
+    from engine.services.delivery import DeliverySummary
+    from engine.services.tick import TickSummary
     from engine.simulation import DaySummary, day_moment, generate_program
-    from engine.tick import TickSummary
 
     program = generate_program(seed, mentees, mentors, days=days)
     totals = DemoTotals(DaySummary(), TickSummary(), DeliverySummary())

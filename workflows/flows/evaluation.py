@@ -16,7 +16,7 @@ from workflows.flows import resources
 from workflows.flows.cadence import BATCH_SIZE, tick_ids
 
 if TYPE_CHECKING:
-    from engine.tick import TickSummary
+    from engine.services.tick import TickSummary
 
 
 @task(name="record-surveys", cache_policy=NO_CACHE)
@@ -25,8 +25,8 @@ def record_surveys(
 ) -> list[int]:
     """Record the survey responses, all or nothing; returns the relationships that answered."""
     from engine.clock import SimulatedClock
-    from engine.recording import SurveyResponse
-    from engine.recording import record_surveys as record
+    from engine.services.recording import SurveyResponse
+    from engine.services.recording import record_surveys as record
 
     answers = [
         SurveyResponse(r["relationship"], r["survey"], r["respondent"], r["answers"], r.get("where"))
@@ -47,8 +47,8 @@ def evaluation(
     """Record the survey answers of a file, then let the reviews they complete close."""
     from pathlib import Path
 
-    from engine.record_files import read_survey_answers
-    from engine.tick import TickSummary
+    from engine.files.records import read_survey_answers
+    from engine.services.tick import TickSummary
 
     target = resources.resolve(database, policy, now)
     if file is None:

@@ -17,7 +17,7 @@ def record_kickoffs(
 ) -> int:
     """Record the kickoff meetings as held (on their date, or now), all or nothing; returns how many."""
     from engine.clock import SimulatedClock
-    from engine.recording import HeldMeeting, record_meetings
+    from engine.services.recording import HeldMeeting, record_meetings
 
     held = [HeldMeeting(rel_id, "kickoff", resources.moment(on) if on else None) for rel_id, on in kickoffs]
     clock = SimulatedClock(resources.moment(now))
@@ -35,7 +35,7 @@ def kickoff(
     """Record the kickoffs a file lists (``relationship``, optional ``held_on``); without one, nothing."""
     from pathlib import Path
 
-    from engine.record_files import read_kickoffs
+    from engine.files.records import read_kickoffs
 
     target = resources.resolve(database, policy, now)
     if file is None:

@@ -10,14 +10,14 @@ from prefect.cache_policies import NO_CACHE
 from workflows.flows import resources
 
 if TYPE_CHECKING:
-    from engine.match_service import ProposalRun
+    from engine.services.matching import ProposalRun
 
 
 @task(name="propose-matches", cache_policy=NO_CACHE)
 def propose_matches(database: str, policy: str, now: str, actor: str) -> ProposalRun:
     """One matching run: proposals stored, those at or above ``auto_approve_at`` approved."""
     from engine.clock import SimulatedClock
-    from engine.match_service import propose
+    from engine.services.matching import propose
 
     clock = SimulatedClock(resources.moment(now))
     return propose(resources.store(database), resources.lifecycle(policy), clock, actor=actor)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from engine.lifecycle import Lifecycle
-    from engine.policy import Policy
+    from engine.domain.lifecycle import Lifecycle
+    from engine.policy.model import Policy
 
 _lock = threading.Lock()
 _stores: dict[str, Engine] = {}
@@ -38,7 +38,7 @@ class Target:
 def resolve(database: str | None, policy: str | None, now: str | None) -> Target:
     """The settings resolved (options, environment, mentorflow.toml); ``now`` from the clock if not given."""
     from engine.clock import SystemClock
-    from engine.policy import resolve_policy_path
+    from engine.policy.model import resolve_policy_path
     from engine.settings import resolve as settings
 
     resolved = settings(database=database, policy=policy)
@@ -71,14 +71,14 @@ def forget_stores() -> None:
 @lru_cache(maxsize=16)
 def policy(path: str) -> Policy:
     """The policy at ``path``, loaded once per process."""
-    from engine.policy import load_policy
+    from engine.policy.model import load_policy
 
     return load_policy(path)
 
 
 def lifecycle(path: str) -> Lifecycle:
     """The lifecycle of the policy at ``path``, one per thread."""
-    from engine.lifecycle import Lifecycle
+    from engine.domain.lifecycle import Lifecycle
 
     cache: dict[str, Lifecycle] = _local.__dict__.setdefault("lifecycles", {})
     if path not in cache:

@@ -16,7 +16,7 @@ from workflows.flows import resources
 def record_trainings(database: str, now: str, mentors: list[str]) -> int:
     """Record each mentor's training as finished; returns how many of their pairs became due."""
     from engine.clock import SimulatedClock
-    from engine.recording import record_training
+    from engine.services.recording import record_training
 
     clock = SimulatedClock(resources.moment(now))
     return sum(len(record_training(resources.store(database), clock, mentor)) for mentor in mentors)
@@ -32,7 +32,7 @@ def training(
     """Record the trainings a file lists (a ``mentor`` column); without a file there is nothing to do."""
     from pathlib import Path
 
-    from engine.record_files import read_trainings
+    from engine.files.records import read_trainings
 
     target = resources.resolve(database, policy, now)
     if file is None:

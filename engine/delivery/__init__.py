@@ -1,0 +1,1 @@
+"""Messages and their delivery: texts, invitations, channels."""

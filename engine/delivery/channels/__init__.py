@@ -1,0 +1,141 @@
+"""The ways a message leaves mentorflow, behind one small protocol.
+
+A channel takes one rendered :class:`Message` to one recipient and either
+returns (it was handed over) or raises :class:`DeliveryError`. The outbox
+decides what to send, when to retry and when to give up; a channel only sends.
+Which channels an action goes to, and everything else delivery reads from the
+settings, is bundled in :class:`Channels` (built by :mod:`engine.channels.config`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from engine.policy.surveys import Survey
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message, e.g. the kickoff invitation (``text/calendar; method=REQUEST``)."""
+
+    filename: str
+    content: str
+    subtype: str  # of text/*: "calendar"
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to one recipient, rendered and ready to send.
+
+    ``key`` is the idempotency key of this message (the outbox row's key, with the
+    recipient); channels pass it on (email ``Message-ID``, webhook
+    ``Idempotency-Key``) so a receiver can drop a copy sent again after a crash.
+    """
+
+    key: str
+    relationship_id: int | None
+    action: str
+    recipient: str  # mentee, mentor or coordinator
+    to_name: str
+    to_address: str | None
+    language: str
+    subject: str
+    body: str
+    created_at: datetime
+    attachments: tuple[Attachment, ...] = ()
+
+    def message_id(self, domain: str = "mentorflow") -> str:
+        """An RFC 5322 Message-ID derived from ``key``: the same message always has the same id."""
+        return f"<{key_digest(self.key)}@{domain}>"
+
+
+def key_digest(key: str) -> str:
+    """A short, stable, opaque token for an idempotency key (ids and UIDs must not leak names)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+class DeliveryError(Exception):
+    """A message was not handed over.
+
+    ``permanent``: sending it again will fail the same way (an SMTP 5xx reply, an
+    HTTP 4xx, a missing address) until an operator fixes something, so the row is
+    parked at once. ``unreachable``: the channel itself could not be reached (refused,
+    timed out), so the rest of this run does not wait on it again.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.unreachable = unreachable
+
+
+class Channel(Protocol):
+    """Sends one message; raises :class:`DeliveryError` when it could not.
+
+    ``buffered``: what ``send`` accepted is safe only after ``sync()`` (the log
+    file, forced to disk once per run rather than once per line); a channel that
+    is not buffered has handed the message over when ``send`` returns, and its
+    ``sync()`` does nothing.
+    """
+
+    name: str
+    buffered: bool
+
+    def send(self, message: Message) -> None: ...
+
+    def sync(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ProgramInfo:
+    """What messages say about the program: its name, its coordinator, its language and time zone,
+    and the surveys of its policy (a survey message lists the questions the policy asks)."""
+
+    name: str = "Mentoring program"
+    coordinator_name: str = "Program coordinator"
+    coordinator_email: str | None = None
+    language: str = "en"
+    timezone: str = "UTC"
+    surveys: Mapping[str, Survey] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a failing row is tried again: exponential backoff, then parked."""
+
+    max_attempts: int = 8
+    backoff: timedelta = timedelta(minutes=5)
+    backoff_max: timedelta = timedelta(hours=12)
+    lease: timedelta = timedelta(minutes=10)  # a claimed row nobody settles is due again after this
+
+    def delay(self, attempts: int) -> timedelta:
+        """The wait after the ``attempts``-th failed attempt: backoff, 2x, 4x, ... up to backoff_max."""
+        doubled = self.backoff * (1 << min(max(attempts - 1, 0), 30))
+        return min(doubled, self.backoff_max)
+
+
+@dataclass(frozen=True)
+class Channels:
+    """Everything delivery needs from the settings: the channels, which action goes where, retries."""
+
+    by_name: Mapping[str, Channel]
+    default: Sequence[str] = ("log",)
+    routes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    program: ProgramInfo = field(default_factory=ProgramInfo)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def __post_init__(self) -> None:
+        named = {*self.default, *(name for names in self.routes.values() for name in names)}
+        missing = sorted(named - set(self.by_name))
+        if missing:
+            raise ValueError(f"channels routed to but not configured: {', '.join(missing)}")
+
+    def for_action(self, action: str) -> list[Channel]:
+        """The channels ``action`` goes to: its route if the settings name one, else the default."""
+        return [self.by_name[name] for name in self.routes.get(action, self.default)]

@@ -1,0 +1,210 @@
+"""The ``[notifications]`` and ``[channels]`` sections of the settings file, read into :class:`Channels`.
+
+Every key is checked when the file is read, so a mistyped channel or a
+negative port is reported with its file and field before anything is sent.
+Secrets are never written in the file: the SMTP password and, if wanted, the
+webhook URL come from environment variables the file names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from engine.delivery.channels import Channel, Channels, ProgramInfo, RetryPolicy
+from engine.delivery.channels.email import EmailChannel, SmtpSettings
+from engine.delivery.channels.log import LogChannel
+from engine.delivery.channels.webhook import WebhookChannel, WebhookSettings
+from engine.errors import ConfigError
+from engine.policy.durations import parse_duration
+from engine.policy.surveys import Survey
+from engine.policy.vocabulary import ACTIONS
+from engine.settings import settings_document
+
+ChannelName = Literal["log", "email", "webhook"]
+DEFAULT_LOG = "mentorflow-outbox.jsonl"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class NotificationsSection(_Section):
+    """``[notifications]``: what messages say, and how hard delivery tries."""
+
+    program_name: str = "Mentoring program"
+    coordinator_name: str = "Program coordinator"
+    coordinator_email: str | None = None
+    language: Literal["en", "nl"] = "en"
+    timezone: str | None = None
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff: str = "5 minutes"
+    backoff_max: str = "12 hours"
+
+    @field_validator("backoff", "backoff_max")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        duration = parse_duration(value)  # its ValueError says what to write
+        if duration.months:
+            raise ValueError(f'"{value}" is too long for a retry (write hours or days)')
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a time zone (e.g. Europe/Amsterdam)") from None
+        return value
+
+
+class LogSection(_Section):
+    """``[channels.log]``: the JSON-lines file, relative to the settings file."""
+
+    path: str = DEFAULT_LOG
+
+
+class EmailSection(_Section):
+    """``[channels.email]``: the SMTP server."""
+
+    host: str
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str = Field(alias="from")
+    starttls: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+
+class WebhookSection(_Section):
+    """``[channels.webhook]``: a Slack or Teams incoming-webhook URL, or the variable that holds it."""
+
+    url: str | None = None
+    url_env: str | None = None
+    timeout: float = Field(default=10.0, gt=0)
+
+
+class ChannelsSection(_Section):
+    """``[channels]``: which channels exist and which action goes to which."""
+
+    default: list[ChannelName] = ["log"]
+    routes: dict[str, list[ChannelName]] = {}
+    log: LogSection = LogSection()
+    email: EmailSection | None = None
+    webhook: WebhookSection | None = None
+
+    @field_validator("routes")
+    @classmethod
+    def _known_actions(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(ACTIONS))
+        if unknown:
+            raise ValueError(f"unknown action {', '.join(unknown)} (known: {', '.join(ACTIONS)})")
+        return value
+
+
+_S = TypeVar("_S", bound=_Section)
+
+
+def configured_channels(*, timezone: str = "UTC", surveys: Mapping[str, Survey] | None = None) -> Channels:
+    """The channels the settings file describes; ``timezone`` is the program's unless the file names one,
+    ``surveys`` the policy's (their questions go into the survey messages)."""
+    path, document = settings_document()
+    return channels_from(document, path, timezone=timezone, surveys=surveys)
+
+
+def channels_from(
+    document: Mapping[str, Any],
+    path: Path | None,
+    *,
+    timezone: str = "UTC",
+    surveys: Mapping[str, Survey] | None = None,
+) -> Channels:
+    """Build :class:`Channels` from a parsed settings document (``path`` names it in errors)."""
+    shown = str(path) if path else "settings"
+    notes = _section(NotificationsSection, document, "notifications", shown)
+    chans = _section(ChannelsSection, document, "channels", shown)
+    base = path.parent if path else Path.cwd()
+    by_name: dict[str, Channel] = {"log": LogChannel(base / chans.log.path)}
+    used = {*chans.default, *(name for names in chans.routes.values() for name in names)}
+    if "email" in used or chans.email is not None:
+        by_name["email"] = _email(chans.email, shown)
+        if notes.coordinator_email is None:
+            raise ConfigError(f"{shown}: notifications.coordinator_email is needed to send email")
+    if "webhook" in used or chans.webhook is not None:
+        by_name["webhook"] = _webhook(chans.webhook, shown)
+    program = ProgramInfo(
+        name=notes.program_name,
+        coordinator_name=notes.coordinator_name,
+        coordinator_email=notes.coordinator_email,
+        language=notes.language,
+        timezone=notes.timezone or timezone,
+        surveys=dict(surveys or {}),
+    )
+    retry = RetryPolicy(
+        max_attempts=notes.max_attempts,
+        backoff=parse_duration(notes.backoff).approx(),
+        backoff_max=parse_duration(notes.backoff_max).approx(),
+    )
+    return Channels(
+        by_name, tuple(chans.default), {k: tuple(v) for k, v in chans.routes.items()}, program, retry
+    )
+
+
+def _section(model: type[_S], document: Mapping[str, Any], name: str, shown: str) -> _S:
+    raw = document.get(name, {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{shown}: [{name}] must be a table")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_problem(name, error) for error in exc.errors()]
+        raise ConfigError(f"{shown}: [{name}] is not valid", problems) from None
+
+
+def _problem(section: str, error: Any) -> str:
+    where = ".".join([section, *(str(part) for part in error["loc"])])
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown setting"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+def _email(section: EmailSection | None, shown: str) -> EmailChannel:
+    if section is None:
+        raise ConfigError(f"{shown}: email is routed to, but there is no [channels.email] (host, from)")
+    password = None
+    if section.password_env:
+        password = os.environ.get(section.password_env)
+        if password is None:
+            raise ConfigError(
+                f"{shown}: channels.email.password_env names {section.password_env}, which is not set"
+            )
+    settings = SmtpSettings(
+        section.host,
+        section.port,
+        section.sender,
+        section.starttls,
+        section.username,
+        password,
+        section.timeout,
+    )
+    return EmailChannel(settings)
+
+
+def _webhook(section: WebhookSection | None, shown: str) -> WebhookChannel:
+    if section is None:
+        raise ConfigError(f"{shown}: webhook is routed to, but there is no [channels.webhook] (url)")
+    url = os.environ.get(section.url_env) if section.url_env else section.url
+    if not url:
+        named = f"the variable {section.url_env} is not set" if section.url_env else "no url is given"
+        raise ConfigError(f"{shown}: channels.webhook: {named}")
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError(f"{shown}: channels.webhook.url must start with https://")
+    return WebhookChannel(WebhookSettings(url, section.timeout))

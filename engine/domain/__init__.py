@@ -1,0 +1,5 @@
+"""The program's rules about relationships and participants.
+
+The lifecycle, the cadence rules, the changes a move writes and the audit
+chain. Pure: no SQL, no I/O.
+"""

@@ -1,0 +1,256 @@
+"""Building one phase change: the row update, its audit entry and its outbox rows.
+
+Pure functions over plain data: the services load the relationship, the
+lifecycle decides the move, and these functions shape what is written, so a
+single advance and a batch of thousands write exactly the same things (a
+batch shares one :class:`Mover`, which does the per-moment work once). The
+entries that record a fact without moving the pair (a meeting held, a survey
+answered) are shaped here too, and written the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from engine.domain.audit import GENESIS, entry_hash, iso
+from engine.domain.cadence import Standing, next_due
+from engine.policy.model import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Who moves a relationship and why: recorded in the audit entry."""
+
+    actor: str
+    trigger: str
+    reason: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Moving(Protocol):
+    """What a phase change reads of the relationship it moves."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def mentor_id(self) -> int | None: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def audit_seq(self) -> int: ...
+    @property
+    def audit_head(self) -> str: ...
+
+
+class Recording(Moving, Protocol):
+    """What an entry that records a fact reads of the relationship it is about."""
+
+    @property
+    def phase_entered_at(self) -> datetime: ...
+
+
+@dataclass(slots=True)
+class Recorded:
+    """Audit entries that record facts about one relationship without moving it, and its row's update."""
+
+    update: dict[str, Any]
+    entries: list[dict[str, Any]]
+
+
+@dataclass(slots=True)
+class Change:
+    """Everything one phase change writes, in one transaction."""
+
+    update: dict[str, Any]
+    entry: dict[str, Any]
+    effects: list[dict[str, Any]]
+
+
+class Mover:
+    """Shapes the phase changes made at one moment under one policy.
+
+    What depends only on the policy, the moment and the destination (the
+    time's text form in the hash, the next due time, the outbox actions) is
+    worked out once, so a batch of thousands pays for it once, not per row.
+    """
+
+    def __init__(self, policy: Policy, now: datetime) -> None:
+        self.policy = policy
+        self.now = now
+        self._at_text = iso(now)
+        self._due: dict[tuple[str, datetime | None], datetime | None] = {}
+        self._actions: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+
+    def entry(
+        self, rel_id: int, seq: int, prev_hash: str, source: str | None, dest: str, cause: Cause
+    ) -> dict[str, Any]:
+        """An audit entry with its hash, chained to ``prev_hash``."""
+        entry: dict[str, Any] = {
+            "relationship_id": rel_id,
+            "seq": seq,
+            "at": self._at_text,  # the hash reads the time in this text form; stored as a time below
+            "actor": cause.actor,
+            "trigger": cause.trigger,
+            "from_phase": source,
+            "to_phase": dest,
+            "reason": cause.reason,
+            "policy_name": self.policy.policy,
+            "policy_version": self.policy.digest,
+            "data": cause.data,
+            "prev_hash": prev_hash,
+        }
+        entry["hash"] = entry_hash(entry)
+        entry["at"] = self.now
+        return entry
+
+    def effects(self, rel_id: int, seq: int, dest: str) -> list[dict[str, Any]]:
+        """The outbox rows the ``on_enter`` actions of ``dest`` cause, each with its idempotency key."""
+        actions = self._actions.get(dest)
+        if actions is None:
+            actions = self._actions[dest] = _actions_entering(self.policy, dest)
+        now = self.now
+        return [
+            {
+                "relationship_id": rel_id,
+                "idempotency_key": f"rel:{rel_id}:entry:{seq}:{slot}",
+                "action": name,
+                "params": dict(params),
+                "created_at": now,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "delivered_at": None,
+                "last_error": None,
+            }
+            for name, slot, params in actions
+        ]
+
+    def due(self, dest: str, last_meeting_at: datetime | None) -> datetime | None:
+        """When the tick must next look at a pair that enters ``dest`` now (``None``: never)."""
+        key = (dest, last_meeting_at)
+        if key not in self._due:
+            standing = Standing(dest, self.now, last_meeting_at)
+            terminal = self.policy.phases[dest].terminal
+            self._due[key] = None if terminal else next_due(self.policy, standing)
+        return self._due[key]
+
+    def change(
+        self,
+        rel: Moving,
+        dest: str,
+        cause: Cause,
+        *,
+        mentor_id: int | None = None,
+        last_meeting_at: datetime | None = None,
+    ) -> Change:
+        """The change that moves ``rel`` to ``dest`` now."""
+        seq = rel.audit_seq + 1
+        entry = self.entry(rel.id, seq, rel.audit_head, rel.phase, dest, cause)
+        update = {
+            "b_id": rel.id,
+            "b_version": rel.version,
+            "phase": dest,
+            "phase_entered_at": self.now,
+            "due_at": self.due(dest, last_meeting_at),
+            "mentor_id": mentor_id if mentor_id is not None else rel.mentor_id,
+            "audit_seq": seq,
+            "audit_head": entry["hash"],
+        }
+        return Change(update, entry, self.effects(rel.id, seq, dest))
+
+    def facts(self, rel: Recording, causes: Sequence[Cause]) -> Recorded:
+        """Entries recording what happened to ``rel`` (a meeting, a survey answer), chained in order.
+
+        Each has ``from_phase`` = ``to_phase`` = the phase it happened in. The row
+        keeps its phase and stay, takes the new chain head and a new version (so a
+        writer that read it before cannot append to the old head), and becomes due
+        now so the tick reconsiders it (a pair in a terminal phase never is).
+        """
+        seq, head, entries = rel.audit_seq, rel.audit_head, []
+        for cause in causes:
+            seq += 1
+            entry = self.entry(rel.id, seq, head, rel.phase, rel.phase, cause)
+            entries.append(entry)
+            head = entry["hash"]
+        phase = self.policy.phases.get(rel.phase)
+        update = {
+            "b_id": rel.id,
+            "b_version": rel.version,
+            "phase": rel.phase,
+            "phase_entered_at": rel.phase_entered_at,
+            "due_at": None if phase is not None and phase.terminal else self.now,
+            "mentor_id": rel.mentor_id,
+            "audit_seq": seq,
+            "audit_head": head,
+        }
+        return Recorded(update, entries)
+
+    def creation(self, rel_id: int, cause: Cause) -> dict[str, Any]:
+        """The first link of a relationship's chain: its creation in the initial phase."""
+        return self.entry(rel_id, 1, GENESIS, None, self.policy.initial_phase, cause)
+
+
+def _actions_entering(policy: Policy, dest: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(action, key slot, params) of each message the ``on_enter`` calls of ``dest`` send, in policy order.
+
+    Each message goes to one recipient (``params["recipient"]``), so a delivery that
+    reached the mentee but not yet the mentor never resends to the mentee. The slot
+    names the action and recipient in the idempotency key; an action listed again
+    (two ``send_survey`` calls) gets ``name:2``, so its rows are not dropped as duplicates.
+    """
+    actions: list[tuple[str, str, dict[str, Any]]] = []
+    seen: list[str] = []
+    for call in policy.phases[dest].on_enter:
+        params = call.param.model_dump(mode="json") if call.param is not None else {}
+        seen.append(call.name)
+        slot = call.name if seen.count(call.name) == 1 else f"{call.name}:{seen.count(call.name)}"
+        for recipient in call.term.recipients:
+            actions.append(
+                (call.name, f"{slot}:{recipient}", {**params, "phase": dest, "recipient": recipient})
+            )
+    return actions
+
+
+def audit_entry(
+    rel_id: int,
+    seq: int,
+    prev_hash: str,
+    source: str | None,
+    dest: str,
+    cause: Cause,
+    policy: Policy,
+    now: datetime,
+) -> dict[str, Any]:
+    """An audit entry with its hash, chained to ``prev_hash``."""
+    return Mover(policy, now).entry(rel_id, seq, prev_hash, source, dest, cause)
+
+
+def effects_of_entering(
+    rel_id: int, seq: int, dest: str, policy: Policy, now: datetime
+) -> list[dict[str, Any]]:
+    """The outbox rows the ``on_enter`` actions of ``dest`` cause, each with its idempotency key."""
+    return Mover(policy, now).effects(rel_id, seq, dest)
+
+
+def phase_change(
+    rel: Moving,
+    dest: str,
+    cause: Cause,
+    policy: Policy,
+    now: datetime,
+    *,
+    mentor_id: int | None = None,
+    last_meeting_at: datetime | None = None,
+) -> Change:
+    """The change that moves ``rel`` to ``dest`` now."""
+    return Mover(policy, now).change(rel, dest, cause, mentor_id=mentor_id, last_meeting_at=last_meeting_at)
+
+
+def creation_entry(rel_id: int, cause: Cause, policy: Policy, now: datetime) -> dict[str, Any]:
+    """The first link of a relationship's chain: its creation in the initial phase."""
+    return Mover(policy, now).creation(rel_id, cause)

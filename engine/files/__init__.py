@@ -1,0 +1,1 @@
+"""Readers of the CSV files operators bring: participants, survey answers, kickoffs, trainings."""

@@ -1,0 +1,1 @@
+"""Matching mentees to mentors: scores, constraints, assignment, explanations. Pure."""

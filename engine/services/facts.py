@@ -1,0 +1,70 @@
+"""What the conditions of a policy need to know about relationships, loaded in bulk.
+
+A condition reads facts from the store (meetings held, survey answers, the
+mentor's training, the mentee's goals); each source is one query for a whole
+batch, and made only when a condition that will be checked reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from engine.domain.relationships import Relationship
+from engine.domain.surveys import respondents_done
+from engine.policy.model import Policy
+from engine.policy.vocabulary import FACT_SOURCES, Facts
+from engine.store import repository as repo
+from engine.store.database import UnitOfWork
+from engine.store.repository import MeetingStats, RelationshipRow, SurveyAnswerRow
+
+NO_MEETINGS: MeetingStats = (0, False, None)
+"""Meetings held, kickoff held, last meeting: for a relationship without any."""
+
+
+def load_facts(
+    uow: UnitOfWork,
+    policy: Policy,
+    rels: Sequence[Relationship | RelationshipRow],
+    now: datetime,
+    reason: str | None,
+    mentors: dict[int, int | None] | None = None,
+    meetings_of: dict[int, MeetingStats] | None = None,
+    answers_of: dict[int, list[SurveyAnswerRow]] | None = None,
+    *,
+    reads: frozenset[str] = FACT_SOURCES,
+) -> dict[int, Facts]:
+    """What the conditions need to know, loaded in bulk for a batch of relationships.
+
+    ``reads`` limits the queries to the facts some condition will read (see
+    ``Lifecycle.reads``); the others keep their empty defaults.
+    """
+    ids = [r.id for r in rels]
+    mentor_of = {r.id: (mentors or {}).get(r.id, r.mentor_id) for r in rels}
+    trained: set[int] = set()
+    if "training" in reads:
+        trained = repo.trained_mentors(uow.conn, [m for m in mentor_of.values() if m is not None])
+    if meetings_of is None:
+        meetings_of = repo.meeting_stats(uow.conn, ids) if "meetings" in reads else {}
+    if answers_of is None:
+        answers_of = repo.survey_answers(uow.conn, rels) if "surveys" in reads else {}
+    goals = repo.mentee_goals(uow.conn, ids) if "goals" in reads else {}
+    facts = {}
+    for rel in rels:
+        held, kickoff, _ = meetings_of.get(rel.id, NO_MEETINGS)
+        mentor = mentor_of[rel.id]
+        answers = answers_of.get(rel.id)
+        facts[rel.id] = Facts(
+            now=now,
+            phase_entered_at=rel.phase_entered_at,
+            mentor_id=mentor,
+            mentor_trained=mentor in trained,
+            kickoff_held=kickoff,
+            meetings_held=held,
+            goals_set=len(goals.get(rel.id, ())),
+            surveys_answered=respondents_done(policy.survey_plans.get(rel.phase, ()), answers)
+            if answers
+            else frozenset(),
+            reason=reason,
+        )
+    return facts

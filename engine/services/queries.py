@@ -1,0 +1,222 @@
+"""Operations that only read: history, status (now or replayed), audit verify and export."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Engine, func, select
+
+from engine.domain.audit import (
+    ENTRY_FIELDS,
+    Head,
+    Problem,
+    export_record,
+    heads_digest,
+    replay,
+    verify_chain,
+)
+from engine.domain.cadence import Overdue, Standing, overdue
+from engine.domain.programs import other_policies
+from engine.domain.relationships import AuditEntry, Relationship
+from engine.errors import InputError, NotFoundError
+from engine.policy.model import Policy
+from engine.policy.vocabulary import RECORD_TRIGGERS
+from engine.store import repository as repo
+from engine.store.database import UnitOfWork
+from engine.store.tables import meetings, relationships
+
+
+def history(store: Engine, rel_id: int) -> tuple[Relationship, list[AuditEntry]]:
+    """A relationship and its audit entries, oldest first."""
+    with UnitOfWork(store, write=False) as uow:
+        rel = repo.relationship(uow.conn, rel_id)
+        if rel is None:
+            raise NotFoundError(f"no relationship {rel_id}")
+        return rel, repo.history(uow.conn, rel_id)
+
+
+@dataclass
+class StatusReport:
+    """Phase counts and overdue items of a policy's relationships at a moment.
+
+    ``stranded`` lists those in a phase the policy no longer has (id, phase, since);
+    ``other_policies`` counts the relationships of other programs in the store, by policy name.
+    """
+
+    as_of: datetime
+    replayed: bool
+    phases: Counter[str] = field(default_factory=Counter)
+    overdue: list[tuple[int, Overdue]] = field(default_factory=list)
+    stranded: list[tuple[int, str, datetime]] = field(default_factory=list)
+    other_policies: dict[str, int] = field(default_factory=dict)
+
+
+def status(store: Engine, policy: Policy, now: datetime, as_of: datetime | None = None) -> StatusReport:
+    """Where the policy's relationships stand at ``now``, or at ``as_of`` replayed from the audit history."""
+    moment = as_of or now
+    columns = (relationships.c.id, relationships.c.phase, relationships.c.phase_entered_at)
+    with UnitOfWork(store, write=False) as uow:
+        if as_of is None:
+            rows = uow.conn.execute(
+                select(*columns).where(relationships.c.policy_name == policy.policy)
+            ).all()
+            standing = [(r.id, r.phase, r.phase_entered_at) for r in rows]
+        else:
+            entries = repo.entries(uow.conn, until=as_of, by_relationship=True, policy_name=policy.policy)
+            standing = list(replay(_moves(entries), as_of))
+        last = dict(
+            uow.conn.execute(
+                select(meetings.c.relationship_id, func.max(meetings.c.held_on))
+                .where(meetings.c.held_on <= moment)
+                .group_by(meetings.c.relationship_id)
+            ).all()
+        )
+        counts = repo.relationships_per_policy(uow.conn, created_by=as_of)
+    report = StatusReport(as_of=moment, replayed=as_of is not None)
+    report.other_policies = other_policies(counts, policy.policy)
+    for rid, phase, entered in standing:
+        report.phases[phase] += 1
+        if phase not in policy.phases:
+            report.stranded.append((rid, phase, entered))
+        for item in overdue(policy, Standing(phase, entered, last.get(rid)), moment):
+            report.overdue.append((rid, item))
+    return report
+
+
+def _moves(entries: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The entries that moved a pair (or created it): a recorded fact does not begin a stay in a phase."""
+    return (entry for entry in entries if entry["trigger"] not in RECORD_TRIGGERS)
+
+
+@dataclass
+class VerifyReport:
+    """What ``audit verify`` found: problems, chains and entries checked, and the heads' digest."""
+
+    problems: list[Problem]
+    relationships: int
+    entries: int
+    digest: str
+
+
+Anchors = dict[int, tuple[int, str]]
+
+
+def verify(store: Engine, anchors: Anchors | None = None) -> VerifyReport:
+    """Recompute every relationship's hash chain and compare it with the relationship rows.
+
+    With ``anchors`` (relationship -> (seq, hash) saved earlier by ``write_anchor``),
+    also check that each anchored entry is still there, unchanged: a whole chain
+    rewritten by a database superuser no longer matches its anchor.
+    """
+    with UnitOfWork(store, write=False) as uow:
+        heads = {
+            r.id: Head(r.id, r.audit_seq, r.audit_head, r.phase)
+            for r in uow.conn.execute(
+                select(
+                    relationships.c.id,
+                    relationships.c.audit_seq,
+                    relationships.c.audit_head,
+                    relationships.c.phase,
+                )
+            )
+        }
+        unchecked = dict(heads)
+        problems: list[Problem] = []
+        count = 0
+        for rid, chain in _chains(repo.entries(uow.conn, by_relationship=True)):
+            count += len(chain)
+            head = unchecked.pop(rid, None)
+            if head is None:
+                problems.append(Problem(rid, None, "has audit entries but no relationship row"))
+                continue
+            problems += verify_chain(head, chain)
+            if anchors and rid in anchors:
+                problems += _check_anchor(rid, anchors[rid], chain)
+        for rid in set(anchors or {}) - set(heads):
+            problems.append(Problem(rid, None, "anchored, but the relationship is gone"))
+        for head in unchecked.values():
+            problems += verify_chain(head, [])
+    return VerifyReport(problems, len(heads), count, heads_digest(heads.values()))
+
+
+def _check_anchor(rid: int, anchor: tuple[int, str], chain: list[dict[str, Any]]) -> list[Problem]:
+    seq, digest = anchor
+    found = next((e for e in chain if e["seq"] == seq), None)
+    if found is None:
+        return [Problem(rid, seq, "anchored entry is missing")]
+    if found["hash"] != digest:
+        return [Problem(rid, seq, "anchored entry was rewritten: its hash differs from the anchor")]
+    return []
+
+
+def write_anchor(store: Engine, path: Path) -> tuple[int, str]:
+    """Write every chain head (relationship, seq, hash) as JSON lines; returns (count, digest)."""
+    with UnitOfWork(store, write=False) as uow:
+        rows = uow.conn.execute(
+            select(relationships.c.id, relationships.c.audit_seq, relationships.c.audit_head)
+        ).all()
+    heads = [Head(r.id, r.audit_seq, r.audit_head, "") for r in rows]
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8") as out:
+        for head in heads:
+            out.write(
+                json.dumps({"relationship_id": head.relationship_id, "seq": head.seq, "hash": head.head})
+            )
+            out.write("\n")
+    partial.replace(path)
+    return len(heads), heads_digest(heads)
+
+
+def read_anchor(path: Path) -> Anchors:
+    """Read a file written by ``write_anchor``; InputError naming the line if it is not one."""
+    anchors: Anchors = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--anchor: cannot read {path}: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        try:
+            record = json.loads(line)
+            anchors[int(record["relationship_id"])] = (int(record["seq"]), str(record["hash"]))
+        except (ValueError, KeyError, TypeError):
+            raise InputError(
+                f"{path}:{number}: not an anchor line (expected JSON with relationship_id, seq, hash)"
+            ) from None
+    return anchors
+
+
+def _chains(entries: Iterator[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    current: int | None = None
+    chain: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry["relationship_id"] != current:
+            if current is not None:
+                yield current, chain
+            current, chain = entry["relationship_id"], []
+        chain.append(entry)
+    if current is not None:
+        yield current, chain
+
+
+def export(store: Engine, out: IO[str], fmt: str, since: datetime | None = None) -> int:
+    """Write the audit history as JSON lines or CSV; returns the number of entries written."""
+    count = 0
+    with UnitOfWork(store, write=False) as uow:
+        writer = csv.DictWriter(out, fieldnames=["id", *ENTRY_FIELDS, "hash"]) if fmt == "csv" else None
+        if writer is not None:
+            writer.writeheader()
+        for entry in repo.entries(uow.conn, since):
+            record = export_record(entry)
+            if writer is not None:
+                writer.writerow({**record, "data": json.dumps(record["data"], sort_keys=True)})
+            else:
+                out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+    return count

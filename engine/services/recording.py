@@ -1,0 +1,362 @@
+"""Recording what happened: meetings held, trainings finished, surveys answered, one or many at once.
+
+A single command and a batch (an import file, a simulated day) take the same
+path: every item is checked first (a known meeting kind, nothing in the
+future, an open and matched pair of the policy's own program; a survey that
+was sent to this respondent in the pair's current phase and not answered yet,
+with answers that fit its questions), all or nothing: one bad item and nothing
+is written, and the error lists every problem. A meeting and a survey answer
+each append an entry to the relationship's audit chain in the same transaction
+(trigger ``record_meeting`` or ``record_survey``, from and to the phase it
+happened in), so every figure of a report can be recomputed from the audit
+export. Each relationship recorded becomes due, so the next tick reconsiders it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from engine.clock import Clock
+from engine.domain.answers import check_answers
+from engine.domain.audit import iso
+from engine.domain.changes import Cause, Mover
+from engine.domain.programs import other_program
+from engine.domain.relationships import MEETING_KINDS
+from engine.domain.surveys import answered_in_stay, has_answered, sent_in_stay
+from engine.errors import InputError, NotFoundError, RefusedError
+from engine.policy.model import Policy
+from engine.policy.surveys import RESPONDENTS, Survey
+from engine.policy.vocabulary import RECORD_MEETING, RECORD_SURVEY
+from engine.store import repository as repo
+from engine.store.database import UnitOfWork
+from engine.store.repository import RelationshipRow
+from engine.store.tables import meetings, participants, relationships, survey_responses
+
+MAX_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class HeldMeeting:
+    """A meeting of a pair to record; ``held_on`` ``None`` is the moment it is recorded."""
+
+    relationship_id: int
+    kind: str
+    held_on: datetime | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class SurveyResponse:
+    """One respondent's answers to one survey of one relationship; ``where`` names its source in errors."""
+
+    relationship_id: int
+    survey: str
+    respondent: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    where: str | None = None  # e.g. "answers.csv:row 4": problems then name the row and the column
+
+
+class _Problems:
+    """Problems found while checking a batch, each of a kind that picks the error raised."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[type[InputError], str]] = []
+
+    def add(self, kind: type[InputError], text: str) -> None:
+        self.found.append((kind, text))
+
+    def raise_any(self, what: str, *, single: bool) -> None:
+        """Raise if anything was found: the most basic kind wins (bad input, then unknown, then refused)."""
+        if not self.found:
+            return
+        kinds = {kind for kind, _ in self.found}
+        error = next(k for k in (InputError, NotFoundError, RefusedError) if k in kinds)
+        texts = [text for _, text in self.found]
+        if single and len(texts) == 1:
+            raise error(texts[0])
+        shown = texts[:MAX_PROBLEMS]
+        if len(texts) > MAX_PROBLEMS:
+            shown.append(f"... and {len(texts) - MAX_PROBLEMS} more")
+        raise error(f"the {what} cannot be recorded ({len(texts)} problem(s)); nothing was recorded", shown)
+
+
+def record_meeting(
+    store: Engine,
+    policy: Policy,
+    clock: Clock,
+    rel_id: int,
+    kind: str,
+    held_on: datetime | None,
+    *,
+    actor: str,
+    notes: str | None = None,
+) -> None:
+    """Record one meeting as held; the relationship becomes due so the tick reconsiders it."""
+    _record_meetings(store, policy, clock, [HeldMeeting(rel_id, kind, held_on, notes)], actor, single=True)
+
+
+def record_meetings(
+    store: Engine, policy: Policy, clock: Clock, held: Sequence[HeldMeeting], *, actor: str
+) -> int:
+    """Record meetings as held, all or nothing; returns how many were recorded."""
+    return _record_meetings(store, policy, clock, held, actor, single=False)
+
+
+def _record_meetings(
+    store: Engine, policy: Policy, clock: Clock, held: Sequence[HeldMeeting], actor: str, *, single: bool
+) -> int:
+    now, problems = clock.now(), _Problems()
+    for m in held:
+        if m.kind not in MEETING_KINDS:
+            expected = ", ".join(MEETING_KINDS)
+            problems.add(
+                InputError, f"relationship {m.relationship_id}: {m.kind!r} is not a meeting kind ({expected})"
+            )
+        if m.held_on is not None and m.held_on > now:
+            problems.add(
+                InputError,
+                f"relationship {m.relationship_id}: {m.held_on:%Y-%m-%d} is in the future "
+                "(record a meeting once it was held)",
+            )
+    with UnitOfWork(store) as uow:
+        rels = repo.relationship_rows(uow.conn, sorted({m.relationship_id for m in held}), lock=True)
+        for rel_id in dict.fromkeys(m.relationship_id for m in held):
+            _check_meeting_pair(policy, rel_id, rels.get(rel_id), problems)
+        problems.raise_any("meetings", single=single)
+        rows = [
+            {"relationship_id": m.relationship_id, "kind": m.kind, "held_on": m.held_on or now,
+             "recorded_at": now, "recorded_by": actor, "notes": m.notes}
+            for m in held
+        ]  # fmt: skip
+        if rows:
+            uow.conn.execute(meetings.insert(), rows)
+        facts = [
+            (m.relationship_id, {"meeting": {"kind": m.kind, "held_on": iso(m.held_on or now)}}) for m in held
+        ]
+        _write_facts(uow, policy, now, rels, RECORD_MEETING, actor, facts)
+        uow.commit()
+    return len(held)
+
+
+def _check_meeting_pair(
+    policy: Policy, rel_id: int, rel: RelationshipRow | None, problems: _Problems
+) -> None:
+    if rel is None:
+        problems.add(NotFoundError, f"no relationship {rel_id}")
+    elif (elsewhere := other_program(rel_id, rel.policy_name, policy)) is not None:
+        problems.add(RefusedError, elsewhere)
+    elif policy.phases.get(rel.phase) is not None and policy.phases[rel.phase].terminal:
+        problems.add(RefusedError, f"relationship {rel_id} is {rel.phase}; no meetings can be recorded")
+    elif rel.mentor_id is None:
+        problems.add(
+            RefusedError, f"relationship {rel_id} has no mentor yet; record meetings once it is matched"
+        )
+
+
+def record_training(store: Engine, clock: Clock, mentor_ref: str) -> list[int]:
+    """Record that a mentor finished the mentor training; their pairs become due."""
+    now = clock.now()
+    with UnitOfWork(store) as uow:
+        mentor = repo.participant_by_ref(uow.conn, mentor_ref)
+        if mentor is None or mentor.role != "mentor":
+            raise NotFoundError(f"no mentor {mentor_ref!r} (give an id, external id or email)")
+        uow.conn.execute(
+            update(participants).where(participants.c.id == mentor.id).values(trained=True, updated_at=now)
+        )
+        rel_ids = list(
+            uow.conn.execute(
+                select(relationships.c.id).where(relationships.c.mentor_id == mentor.id)
+            ).scalars()
+        )
+        _make_due(uow.conn, rel_ids, now)
+        uow.commit()
+    return rel_ids
+
+
+def record_survey(
+    store: Engine,
+    policy: Policy,
+    clock: Clock,
+    rel_id: int,
+    survey: str,
+    respondent: str,
+    answers: dict[str, Any],
+    *,
+    actor: str,
+) -> dict[str, Any]:
+    """Record one respondent's answers to a survey; returns the answers as stored (normalised)."""
+    response = SurveyResponse(rel_id, survey, respondent, answers)
+    return _record_surveys(store, policy, clock, [response], actor, single=True)[0]
+
+
+def record_surveys(
+    store: Engine, policy: Policy, clock: Clock, responses: Sequence[SurveyResponse], *, actor: str
+) -> int:
+    """Record survey responses, all or nothing; returns how many were recorded."""
+    return len(_record_surveys(store, policy, clock, responses, actor, single=False))
+
+
+def _record_surveys(
+    store: Engine,
+    policy: Policy,
+    clock: Clock,
+    responses: Sequence[SurveyResponse],
+    actor: str,
+    *,
+    single: bool,
+) -> list[dict[str, Any]]:
+    now, problems = clock.now(), _Problems()
+    with UnitOfWork(store) as uow:
+        ids = sorted({r.relationship_id for r in responses})
+        rels = repo.relationship_rows(uow.conn, ids, lock=True)
+        check = _SurveyCheck(policy, now, rels, repo.survey_answers(uow.conn, list(rels.values())),
+                             repo.mentee_goals(uow.conn, list(rels)), problems)  # fmt: skip
+        checked = [check.response(r) for r in responses]
+        problems.raise_any("survey answers", single=single)
+        rows = [
+            {"relationship_id": r.relationship_id, "survey": r.survey, "respondent": r.respondent,
+             "answered_at": now, "answers": answers}
+            for r, answers in zip(responses, checked, strict=True)
+        ]  # fmt: skip
+        if rows:
+            uow.conn.execute(survey_responses.insert(), rows)
+        causes = [
+            (r.relationship_id, _survey_data(policy.survey_definitions[r.survey], r, answers))
+            for r, answers in zip(responses, checked, strict=True)
+        ]
+        _write_facts(uow, policy, now, rels, RECORD_SURVEY, actor, causes)
+        uow.commit()
+    return [answers or {} for answers in checked]
+
+
+def _survey_data(survey: Survey, response: SurveyResponse, answers: dict[str, Any] | None) -> dict[str, Any]:
+    """What the audit entry of an answer holds: every answer but free text.
+
+    Free text stays only in ``survey_responses``, where it can be erased on
+    request; the append-only chain must never hold what a person wrote.
+    """
+    kept = {
+        qid: value
+        for qid, value in (answers or {}).items()
+        if (q := survey.question(qid)) is not None and q.type != "text"
+    }
+    return {"survey": {"name": response.survey, "respondent": response.respondent, "answers": kept}}
+
+
+@dataclass
+class _SurveyCheck:
+    """Checks survey responses against the policy, the pairs and what they answered before."""
+
+    policy: Policy
+    now: datetime
+    rels: dict[int, RelationshipRow]
+    answered: dict[int, list[repo.SurveyAnswerRow]]
+    goals: dict[int, list[str]]
+    problems: _Problems
+    batch: set[tuple[int, str, str]] = field(default_factory=set)
+
+    def response(self, r: SurveyResponse) -> dict[str, Any] | None:
+        """The answers of ``r`` in normal form, or ``None`` after adding what is wrong with it."""
+        before = len(self.problems.found)
+        rel = self.rels.get(r.relationship_id)
+        if rel is not None and (elsewhere := other_program(rel.id, rel.policy_name, self.policy)):
+            self._add(RefusedError, r, None, elsewhere)
+            return None  # the surveys of its own policy apply, not these
+        if r.respondent not in RESPONDENTS:
+            self._add(InputError, r, "respondent", f"{r.respondent!r} is not a respondent (mentor or mentee)")
+        survey = self.policy.survey_definitions.get(r.survey)
+        if survey is None:
+            known = ", ".join(sorted(self.policy.survey_definitions))
+            self._add(InputError, r, "survey", f"unknown survey {r.survey!r} (expected one of: {known})")
+        if rel is None:
+            self._add(NotFoundError, r, "relationship", f"no relationship {r.relationship_id}")
+        if survey is None or rel is None or len(self.problems.found) > before:
+            return None
+        self._check_sent(r, rel)
+        if len(self.problems.found) > before:
+            return None  # a survey this respondent may not answer now: its answers do not matter
+        answers, wrong = check_answers(survey, r.answers, len(self.goals.get(rel.id, [])))
+        for problem in wrong:
+            self._add(InputError, r, problem.question, problem.message)
+        return answers if len(self.problems.found) == before else None
+
+    def _check_sent(self, r: SurveyResponse, rel: RelationshipRow) -> None:
+        plans = self.policy.survey_plans.get(rel.phase, ())
+        sent = sent_in_stay(plans, rel.phase_entered_at, self.now).get(r.survey)
+        if sent is None:
+            when = _when_sent(self.policy, r.survey)
+            self._add(
+                RefusedError, r, None,
+                f"the {r.survey} survey was not sent to relationship {rel.id} in its current phase "
+                f"({rel.phase}){when}",
+            )  # fmt: skip
+        elif r.respondent == "mentor" and rel.mentor_id is None:
+            self._add(RefusedError, r, None, f"relationship {rel.id} has no mentor to answer the survey")
+        elif has_answered(answered_in_stay(self.answered.get(rel.id, [])), r.survey, r.respondent, sent):
+            self._add(RefusedError, r, None, f"the {r.respondent} already answered the {r.survey} survey")
+        elif (rel.id, r.survey, r.respondent) in self.batch:
+            self._add(RefusedError, r, None, f"the {r.respondent}'s answers to {r.survey} are given twice")
+        self.batch.add((rel.id, r.survey, r.respondent))
+
+    def _add(self, kind: type[InputError], r: SurveyResponse, column: str | None, message: str) -> None:
+        """A problem named by row and column for a file, by relationship and question for a command."""
+        if r.where is not None:
+            self.problems.add(kind, f"{r.where}: " + (f"column {column}: {message}" if column else message))
+        elif column in _RESPONSE_FIELDS:
+            prefix = "" if kind is NotFoundError else f"relationship {r.relationship_id}: "
+            self.problems.add(kind, prefix + message)
+        elif column is None:
+            self.problems.add(kind, message)
+        else:
+            who = f"relationship {r.relationship_id}, {r.survey} survey of the {r.respondent}"
+            self.problems.add(kind, f"{who}: {column}: {message}")
+
+
+_RESPONSE_FIELDS = ("relationship", "respondent", "survey")
+
+
+def _when_sent(policy: Policy, survey: str) -> str:
+    """`` (it is sent on entering review)``: where a survey goes out under ``policy``, if anywhere."""
+    places = [
+        f"on entering {phase}" if plan.after is None else f"{plan.after} into {phase}"
+        for phase, plans in policy.survey_plans.items()
+        for plan in plans
+        if plan.survey == survey
+    ]
+    return f" (it is sent {' and '.join(places)})" if places else " (this policy never sends it)"
+
+
+def _write_facts(
+    uow: UnitOfWork,
+    policy: Policy,
+    now: datetime,
+    rels: dict[int, RelationshipRow],
+    trigger: str,
+    actor: str,
+    facts: Sequence[tuple[int, dict[str, Any]]],
+) -> None:
+    """Append an entry per fact to its relationship's chain; each row takes its new head and becomes due."""
+    by_rel: dict[int, list[Cause]] = defaultdict(list)
+    for rel_id, data in facts:
+        by_rel[rel_id].append(Cause(actor, trigger, None, data))
+    mover = Mover(policy, now)
+    recorded = [mover.facts(rels[rel_id], causes) for rel_id, causes in by_rel.items()]
+    repo.apply_moves(uow.conn, [r.update for r in recorded], [e for r in recorded for e in r.entries], [])
+    if recorded:
+        repo.record_policy_version(uow.conn, policy, now)
+
+
+def _make_due(conn: Connection, rel_ids: list[int], now: datetime) -> None:
+    """What happened may let a pair move on: the next tick looks at it (a terminal pair is never due)."""
+    for part in repo.chunks(rel_ids):
+        conn.execute(
+            update(relationships)
+            .where(relationships.c.id.in_(part), relationships.c.due_at.is_not(None))
+            .values(due_at=now)
+        )

@@ -1,0 +1,197 @@
+"""The demo's closing summary, read back from the store with the same queries the commands use.
+
+The phase counts and overdue items come from :func:`engine.queries.status`,
+the audit line from :func:`engine.queries.verify`, the deliveries from the
+outbox, so ``mentorflow status`` and ``mentorflow audit verify`` run
+afterwards say the same.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from rich import box
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy import Engine
+
+    from engine.policy.model import Policy
+    from workflows.flows.demo import DemoTotals
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What the operator asked for and how long it took."""
+
+    mentees: int
+    mentors: int
+    months: int
+    seed: int
+    database: str
+    start: datetime
+    end: datetime
+    seconds: float
+    outbox_log: str
+    policy_option: str = ""  # what `mentorflow status` needs to read the demo's policy
+
+
+def render(console: Console, store: Engine, policy: Policy, totals: DemoTotals, run: DemoRun) -> None:
+    """Print the summary: what people did, the funnel, deliveries, escalations, one history, the checks."""
+    from engine.services.delivery import status_counts
+    from engine.services.queries import status, verify
+
+    zone = ZoneInfo(policy.program.timezone)
+    report = status(store, policy, run.end)
+    first, last = run.start.astimezone(zone), run.end.astimezone(zone)
+    console.print(
+        f"\n[bold]A mentoring program, simulated[/bold]: {run.mentees} mentees, {run.mentors} mentors, "
+        f"{run.months} months from {first:%Y-%m-%d} to {last:%Y-%m-%d} (seed {run.seed}), "
+        f"in {run.seconds:.1f} s: one Prefect flow run calling the flows' tasks day by day."
+    )
+    _behaviour(console, totals)
+    _funnel(console, store, policy, dict(report.phases))
+    _deliveries(console, status_counts(store), run.outbox_log)
+    overdue = Counter(item.action for _, item in report.overdue)
+    kinds = Counter(f"{item.phase} ({item.kind})" for _, item in report.overdue if item.action == "escalate")
+    detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"
+    console.print(
+        f"\n[bold]Overdue now[/bold]: {len(report.overdue)} item(s): {overdue['escalate']} escalated to the "
+        f"coordinator ({detail}), {overdue['remind']} awaiting the pair after a reminder."
+    )
+    checked = verify(store)
+    state = "intact" if not checked.problems else f"{len(checked.problems)} PROBLEM(S)"
+    console.print(
+        f"[bold]Audit history[/bold]: {checked.relationships} relationship(s), {checked.entries} entries "
+        f"checked: {state}; heads digest {checked.digest}"
+    )
+    _history(console, store, zone)
+    console.print("\nCheck it yourself:")
+    console.print(f"  mentorflow status --database {run.database}{run.policy_option}", soft_wrap=True)
+    console.print(f"  mentorflow audit verify --database {run.database}", soft_wrap=True)
+    console.print("What it achieved, and what to change:")
+    report = f"mentorflow report --database {run.database}{run.policy_option}"
+    console.print(f"  {report} --output mentorflow-demo-report.html", soft_wrap=True)
+    console.print(f"  mentorflow insights --database {run.database}{run.policy_option}", soft_wrap=True)
+
+
+def _behaviour(console: Console, totals: DemoTotals) -> None:
+    done, tick = totals.behaviour, totals.tick
+    exits = ", ".join(f"{n} {reason}" for reason, n in done.closed_early.most_common()) or "none"
+    moves = ", ".join(f"{trigger} {n}" for trigger, n in sorted(tick.advanced.items())) or "none"
+    lines = [
+        f"HR imported {totals.imported} people; {totals.opened} mentee(s) entered intake, "
+        f"{done.rematched} more went back to intake to be matched again",
+        f"matching proposed {totals.proposals} pair(s): {done.approved + totals.auto_approved} approved, "
+        f"{done.rejected} turned down by the coordinator",
+        f"{done.trained} mentor(s) finished the training; {done.kickoffs} kickoff(s) and "
+        f"{done.check_ins} check-in(s) were held; {done.answers} survey answer(s), {done.renewed} renewal(s)",
+        f"early exits: {sum(done.closed_early.values())} ({exits})",
+        f"the cadence moved pairs on its own ({moves}) and sent {tick.reminders} reminder(s), "
+        f"{tick.escalations} escalation(s) and {tick.survey_reminders} survey reminder(s)",
+    ]
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for line in lines:
+        grid.add_row(" -", line)
+    console.print("\n[bold]What happened[/bold]")
+    console.print(grid)
+
+
+def _funnel(console: Console, store: Engine, policy: Policy, now: dict[str, int]) -> None:
+    from sqlalchemy import func, select
+
+    from engine.policy.vocabulary import RECORD_TRIGGERS
+    from engine.store.tables import audit_entries
+
+    # a pair reaches a phase by an entry that moves it there, not by one recording a meeting in it
+    query = select(
+        audit_entries.c.to_phase, func.count(func.distinct(audit_entries.c.relationship_id))
+    ).where(audit_entries.c.trigger.not_in(RECORD_TRIGGERS))
+    with store.connect() as conn:
+        reached: dict[str, int] = {
+            phase: int(n) for phase, n in conn.execute(query.group_by(audit_entries.c.to_phase))
+        }
+    table = Table(title="Phase funnel", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("phase")
+    table.add_column("ever reached", justify="right")
+    table.add_column("there now", justify="right")
+    for phase in policy.phases:
+        table.add_row(phase, str(reached.get(phase, 0)), str(now.get(phase, 0)))
+    table.add_row("total", "", str(sum(now.values())), style="bold")
+    console.print()
+    console.print(table)
+
+
+def _deliveries(console: Console, counts: dict[str, dict[str, int]], log: str) -> None:
+    table = Table(title=f"Messages by kind ({log})", title_justify="left", box=box.SIMPLE_HEAD)
+    statuses = sorted({status for by in counts.values() for status in by})
+    table.add_column("action")
+    for status in statuses:
+        table.add_column(status, justify="right")
+    for action, by in sorted(counts.items(), key=lambda item: -sum(item[1].values())):
+        table.add_row(action, *(str(by.get(status, 0)) for status in statuses))
+    console.print()
+    console.print(table)
+
+
+def _history(console: Console, store: Engine, zone: ZoneInfo) -> None:
+    from engine.services.queries import history
+
+    rel_id = _whole_way(store)
+    if rel_id is None:
+        console.print("\n(no relationship went all the way through review yet: try more --months)")
+        return
+    from engine.policy.vocabulary import RECORD_TRIGGERS
+
+    _, entries = history(store, rel_id)
+    recorded = Counter(e.trigger for e in entries if e.trigger in RECORD_TRIGGERS)
+    entries = [e for e in entries if e.trigger not in RECORD_TRIGGERS]
+    title = f"History of relationship {rel_id}, which went all the way (mentorflow history {rel_id})"
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
+    )
+    for column in ("date", "trigger", "move", "by"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("why", overflow="fold")
+    for e in entries:
+        move = f"{e.from_phase or '-'} -> {e.to_phase}"
+        day = f"{e.at.astimezone(zone):%Y-%m-%d}"
+        table.add_row(day, e.trigger, move, e.actor, _why(e.reason, e.data))
+    console.print()
+    console.print(table)
+    console.print(
+        f"(its history also records {recorded['record_meeting']} meeting(s) and "
+        f"{recorded['record_survey']} survey answer(s) between these moves)"
+    )
+
+
+def _whole_way(store: Engine) -> int | None:
+    """The first relationship that was reviewed and then closed by its completed survey."""
+    from sqlalchemy import select
+
+    from engine.store.tables import audit_entries
+
+    query = (
+        select(audit_entries.c.relationship_id)
+        .where(audit_entries.c.from_phase == "review", audit_entries.c.reason.is_(None))
+        .where(audit_entries.c.to_phase == "closed")
+        .order_by(audit_entries.c.relationship_id)
+        .limit(1)
+    )
+    with store.connect() as conn:
+        return conn.execute(query).scalar()
+
+
+def _why(reason: str | None, data: dict[str, Any]) -> str:
+    if reason:
+        return reason
+    if "proposal" in data:
+        return "approved"
+    return ", ".join(data.get("requires") or [])

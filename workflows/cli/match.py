@@ -1,0 +1,310 @@
+"""``mentorflow match``: propose pairs for everyone waiting, explain them, approve or reject them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from workflows.cli.common import (
+    DatabaseOption,
+    PolicyOption,
+    actor_name,
+    check_choice,
+    console,
+    load_policy,
+    open_store,
+)
+
+app = typer.Typer(help="Match mentees with mentors: propose, explain, approve, reject.", no_args_is_help=True)
+ActorOption = Annotated[
+    str | None, typer.Option("--actor", help="Who decides [env MENTORFLOW_ACTOR; default: login name]")
+]
+RelationshipsArgument = Annotated[list[int], typer.Argument(metavar="REL...", help="Relationship ids.")]
+CRITERIA_SHORT = {
+    "skills": "skills",
+    "goals_and_interests": "goals",
+    "compatibility": "fit",
+    "language": "lang",
+    "timezone": "tz",
+}
+
+
+@app.command("propose")
+def propose(
+    policy: PolicyOption = None,
+    format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Propose a mentor for everyone waiting for one; each pair scored and each decision explained.
+
+    Proposals at or above the policy's matching.auto_approve_at are approved at once;
+    the rest wait for `mentorflow match approve` or `reject`.
+    """
+    from engine.clock import SystemClock
+    from engine.domain.lifecycle import Lifecycle
+    from engine.services.matching import propose as run
+
+    check_choice(format, "--format", ("table", "json", "csv"))
+    outcome = run(
+        open_store(database), Lifecycle(load_policy(policy)), SystemClock(), actor=actor_name(actor)
+    )
+    if format == "json":
+        document = {**outcome.summary, "auto_approved": outcome.approved, "auto_refused": outcome.refused}
+        typer.echo(
+            json.dumps({**document, "proposals": outcome.rows}, indent=2, ensure_ascii=False, default=str)
+        )
+    elif format == "csv":
+        _write_csv(outcome.rows)
+    else:
+        _print_run(outcome.summary, outcome.rows, outcome.approved, outcome.refused)
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _print_run(
+    summary: dict[str, Any], rows: list[dict[str, Any]], approved: list[int], refused: dict[int, str]
+) -> None:
+    from rich.table import Table
+
+    out = console()
+    proposed = [r for r in rows if r["mentor_id"] is not None]
+    unmatched = [r for r in rows if r["mentor_id"] is None]
+    title = (
+        f"match run {summary['run']}: policy {summary['policy']} ({summary['mode']}), "
+        f"{summary['mentees']} mentee(s) waiting, {summary['mentors']} mentor(s)"
+    )
+    table = Table(title=title, title_justify="left")
+    for column in (
+        "rel",
+        "mentee",
+        "mentor",
+        "score",
+        *CRITERIA_SHORT.values(),
+        "status",
+        "what the mentor offers",
+    ):
+        table.add_column(column, overflow="fold", justify="right" if column == "rel" else "left")
+    for row in proposed:
+        criteria = {c["criterion"]: c for c in row["breakdown"]["criteria"]}
+        explanation = row["explanation"]
+        table.add_row(
+            str(row["relationship_id"]),
+            explanation["mentee"]["name"],
+            explanation["mentor"]["name"],
+            _score(row["score"]),
+            *(_score(criteria[name]["score"]) for name in CRITERIA_SHORT),
+            row["status"],
+            criteria["skills"]["detail"],
+        )
+    out.print(table)
+    if unmatched:
+        table = Table(title=f"not matched: {len(unmatched)}", title_justify="left")
+        for column in ("rel", "mentee", "why", "best mentor ruled out"):
+            table.add_column(column, overflow="fold", justify="right" if column == "rel" else "left")
+        for row in unmatched:
+            explanation = row["explanation"]
+            ruled = explanation["ruled_out"][:1]
+            best = f"{ruled[0]['name']} ({ruled[0]['score']:.2f}): {ruled[0]['reasons'][0]}" if ruled else ""
+            table.add_row(
+                str(row["relationship_id"]), explanation["mentee"]["name"], explanation["reason"], best
+            )
+        out.print(table)
+    if proposed:
+        typer.echo(
+            "scores 0-1; skills: wanted skills the mentor has; goals: goals and interests; "
+            "fit: values, work style, communication; lang: a shared language; tz: working hours in common"
+        )
+    typer.echo(
+        f"total score {summary['total_score']:.2f} over {summary['proposed']} pair(s); minimum score "
+        f"{summary['min_score']:.2f}; {summary['blocking_pairs']} blocking pair(s) "
+        "(a mentee and mentor who would both rather be together)"
+    )
+    if approved:
+        typer.echo(f"approved automatically (score >= {summary['auto_approve_at']:.2f}): {_ids(approved)}")
+    for rel_id, why in refused.items():
+        typer.echo(f"relationship {rel_id}: not approved automatically: {why}")
+    if any(r["status"] == "pending" for r in rows):
+        typer.echo(
+            "next: mentorflow match explain REL | match approve REL... (or --all-above SCORE) | "
+            "match reject REL... --reason TEXT"
+        )
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(map(str, ids))
+
+
+def _write_csv(rows: list[dict[str, Any]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(
+        [
+            "run",
+            "relationship",
+            "mentee_key",
+            "mentee",
+            "mentor_key",
+            "mentor",
+            "score",
+            *CRITERIA_SHORT,
+            "status",
+            "reason",
+        ]
+    )
+    for row in rows:
+        explanation = row["explanation"]
+        mentor = explanation["mentor"] or {"key": "", "name": ""}
+        criteria = {c["criterion"]: c["score"] for c in row["breakdown"].get("criteria", [])}
+        writer.writerow(
+            [
+                row["run"],
+                row["relationship_id"],
+                explanation["mentee"]["key"],
+                explanation["mentee"]["name"],
+                mentor["key"],
+                mentor["name"],
+                "" if row["score"] is None else row["score"],
+                *("" if criteria.get(name) is None else criteria[name] for name in CRITERIA_SHORT),
+                row["status"],
+                explanation["reason"] or "",
+            ]
+        )
+
+
+@app.command("explain")
+def explain(
+    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    database: DatabaseOption = None,
+) -> None:
+    """Why this mentor (score by criterion), or why none; who was ruled out and why."""
+    from engine.services.matching import proposals_of
+
+    check_choice(format, "--format", ("table", "json"))
+    rows = proposals_of(open_store(database), relationship)
+    if format == "json":
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+        return
+    _print_explanation(rows[0])
+    for earlier in rows[1:]:
+        mentor = earlier["mentor_name"] or "no mentor"
+        decided = f" by {earlier['decided_by']}" if earlier["decided_by"] else ""
+        because = f": {earlier['reason']}" if earlier["reason"] else ""
+        typer.echo(f"earlier, run {earlier['run']}: {mentor}, {earlier['status']}{decided}{because}")
+
+
+def _print_explanation(row: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out = console()
+    explanation = row["explanation"]
+    mentee = f"{row['mentee_name']} ({row['mentee_key']})"
+    head = f"relationship {row['relationship_id']}: {mentee}"
+    run = f"run {row['run']}, {row['mode']}, policy version {row['policy_version'][:19]}"
+    if row["mentor_id"] is None:
+        typer.echo(f"{head}: no mentor proposed ({run}, {row['status']})")
+        typer.echo(f"why: {explanation['reason']}")
+    else:
+        status = row["status"] + (f" by {row['decided_by']}" if row["decided_by"] else "")
+        mentor = f"{row['mentor_name']} ({row['mentor_key']})"
+        typer.echo(f"{head} -> {mentor}: score {row['score']:.2f} ({run}, {status})")
+        table = Table(title="score by criterion", title_justify="left")
+        for column in ("criterion", "weight", "score", "why"):
+            table.add_column(column, overflow="fold")
+        for c in row["breakdown"]["criteria"]:
+            table.add_row(
+                c["label"],
+                f"{c['weight']:g}",
+                _score(c["score"]) if c["score"] is not None else "n/a",
+                c["detail"],
+            )
+        out.print(table)
+        for note in explanation["notes"]:
+            typer.echo(f"note: {note}")
+    if row["status"] == "rejected":
+        typer.echo(f"rejected: {row['reason']}")
+    _print_others(explanation)
+
+
+def _print_others(explanation: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out = console()
+    counts = explanation["ruled_out_counts"]
+    if counts:
+        from engine.matching.constraints import CONSTRAINT_LABELS
+
+        shown = ", ".join(f"{CONSTRAINT_LABELS.get(name, name)}: {n}" for name, n in counts.items())
+        typer.echo(f"mentors ruled out by a hard constraint ({shown}); the best-scoring of them:")
+        table = Table(show_header=True)
+        for column in ("mentor", "would score", "ruled out because"):
+            table.add_column(column, overflow="fold")
+        for r in explanation["ruled_out"]:
+            table.add_row(f"{r['name']} ({r['key']})", f"{r['score']:.2f}", "; ".join(r["reasons"]))
+        out.print(table)
+    if explanation["alternatives"]:
+        table = Table(title="other mentors who fit", title_justify="left")
+        for column in ("mentor", "score", "why not"):
+            table.add_column(column, overflow="fold")
+        for a in explanation["alternatives"]:
+            table.add_row(f"{a['name']} ({a['key']})", f"{a['score']:.2f}", a["why_not"])
+        out.print(table)
+
+
+@app.command("approve")
+def approve(
+    relationships: Annotated[
+        list[int] | None, typer.Argument(metavar="[REL...]", help="Relationship ids.", show_default=False)
+    ] = None,
+    all_above: Annotated[
+        float | None,
+        typer.Option("--all-above", help="Approve every pending proposal scoring at least this."),
+    ] = None,
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Approve proposals: the pair is matched (the lifecycle's `match`), with you as the actor."""
+    from engine.clock import SystemClock
+    from engine.domain.lifecycle import Lifecycle
+    from engine.errors import InputError, RefusedError
+    from engine.services.matching import approve as run
+
+    if bool(relationships) == (all_above is not None):
+        raise InputError("give relationship ids or --all-above SCORE (one of the two)")
+    decided = run(
+        open_store(database),
+        Lifecycle(load_policy(policy)),
+        SystemClock(),
+        relationships or (),
+        above=all_above,
+        actor=actor_name(actor),
+    )
+    for rel_id in decided.done:
+        typer.echo(f"relationship {rel_id}: approved and matched")
+    if not decided.done and not decided.refused:
+        typer.echo(f"no pending proposal scores {all_above} or more")
+    if decided.refused:
+        problems = [f"relationship {rel_id}: {why}" for rel_id, why in decided.refused.items()]
+        raise RefusedError(f"{len(decided.refused)} proposal(s) not approved", problems)
+
+
+@app.command("reject")
+def reject(
+    relationships: RelationshipsArgument,
+    reason: Annotated[str, typer.Option("--reason", help="Why; the pair is not proposed again.")],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Reject proposals; the relationships wait for the next `match propose`, without that mentor."""
+    from engine.clock import SystemClock
+    from engine.services.matching import reject as run
+
+    done = run(open_store(database), SystemClock(), relationships, reason, actor=actor_name(actor))
+    typer.echo(f"rejected: {_ids(done)} (run `mentorflow match propose` for new proposals)")
