@@ -178,7 +178,7 @@ def template_context(
     contact = _contact(pair, program, recipient)
     mentee = _person(pair.mentee if pair else None)
     mentor = _person(pair.mentor if pair else None)
-    since = row.params.get("since")
+    since = row.params.get("since")  # when the notice fell due (a check-in nudge: engine.domain.cadence)
     meeting = kickoff(event_key(row), row.created_at, program.timezone)
     return {
         "language": language,

@@ -1,15 +1,29 @@
 """Pure decisions about one relationship: when it is next due, and what is overdue.
 
+This module is the one home of the check-in rule: a pair is *quiet since* the
+later of its phase entry and its last meeting; a phase's ``cadence`` nudges it
+``remind_after`` that (a reminder to the pair) and, if set, ``escalate_after``
+that (the coordinator is told). The tick's notices, their ``since`` (which the
+reminder and escalation texts show), its ``due_at``, the overdue list of
+``status`` and ``insights`` and the stalls of ``insights`` all come from
+:func:`quiet_since` and :func:`nudges`.
+
 Every rule takes ``now`` (or a standing taken at some moment) and the policy;
 none reads the clock or the database, so a plain unit test reaches each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from engine.policy.model import Policy
+from engine.domain.surveys import Answered, next_survey_moment
+from engine.policy.model import Cadence, Policy
+from engine.policy.surveys import RESPONDENTS
+
+REMIND = "remind"
+ESCALATE = "escalate"
 
 
 @dataclass(frozen=True)
@@ -35,11 +49,38 @@ class Overdue:
         return f"{self.phase}: {what} since {self.since:%Y-%m-%d} ({self.action})"
 
 
-def _quiet_since(standing: Standing) -> datetime:
+@dataclass(frozen=True)
+class Nudge:
+    """A check-in notice a cadence schedules for a quiet pair: its action, and the moment it is due."""
+
+    action: str  # REMIND | ESCALATE
+    at: datetime
+
+
+def quiet_since(standing: Standing) -> datetime:
+    """Since when the pair has been without a meeting in its phase: the later of entry and last meeting."""
     last = standing.last_meeting_at
     if last is None or last < standing.phase_entered_at:
         return standing.phase_entered_at
     return last
+
+
+def nudges(cadence: Cadence, quiet: datetime) -> list[Nudge]:
+    """The nudges of a silence that began at ``quiet``: the reminder, then the escalation if any."""
+    found = [Nudge(REMIND, cadence.remind_after.after(quiet))]
+    if cadence.escalate_after is not None:
+        found.append(Nudge(ESCALATE, cadence.escalate_after.after(quiet)))
+    return found
+
+
+def due_nudges(cadence: Cadence, quiet: datetime, now: datetime) -> list[Nudge]:
+    """The nudges due at ``now`` (their moment reached) of a silence that began at ``quiet``."""
+    return [nudge for nudge in nudges(cadence, quiet) if nudge.at <= now]
+
+
+def outlasted(cadence: Cadence, start: datetime, stop: datetime) -> list[Nudge]:
+    """The nudges a silence from ``start`` to ``stop`` lasted longer than (a meeting at ``stop`` was late)."""
+    return [nudge for nudge in nudges(cadence, start) if nudge.at < stop]
 
 
 HEARTBEAT = timedelta(days=7)
@@ -58,16 +99,45 @@ def next_due(policy: Policy, standing: Standing) -> datetime | None:
     for edge in policy.edges:
         if edge.source == standing.phase and edge.auto:
             moments.append(edge.after.after(entered) if edge.after else entered)
-    if phase.cadence is not None:
-        moments.append(phase.cadence.remind_after.after(_quiet_since(standing)))
+    if phase.cadence is not None:  # the reminder: an escalation always comes later
+        moments.append(nudges(phase.cadence, quiet_since(standing))[0].at)
     for plan in policy.survey_plans.get(standing.phase, ()):  # a timed survey, or its first reminder
         first = plan.first_moment(entered)
         moments += [first] if first is not None else []
     return min(moments, default=entered + HEARTBEAT)
 
 
+def next_moment(
+    policy: Policy,
+    standing: Standing,
+    now: datetime,
+    answered: Answered | None = None,
+    respondents: Sequence[str] = RESPONDENTS,
+) -> datetime:
+    """The next time after ``now`` the tick must look at a pair in a phase of ``policy``: a deadline, a
+    check-in nudge, a survey sent or reminded (to ``respondents``, given who ``answered`` in this stay),
+    or a weekly look when nothing is scheduled."""
+    phase = policy.phases[standing.phase]
+    entered = standing.phase_entered_at
+    moments = [
+        edge.after.after(entered)
+        for edge in policy.edges
+        if edge.source == standing.phase and edge.auto and edge.after
+    ]
+    if phase.deadline is not None:
+        moments.append(phase.deadline.after.after(entered))
+    if phase.cadence is not None:
+        moments += [nudge.at for nudge in nudges(phase.cadence, quiet_since(standing))]
+    plans = policy.survey_plans.get(standing.phase)
+    if plans:
+        survey = next_survey_moment(plans, entered, now, answered or {}, respondents)
+        moments += [survey] if survey is not None else []
+    return min((m for m in moments if m > now), default=now + HEARTBEAT)
+
+
 def overdue(policy: Policy, standing: Standing, now: datetime) -> list[Overdue]:
-    """What is overdue for this relationship at ``now`` under ``policy``."""
+    """What is overdue for this relationship at ``now`` under ``policy``: a passed deadline, and the
+    latest check-in nudge due (an escalation, else a reminder)."""
     phase = policy.phases.get(standing.phase)
     if phase is None:
         return []
@@ -78,11 +148,8 @@ def overdue(policy: Policy, standing: Standing, now: datetime) -> list[Overdue]:
         if at <= now:
             action = deadline.action or f"fire {deadline.fire}"
             found.append(Overdue("deadline", standing.phase, at, action))
-    cadence = phase.cadence
-    if cadence is not None:
-        quiet = _quiet_since(standing)
-        if cadence.escalate_after is not None and cadence.escalate_after.after(quiet) <= now:
-            found.append(Overdue("check-in", standing.phase, cadence.escalate_after.after(quiet), "escalate"))
-        elif cadence.remind_after.after(quiet) <= now:
-            found.append(Overdue("check-in", standing.phase, cadence.remind_after.after(quiet), "remind"))
+    if phase.cadence is not None:
+        due = due_nudges(phase.cadence, quiet_since(standing), now)
+        if due:
+            found.append(Overdue("check-in", standing.phase, due[-1].at, due[-1].action))
     return found

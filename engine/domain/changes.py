@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from engine.domain.audit import GENESIS, entry_hash, iso
 from engine.domain.cadence import Standing, next_due
+from engine.domain.effects import outbox_row
 from engine.policy.model import Policy
 
 
@@ -54,11 +55,28 @@ class Recording(Moving, Protocol):
     def phase_entered_at(self) -> datetime: ...
 
 
+class RowUpdate(NamedTuple):
+    """What a change sets on a relationship's row, provided the row is still at ``expected_version``.
+
+    The store bumps the version as it writes; a row another writer changed
+    meanwhile no longer has the expected version, and nothing is written.
+    """
+
+    relationship_id: int
+    expected_version: int
+    phase: str
+    phase_entered_at: datetime
+    due_at: datetime | None
+    mentor_id: int | None
+    audit_seq: int
+    audit_head: str
+
+
 @dataclass(slots=True)
 class Recorded:
     """Audit entries that record facts about one relationship without moving it, and its row's update."""
 
-    update: dict[str, Any]
+    update: RowUpdate
     entries: list[dict[str, Any]]
 
 
@@ -66,7 +84,7 @@ class Recorded:
 class Change:
     """Everything one phase change writes, in one transaction."""
 
-    update: dict[str, Any]
+    update: RowUpdate
     entry: dict[str, Any]
     effects: list[dict[str, Any]]
 
@@ -115,18 +133,7 @@ class Mover:
             actions = self._actions[dest] = _actions_entering(self.policy, dest)
         now = self.now
         return [
-            {
-                "relationship_id": rel_id,
-                "idempotency_key": f"rel:{rel_id}:entry:{seq}:{slot}",
-                "action": name,
-                "params": dict(params),
-                "created_at": now,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "delivered_at": None,
-                "last_error": None,
-            }
+            outbox_row(rel_id, f"rel:{rel_id}:entry:{seq}:{slot}", name, dict(params), now)
             for name, slot, params in actions
         ]
 
@@ -151,16 +158,16 @@ class Mover:
         """The change that moves ``rel`` to ``dest`` now."""
         seq = rel.audit_seq + 1
         entry = self.entry(rel.id, seq, rel.audit_head, rel.phase, dest, cause)
-        update = {
-            "b_id": rel.id,
-            "b_version": rel.version,
-            "phase": dest,
-            "phase_entered_at": self.now,
-            "due_at": self.due(dest, last_meeting_at),
-            "mentor_id": mentor_id if mentor_id is not None else rel.mentor_id,
-            "audit_seq": seq,
-            "audit_head": entry["hash"],
-        }
+        update = RowUpdate(
+            rel.id,
+            rel.version,
+            dest,
+            self.now,
+            self.due(dest, last_meeting_at),
+            mentor_id if mentor_id is not None else rel.mentor_id,
+            seq,
+            entry["hash"],
+        )
         return Change(update, entry, self.effects(rel.id, seq, dest))
 
     def facts(self, rel: Recording, causes: Sequence[Cause]) -> Recorded:
@@ -178,16 +185,10 @@ class Mover:
             entries.append(entry)
             head = entry["hash"]
         phase = self.policy.phases.get(rel.phase)
-        update = {
-            "b_id": rel.id,
-            "b_version": rel.version,
-            "phase": rel.phase,
-            "phase_entered_at": rel.phase_entered_at,
-            "due_at": None if phase is not None and phase.terminal else self.now,
-            "mentor_id": rel.mentor_id,
-            "audit_seq": seq,
-            "audit_head": head,
-        }
+        due_at = None if phase is not None and phase.terminal else self.now
+        update = RowUpdate(
+            rel.id, rel.version, rel.phase, rel.phase_entered_at, due_at, rel.mentor_id, seq, head
+        )
         return Recorded(update, entries)
 
     def creation(self, rel_id: int, cause: Cause) -> dict[str, Any]:
@@ -216,27 +217,6 @@ def _actions_entering(policy: Policy, dest: str) -> list[tuple[str, str, dict[st
     return actions
 
 
-def audit_entry(
-    rel_id: int,
-    seq: int,
-    prev_hash: str,
-    source: str | None,
-    dest: str,
-    cause: Cause,
-    policy: Policy,
-    now: datetime,
-) -> dict[str, Any]:
-    """An audit entry with its hash, chained to ``prev_hash``."""
-    return Mover(policy, now).entry(rel_id, seq, prev_hash, source, dest, cause)
-
-
-def effects_of_entering(
-    rel_id: int, seq: int, dest: str, policy: Policy, now: datetime
-) -> list[dict[str, Any]]:
-    """The outbox rows the ``on_enter`` actions of ``dest`` cause, each with its idempotency key."""
-    return Mover(policy, now).effects(rel_id, seq, dest)
-
-
 def phase_change(
     rel: Moving,
     dest: str,
@@ -249,8 +229,3 @@ def phase_change(
 ) -> Change:
     """The change that moves ``rel`` to ``dest`` now."""
     return Mover(policy, now).change(rel, dest, cause, mentor_id=mentor_id, last_meeting_at=last_meeting_at)
-
-
-def creation_entry(rel_id: int, cause: Cause, policy: Policy, now: datetime) -> dict[str, Any]:
-    """The first link of a relationship's chain: its creation in the initial phase."""
-    return Mover(policy, now).creation(rel_id, cause)

@@ -1,21 +1,22 @@
-"""The lifecycle of a relationship, built with `transitions` from a policy.
+"""The lifecycle of a relationship, built from a policy: which trigger may move a pair, and where.
 
-One ``Machine`` is built per policy (``model=None``), as the transitions FAQ
-recommends, with a single reusable cursor model: firing a trigger sets the
-cursor to the relationship's phase and asks the machine to move it. No
-machine is built per relationship, so advancing thousands stays cheap. This
-is the only module that imports ``transitions``.
+The policy's transitions become a plain edge table, built once: for each
+trigger and source phase, the transitions in policy order. Firing a trigger
+tries them in that order and takes the first whose conditions hold. The
+`transitions` library builds the policy's machine once (``model=None``, through
+its public API) and names the triggers; nothing changes after the lifecycle is
+built, so one lifecycle can be shared between threads, and no machine is built
+per relationship, so advancing thousands stays cheap. This is the only module
+that imports ``transitions``.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
-from transitions import EventData, Machine
+from transitions import Machine
 
 from engine.errors import RefusedError
 from engine.policy.model import Edge, Policy
@@ -41,26 +42,6 @@ class Move:
         return self.edge.trigger
 
 
-@dataclass(frozen=True)
-class _Way:
-    """What the machine has for one trigger from one phase: its state, event and transitions, in order."""
-
-    phase: str
-    trigger: str
-    state: Any
-    event: Any
-    transitions: list[Any]
-
-
-@dataclass
-class _Cursor:
-    """The one model the machine moves; it stands in for whichever relationship is fired."""
-
-    state: str = ""
-    taken: Move | None = None
-    refusals: list[str] = field(default_factory=list)
-
-
 def unmet(edge: Edge, facts: Facts) -> list[str]:
     """Why ``edge`` may not be taken now: its unmet ``requires`` and ``after`` (empty if it may)."""
     reasons = []
@@ -81,27 +62,26 @@ def unmet(edge: Edge, facts: Facts) -> list[str]:
 class Lifecycle:
     """The phases and transitions of one policy, and the decision whether a trigger may fire.
 
-    Not thread-safe: use one per thread.
+    Safe to share between threads: everything is built in ``__init__`` and never
+    changed after, and a decision reads only that and the facts it is given.
     """
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self._edges: dict[tuple[str, str], list[Edge]] = defaultdict(list)
-        self._cursor = _Cursor(state=policy.initial_phase)
-        self._machine = Machine(
+        ways: dict[tuple[str, str], list[Move]] = {}
+        for edge in policy.edges:
+            ways.setdefault((edge.trigger, edge.source), []).append(Move(edge))
+        self._ways: Mapping[tuple[str, str], tuple[Move, ...]] = MappingProxyType(
+            {key: tuple(moves) for key, moves in ways.items()}
+        )
+        machine = Machine(
             model=None,
             states=list(policy.phases),
+            transitions=[[e.trigger, e.source, e.dest] for e in policy.edges],
             initial=policy.initial_phase,
             auto_transitions=False,
-            send_event=True,
-            ignore_invalid_triggers=False,
         )
-        for edge in policy.edges:
-            self._edges[(edge.trigger, edge.source)].append(edge)
-            self._machine.add_transition(
-                edge.trigger, edge.source, edge.dest, conditions=[partial(self._allows, Move(edge))]
-            )
-        self._machine.add_model(self._cursor, initial=policy.initial_phase)
+        self._triggers = frozenset(machine.get_triggers(*policy.phases))
 
     @property
     def phases(self) -> list[str]:
@@ -109,17 +89,17 @@ class Lifecycle:
 
     def triggers_from(self, phase: str) -> list[str]:
         """The triggers that lead out of ``phase``, in policy order."""
-        return list(dict.fromkeys(t for (t, source) in self._edges if source == phase))
+        return list(dict.fromkeys(t for (t, source) in self._ways if source == phase))
 
     def auto_edges_from(self, phase: str) -> list[Edge]:
         """The ``auto: true`` edges leaving ``phase``, in policy order."""
-        return [e for (_, s), edges in self._edges.items() if s == phase for e in edges if e.auto]
+        return [m.edge for (_, s), moves in self._ways.items() if s == phase for m in moves if m.edge.auto]
 
     def reads(self, trigger: str) -> frozenset[str]:
         """The stored facts the conditions of ``trigger``'s transitions read (see ``FACT_SOURCES``)."""
         return frozenset().union(
-            *(call.term.reads for (t, _), edges in self._edges.items() if t == trigger
-              for edge in edges for call in edge.requires)
+            *(call.term.reads for (t, _), moves in self._ways.items() if t == trigger
+              for move in moves for call in move.edge.requires)
         )  # fmt: skip
 
     def fire(self, phase: str, trigger: str, facts: Facts) -> Move:
@@ -130,10 +110,10 @@ class Lifecycle:
         """:meth:`fire` for one trigger on many relationships: ``fire(phase, facts)``.
 
         What depends only on the phase (is the trigger allowed from it, which
-        transitions may take it) is looked up once per phase; the machine still
-        tries those transitions in order and moves the cursor for each relationship.
+        transitions may take it) is looked up once per phase; the transitions are
+        then tried in policy order for each relationship, the first allowed taken.
         """
-        ways: dict[str, _Way | str] = {}
+        ways: dict[str, tuple[Move, ...] | str] = {}
 
         def fire(phase: str, facts: Facts) -> Move:
             way = ways.get(phase)
@@ -141,32 +121,27 @@ class Lifecycle:
                 way = ways[phase] = self._way(phase, trigger)
             if isinstance(way, str):
                 raise RefusedError(way)
-            return self._try(way, facts)
+            return self._take(phase, trigger, way, facts)
 
         return fire
 
-    def _way(self, phase: str, trigger: str) -> _Way | str:
-        """The machine's way for ``trigger`` out of ``phase``, or why there is none."""
+    def _way(self, phase: str, trigger: str) -> tuple[Move, ...] | str:
+        """The moves ``trigger`` may make out of ``phase``, in policy order, or why there are none."""
         try:
             self._check_known(phase, trigger)
         except RefusedError as exc:
             return exc.message
-        event = self._machine.events[trigger]
-        return _Way(phase, trigger, self._machine.get_state(phase), event, event.transitions[phase])
+        return self._ways[(trigger, phase)]
 
-    def _try(self, way: _Way, facts: Facts) -> Move:
-        """What ``Event.trigger`` does for the cursor (this machine has no event callbacks to run)."""
-        cursor = self._cursor
-        cursor.state, cursor.taken, cursor.refusals = way.phase, None, []
-        event = EventData(way.state, way.event, self._machine, cursor, (), {"facts": facts})
-        for transition in way.transitions:
-            event.transition = transition
-            if transition.execute(event):
-                event.result = True
-                break
-        if not event.result or cursor.taken is None:
-            raise RefusedError(self._refusal(way.phase, way.trigger, cursor.refusals))
-        return cursor.taken
+    def _take(self, phase: str, trigger: str, moves: tuple[Move, ...], facts: Facts) -> Move:
+        """The first of ``moves`` whose conditions hold, or a refusal naming what each one misses."""
+        refusals = []
+        for move in moves:
+            reasons = unmet(move.edge, facts)
+            if not reasons:
+                return move
+            refusals.append(" and ".join(reasons))
+        raise RefusedError(self._refusal(phase, trigger, refusals))
 
     def try_fire(self, phase: str, trigger: str, facts: Facts) -> Move | None:
         """Like :meth:`fire`, but ``None`` instead of an error when the trigger may not fire."""
@@ -175,24 +150,16 @@ class Lifecycle:
         except RefusedError:
             return None
 
-    def _allows(self, move: Move, event: EventData) -> bool:
-        reasons = unmet(move.edge, event.kwargs["facts"])
-        if reasons:
-            self._cursor.refusals.append(" and ".join(reasons))
-            return False
-        self._cursor.taken = move
-        return True
-
     def _check_known(self, phase: str, trigger: str) -> None:
         if phase not in self.policy.phases:
             raise RefusedError(
                 f"the relationship is in phase {phase!r}, which policy "
                 f"{self.policy.policy!r} does not have (phases: {', '.join(self.policy.phases)})"
             )
-        if trigger not in self._machine.events:
-            known = ", ".join(sorted(self._machine.events))
+        if trigger not in self._triggers:
+            known = ", ".join(sorted(self._triggers))
             raise RefusedError(f"unknown trigger {trigger!r} (expected one of: {known})")
-        if (trigger, phase) not in self._edges:
+        if (trigger, phase) not in self._ways:
             allowed = ", ".join(self.triggers_from(phase)) or "none: the phase is terminal"
             raise RefusedError(
                 f"{trigger!r} is not allowed from phase {phase!r} (allowed from {phase!r}: {allowed})"

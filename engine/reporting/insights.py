@@ -8,8 +8,9 @@
   reweighting is given as a ``matching:`` snippet the policy loader accepts.
 - Stalls: per phase, how often pairs passed its deadline or went without a
   meeting for longer than ``remind_after`` (``escalate_after``), per pair that
-  reached the phase; the same moments the tick reminds and escalates at.
-- Attention: open pairs with something overdue now (:func:`engine.rules.overdue`)
+  reached the phase; the same moments the tick reminds and escalates at
+  (:func:`engine.domain.cadence.outlasted`).
+- Attention: open pairs with something overdue now (:func:`engine.domain.cadence.overdue`)
   or a low latest satisfaction.
 
 Pure over :class:`~engine.report.outcomes.PairOutcome` records; the sentences
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 
-from engine.domain.cadence import Overdue, Standing, overdue
+from engine.domain.cadence import REMIND, Overdue, Standing, outlasted, overdue
 from engine.policy.matching import CRITERIA, CRITERION_LABELS
 from engine.policy.model import Policy
 from engine.policy.surveys import RESPONDENTS
@@ -141,7 +142,9 @@ def stalls(pairs: Sequence[PairOutcome], policy: Policy, moment: datetime) -> li
     for name, phase in policy.phases.items():
         if phase.terminal or (phase.deadline is None and phase.cadence is None):
             continue
-        missed, quiet, escalated = [], [], []
+        missed: list[int] = []
+        quiet: list[int] = []
+        escalated: list[int] = []
         for pair in pairs:
             for stay in pair.stays:
                 if stay.phase != name:
@@ -151,11 +154,8 @@ def stalls(pairs: Sequence[PairOutcome], policy: Policy, moment: datetime) -> li
                     missed.append(pair.id)
                 if phase.cadence is not None:
                     for start, stop in _silences(pair, stay.entered, end):
-                        if phase.cadence.remind_after.after(start) < stop:
-                            quiet.append(pair.id)
-                        escalate = phase.cadence.escalate_after
-                        if escalate is not None and escalate.after(start) < stop:
-                            escalated.append(pair.id)
+                        for nudge in outlasted(phase.cadence, start, stop):
+                            (quiet if nudge.action == REMIND else escalated).append(pair.id)
         reached = tuple(p.id for p in pairs if p.reached(name))
         found.append(
             PhaseStall(
