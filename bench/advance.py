@@ -47,6 +47,7 @@ from engine.domain.cadence import Standing, next_due
 from engine.domain.lifecycle import Lifecycle
 from engine.policy.model import Policy, load_policy, resolve_policy_path
 from engine.services import advance as services
+from engine.services.participants import open_relationships
 from engine.store.database import UnitOfWork, initialise, open_engine
 from engine.store.tables import audit_entries, meetings, relationships
 
@@ -133,7 +134,7 @@ def populate(store: Engine, policy: Policy, n: int, batch: int) -> Population:
     mentees = inserted_ids(store, participant_rows(n, "mentee", clock.now()))
     rel_ids: list[int] = []
     for part in batches(mentees, batch):
-        rel_ids += services.open_relationships(store, policy, clock, part, actor=ACTOR)
+        rel_ids += open_relationships(store, policy, clock, part, actor=ACTOR)
     mentor_of = {rel_id: mentors[i // MENTOR_CAPACITY] for i, rel_id in enumerate(rel_ids)}
     return Population(rel_ids, mentor_of, {m: f"M{i:07d}" for i, m in enumerate(mentors)})
 

@@ -49,10 +49,11 @@ environment.prepare(environment.QUIET)  # Prefect's settings, before anything im
 import sqlalchemy  # noqa: E402
 from population import MENTOR_CAPACITY, inserted_ids, participant_rows  # noqa: E402
 
-from engine import services  # noqa: E402
 from engine.clock import SimulatedClock  # noqa: E402
 from engine.domain.lifecycle import Lifecycle  # noqa: E402
 from engine.policy.model import Policy, load_policy, resolve_policy_path  # noqa: E402
+from engine.services import advance as services  # noqa: E402
+from engine.services.participants import open_relationships  # noqa: E402
 from engine.services.tick import run_tick  # noqa: E402
 from engine.store.database import initialise, open_engine  # noqa: E402
 
@@ -73,11 +74,11 @@ def populate(path: Path, policy: Policy, total: int, due: int) -> None:
     due_rels: list[int] = []
     for start in range(0, due, SETUP_BATCH):
         part = mentees[start : min(start + SETUP_BATCH, due)]
-        due_rels += services.open_relationships(store, policy, early, part, actor="bench")
+        due_rels += open_relationships(store, policy, early, part, actor="bench")
     late = SimulatedClock(TICK)
     for start in range(due, total, SETUP_BATCH):
         part = mentees[start : start + SETUP_BATCH]
-        services.open_relationships(store, policy, late, part, actor="bench")
+        open_relationships(store, policy, late, part, actor="bench")
     matching = SimulatedClock(TICK - timedelta(hours=1))
     for start in range(0, due, SETUP_BATCH):
         part = due_rels[start : start + SETUP_BATCH]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
-from engine.errors import InputError
+from engine.errors import InputError, field
 from engine.policy.model import Policy
 from engine.reporting.insights import Insights, insights
 from engine.reporting.metrics import program_report
 from engine.reporting.outcomes import PairOutcome, load_other_policies, load_outcomes, load_pair_names
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def _outcomes(
@@ -19,8 +20,10 @@ def _outcomes(
 ) -> tuple[list[PairOutcome], datetime]:
     moment = as_of or now
     if since is not None and since > moment:
-        shown = "--as-of" if as_of is not None else "now"
-        raise InputError(f"--since: {since:%Y-%m-%d} is after {shown} ({moment:%Y-%m-%d}); nothing to report")
+        shown = field("as_of") if as_of is not None else "now"
+        raise InputError(
+            f"{field('since')}: {since:%Y-%m-%d} is after {shown} ({moment:%Y-%m-%d}); nothing to report"
+        )
     return load_outcomes(store, policy, as_of=as_of, since=since), moment
 
 

@@ -4,7 +4,7 @@ Built from the audit history (the phases a pair went through and when, the
 match with the proposal's score and per-criterion breakdown, an early close
 and its reason), the meetings recorded and the survey answers. Everything is
 read as it stood at a moment: entries, meetings and answers recorded after
-``as_of`` are left out, so a report ``--as-of`` a date replays what was known
+``as_of`` are left out, so a report as of a date (``as_of``) replays what was known
 then. :func:`build_outcomes` is pure; :func:`load_outcomes` reads the store.
 """
 
@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Engine, select
+from typing import TYPE_CHECKING, Any
 
 from engine.domain.programs import other_policies
 from engine.policy.model import Policy
-from engine.store import repository as repo
-from engine.store.database import UnitOfWork, translated_errors
-from engine.store.tables import meetings, participants, relationships, survey_responses
+from engine.store import audit, reports
+from engine.store import relationships as rel_store
+from engine.store.database import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 MATCH_TRIGGER = "match"
 
@@ -157,32 +158,14 @@ def load_outcomes(
 ) -> list[PairOutcome]:
     """The outcome of every relationship of the policy as known at ``as_of`` (everything without), open
     since ``since``; another program's relationships are its own policy's to report."""
-    terminal = policy.terminal_phases
-    ours = repo.ids_of_policy(policy.policy)
-    meeting_query = select(meetings.c.relationship_id, meetings.c.kind, meetings.c.held_on).where(
-        meetings.c.relationship_id.in_(ours)
-    )
-    answer_query = select(
-        survey_responses.c.relationship_id,
-        survey_responses.c.survey,
-        survey_responses.c.respondent,
-        survey_responses.c.answered_at,
-        survey_responses.c.answers,
-    ).where(survey_responses.c.relationship_id.in_(ours))
-    if as_of is not None:
-        meeting_query = meeting_query.where(meetings.c.recorded_at <= as_of)
-        answer_query = answer_query.where(survey_responses.c.answered_at <= as_of)
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
-        entries = repo.entries(uow.conn, by_relationship=True, until=as_of, policy_name=policy.policy)
-        held = [
-            (rid, HeldMeeting(kind, on))
-            for rid, kind, on in uow.conn.execute(meeting_query.order_by(meetings.c.id))
-        ]
+    terminal, name = policy.terminal_phases, policy.policy
+    with UnitOfWork(store, write=False) as uow:
+        entries = audit.entries(uow.conn, by_relationship=True, until=as_of, policy_name=name)
+        meetings = reports.meetings_held(uow.conn, name, as_of=as_of)
+        held = [(rid, HeldMeeting(kind, on)) for rid, kind, on in meetings]
         answered = [
             (rid, Answers(survey, who, at, answers or {}))
-            for rid, survey, who, at, answers in uow.conn.execute(
-                answer_query.order_by(survey_responses.c.id)
-            )
+            for rid, survey, who, at, answers in reports.answers_given(uow.conn, name, as_of=as_of)
         ]
         pairs = build_outcomes(entries, held, answered, terminal)
     return [pair for _, pair in sorted(pairs.items()) if in_scope(pair, terminal, since)]
@@ -190,23 +173,12 @@ def load_outcomes(
 
 def load_other_policies(store: Engine, policy: Policy, *, as_of: datetime | None = None) -> dict[str, int]:
     """The relationships of other programs in the store (opened by ``as_of``, if given), by policy name."""
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
-        counts = repo.relationships_per_policy(uow.conn, created_by=as_of)
+    with UnitOfWork(store, write=False) as uow:
+        counts = rel_store.relationships_per_policy(uow.conn, created_by=as_of)
     return other_policies(counts, policy.policy)
 
 
 def load_pair_names(store: Engine, ids: Collection[int]) -> dict[int, tuple[str, str | None]]:
     """(mentee name, mentor name or ``None``) of each relationship in ``ids``."""
-    mentee, mentor = participants.alias("mentee"), participants.alias("mentor")
-    query = (
-        select(relationships.c.id, mentee.c.name, mentor.c.name)
-        .join(mentee, mentee.c.id == relationships.c.mentee_id)
-        .outerjoin(mentor, mentor.c.id == relationships.c.mentor_id)
-    )
-    wanted = sorted(ids)
-    found: dict[int, tuple[str, str | None]] = {}
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
-        for part in repo.chunks(wanted):
-            for rid, mentee_name, mentor_name in uow.conn.execute(query.where(relationships.c.id.in_(part))):
-                found[rid] = (mentee_name, mentor_name)
-    return found
+    with UnitOfWork(store, write=False) as uow:
+        return reports.pair_names(uow.conn, ids)

@@ -23,10 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Connection, Engine, Text, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from typing import TYPE_CHECKING, Any
 
 from engine.delivery.channels import Channels, DeliveryError, Message
 from engine.delivery.messages import (
@@ -40,12 +37,14 @@ from engine.delivery.messages import (
 )
 from engine.domain.audit import iso
 from engine.errors import InputError, NotFoundError
-from engine.store.database import UnitOfWork, translated_errors
-from engine.store.repository import chunks, ids_of_policy
-from engine.store.tables import outbox, outbox_deliveries, participants, relationships
+from engine.errors import field as field_name
+from engine.store import outbox
+from engine.store.database import UnitOfWork
+from engine.store.outbox import DELIVERED, FAILED, PENDING, SKIPPED
 
-PENDING, SENDING, DELIVERED, FAILED, SKIPPED = "pending", "sending", "delivered", "failed", "skipped"
-STATUSES = (PENDING, SENDING, DELIVERED, FAILED, SKIPPED)
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 _NOTE_LENGTH = 2000
 
 
@@ -108,28 +107,10 @@ def _claim(
     store: Engine, now: datetime, limit: int, lease: timedelta, policy_name: str | None
 ) -> tuple[list[_Claim], dict[int, Pair]]:
     """Take the due rows for this worker: counted, leased, with what composing them needs."""
-    due = (
-        select(outbox)
-        .where(outbox.c.status.in_((PENDING, SENDING)), outbox.c.next_attempt_at <= now)
-        .order_by(outbox.c.next_attempt_at, outbox.c.id)
-        .limit(limit)
-    )
-    if policy_name is not None:
-        ours = ids_of_policy(policy_name)
-        due = due.where(or_(outbox.c.relationship_id.is_(None), outbox.c.relationship_id.in_(ours)))
-    with translated_errors(store), UnitOfWork(store) as uow:
-        if uow.dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)  # a row another worker holds is its to send
-        rows = uow.conn.execute(due).mappings().all()
-        ids = [row["id"] for row in rows]
-        for part in chunks(ids):
-            uow.conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(part))
-                .values(status=SENDING, attempts=outbox.c.attempts + 1, next_attempt_at=now + lease)
-            )
-        served = _served(uow.conn, ids)
-        pairs = _pairs(uow.conn, {row["relationship_id"] for row in rows if row["relationship_id"]})
+    with UnitOfWork(store) as uow:
+        rows = outbox.claim_due(uow.conn, now, limit, lease, policy_name)
+        served = outbox.served(uow.conn, [row["id"] for row in rows])
+        pairs = _pairs(uow, {row["relationship_id"] for row in rows if row["relationship_id"]})
         uow.commit()
     claims = [_Claim(_outbox_row(row), row["attempts"] + 1, served.get(row["id"], set())) for row in rows]
     return claims, pairs
@@ -140,29 +121,13 @@ def _outbox_row(row: Any) -> OutboxRow:
     return OutboxRow(*(row[name] for name in fields))
 
 
-def _served(conn: Connection, ids: Sequence[int]) -> dict[int, set[tuple[str, str]]]:
-    served: dict[int, set[tuple[str, str]]] = {}
-    c = outbox_deliveries.c
-    for part in chunks(ids):
-        for outbox_id, recipient, channel in conn.execute(
-            select(c.outbox_id, c.recipient, c.channel).where(c.outbox_id.in_(part))
-        ):
-            served.setdefault(outbox_id, set()).add((recipient, channel))
-    return served
-
-
-def _pairs(conn: Connection, rel_ids: Iterable[int]) -> dict[int, Pair]:
+def _pairs(uow: UnitOfWork, rel_ids: Iterable[int]) -> dict[int, Pair]:
     """The mentee, mentor and phase of each relationship, in two queries."""
-    rels: list[Any] = []
-    for part in chunks(sorted(rel_ids)):
-        r = relationships.c
-        rels += conn.execute(select(r.id, r.mentee_id, r.mentor_id, r.phase).where(r.id.in_(part))).all()
-    people: dict[int, Contact] = {}
-    p = participants.c
-    for part in chunks(sorted({pid for rel in rels for pid in rel[1:3] if pid is not None})):
-        query = select(p.id, p.name, p.email, p.languages, p.trained).where(p.id.in_(part))
-        for pid, name, email, languages, trained in conn.execute(query):
-            people[pid] = Contact(name, email, tuple(languages or ()), bool(trained))
+    rels, rows = outbox.pair_rows(uow.conn, rel_ids)
+    people = {
+        pid: Contact(name, email, tuple(languages or ()), bool(trained))
+        for pid, (name, email, languages, trained) in rows.items()
+    }
     return {
         rel_id: Pair(people[mentee_id], people.get(mentor_id) if mentor_id else None, phase)
         for rel_id, mentee_id, mentor_id, phase in rels
@@ -247,8 +212,8 @@ class _Run:
         settle = [self._settlement(claim, outcome) for claim, outcome in self.unsettled]
         with UnitOfWork(self.store) as uow:
             if self.buffered:
-                uow.conn.execute(_insert_deliveries(uow.dialect), self.buffered)
-            uow.conn.execute(_SETTLE, settle)
+                outbox.record_deliveries(uow.conn, self.buffered)
+            outbox.settle(uow.conn, settle)
             uow.commit()
         self.settled += self.unsettled
         self.unsettled, self.buffered = [], []
@@ -268,7 +233,7 @@ class _Run:
 
     def _record(self, records: list[dict[str, Any]]) -> None:
         with UnitOfWork(self.store) as uow:
-            uow.conn.execute(_insert_deliveries(uow.dialect), records)
+            outbox.record_deliveries(uow.conn, records)
             uow.commit()
 
     def _settlement(self, claim: _Claim, outcome: _Outcome) -> dict[str, Any]:
@@ -283,23 +248,6 @@ class _Run:
         }
 
 
-# Settling a row: only if it is still ours (a worker whose lease ran out may have claimed it since).
-_SETTLE = (
-    update(outbox)
-    .where(
-        outbox.c.id == bindparam("b_id"),
-        outbox.c.status == SENDING,
-        outbox.c.attempts == bindparam("b_attempts"),
-    )
-    .values(
-        status=bindparam("b_status"),
-        next_attempt_at=bindparam("b_next"),
-        delivered_at=bindparam("b_delivered"),
-        last_error=func.coalesce(bindparam("b_note", type_=Text), outbox.c.last_error),
-    )
-)
-
-
 def _delivery(outbox_id: int, message: Message, channel: str, now: datetime) -> dict[str, Any]:
     return {
         "outbox_id": outbox_id,
@@ -309,16 +257,6 @@ def _delivery(outbox_id: int, message: Message, channel: str, now: datetime) -> 
         "message_id": message.message_id(),
         "sent_at": now,
     }
-
-
-def _insert_deliveries(dialect: str) -> Any:
-    """An insert that lets a delivery already recorded stand (a worker whose lease ran out sent it too)."""
-    unique = ["outbox_id", "recipient", "channel"]
-    if dialect == "postgresql":
-        return postgresql.insert(outbox_deliveries).on_conflict_do_nothing(index_elements=unique)
-    if dialect == "sqlite":
-        return sqlite.insert(outbox_deliveries).on_conflict_do_nothing(index_elements=unique)
-    return insert(outbox_deliveries)
 
 
 def _summary(settled: Sequence[tuple[_Claim, _Outcome]]) -> DeliverySummary:
@@ -351,11 +289,9 @@ def retry(
     ``ids`` is not one, nothing is requeued and the error lists them.
     """
     if not ids and not all_failed:
-        raise InputError("name the outbox rows to retry, or give --all-failed")
-    query = select(outbox.c.id, outbox.c.status, outbox.c.attempts, outbox.c.last_error)
-    query = query.where(outbox.c.status == FAILED) if all_failed else query.where(outbox.c.id.in_(ids))
-    with translated_errors(store), UnitOfWork(store) as uow:
-        rows = uow.conn.execute(query.order_by(outbox.c.id)).all()
+        raise InputError(f"name the outbox rows to retry, or give {field_name('all_failed')}")
+    with UnitOfWork(store) as uow:
+        rows = outbox.retry_candidates(uow.conn, ids, all_failed=all_failed)
         _refuse_unparked(ids if not all_failed else (), rows)
         if rows:
             notes = [
@@ -366,17 +302,12 @@ def retry(
                 }
                 for row in rows
             ]
-            uow.conn.execute(
-                update(outbox)
-                .where(outbox.c.id == bindparam("b_id"))
-                .values(status=PENDING, attempts=0, next_attempt_at=now, last_error=bindparam("b_note")),
-                notes,
-            )
+            outbox.requeue(uow.conn, now, notes)
         uow.commit()
     return [row.id for row in rows]
 
 
-def _refuse_unparked(ids: Sequence[int], rows: Sequence[Any]) -> None:
+def _refuse_unparked(ids: Sequence[int], rows: Sequence[outbox.ParkedRow]) -> None:
     found = {row.id: row.status for row in rows}
     missing = [i for i in ids if i not in found]
     if missing:
@@ -388,12 +319,9 @@ def _refuse_unparked(ids: Sequence[int], rows: Sequence[Any]) -> None:
 
 def list_rows(store: Engine, *, failed_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
     """The newest outbox rows (only the parked ones with ``failed_only``), with whom each has reached."""
-    query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
-    if failed_only:
-        query = query.where(outbox.c.status == FAILED)
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
-        rows = uow.conn.execute(query).mappings().all()
-        served = _served(uow.conn, [row["id"] for row in rows])
+    with UnitOfWork(store, write=False) as uow:
+        rows = outbox.newest(uow.conn, failed_only=failed_only, limit=limit)
+        served = outbox.served(uow.conn, [row["id"] for row in rows])
     return [
         {
             "id": row["id"],
@@ -415,9 +343,5 @@ def list_rows(store: Engine, *, failed_only: bool = False, limit: int = 200) -> 
 
 def status_counts(store: Engine) -> dict[str, dict[str, int]]:
     """Rows by action and status (``{"notify_pair": {"delivered": 40, "failed": 1}}``), for summaries."""
-    query = select(outbox.c.action, outbox.c.status, func.count()).group_by(outbox.c.action, outbox.c.status)
-    counts: dict[str, dict[str, int]] = {}
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
-        for action, status, number in uow.conn.execute(query):
-            counts.setdefault(action, {})[status] = int(number)
-    return counts
+    with UnitOfWork(store, write=False) as uow:
+        return outbox.status_counts(uow.conn)

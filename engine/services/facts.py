@@ -14,9 +14,10 @@ from engine.domain.relationships import Relationship
 from engine.domain.surveys import respondents_done
 from engine.policy.model import Policy
 from engine.policy.vocabulary import FACT_SOURCES, Facts
-from engine.store import repository as repo
+from engine.store import participants, records
 from engine.store.database import UnitOfWork
-from engine.store.repository import MeetingStats, RelationshipRow, SurveyAnswerRow
+from engine.store.records import MeetingStats, SurveyAnswerRow
+from engine.store.relationships import RelationshipRow
 
 NO_MEETINGS: MeetingStats = (0, False, None)
 """Meetings held, kickoff held, last meeting: for a relationship without any."""
@@ -43,12 +44,12 @@ def load_facts(
     mentor_of = {r.id: (mentors or {}).get(r.id, r.mentor_id) for r in rels}
     trained: set[int] = set()
     if "training" in reads:
-        trained = repo.trained_mentors(uow.conn, [m for m in mentor_of.values() if m is not None])
+        trained = participants.trained_mentors(uow.conn, [m for m in mentor_of.values() if m is not None])
     if meetings_of is None:
-        meetings_of = repo.meeting_stats(uow.conn, ids) if "meetings" in reads else {}
+        meetings_of = records.meeting_stats(uow.conn, ids) if "meetings" in reads else {}
     if answers_of is None:
-        answers_of = repo.survey_answers(uow.conn, rels) if "surveys" in reads else {}
-    goals = repo.mentee_goals(uow.conn, ids) if "goals" in reads else {}
+        answers_of = records.survey_answers(uow.conn, rels) if "surveys" in reads else {}
+    goals = participants.mentee_goals(uow.conn, ids) if "goals" in reads else {}
     facts = {}
     for rel in rels:
         held, kickoff, _ = meetings_of.get(rel.id, NO_MEETINGS)

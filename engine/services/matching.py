@@ -21,31 +21,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, select, update
-
-from engine.clock import Clock
 from engine.domain.lifecycle import Lifecycle
 from engine.domain.participants import Participant
 from engine.domain.programs import other_program
 from engine.errors import ConflictError, InputError, NotFoundError, RefusedError
+from engine.errors import field as named
 from engine.matching import proposals as matching
 from engine.matching.constraints import Pool
 from engine.matching.records import explanation_row, proposal_data, result_summary
 from engine.policy.model import Policy
 from engine.services import advance as services
-from engine.store import repository as repo
-from engine.store.database import UnitOfWork, translated_errors
-from engine.store.tables import LIST_FIELDS, match_proposals, participants, relationships
+from engine.store import participants as people_store
+from engine.store import proposals as proposal_store
+from engine.store import relationships as rel_store
+from engine.store.database import UnitOfWork
+from engine.store.proposals import APPROVED, PENDING
 
-PENDING, APPROVED, REJECTED, UNMATCHED, SUPERSEDED = (
-    "pending",
-    "approved",
-    "rejected",
-    "unmatched",
-    "superseded",
-)
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+    from engine.clock import Clock
 
 
 @dataclass
@@ -71,23 +68,16 @@ def propose(store: Engine, lifecycle: Lifecycle, clock: Clock, *, actor: str) ->
     """Match everyone waiting for a mentor; store the proposals; approve those the policy lets through."""
     policy = lifecycle.policy
     now = clock.now()
-    with translated_errors(store), UnitOfWork(store) as uow:
+    with UnitOfWork(store) as uow:
         waiting, pool, ids = _load_pool(uow.conn, policy)
         result = matching.match(pool, policy.matching, now, policy.program.timezone)
-        run = (
-            int(uow.conn.execute(select(func.coalesce(func.max(match_proposals.c.run), 0))).scalar_one()) + 1
-        )
-        uow.conn.execute(
-            update(match_proposals)
-            .where(match_proposals.c.status.in_([PENDING, UNMATCHED]), _of_policy(policy))
-            .values(status=SUPERSEDED)
-        )
+        run = proposal_store.next_run(uow.conn)
+        proposal_store.supersede_open(uow.conn, policy.policy)
         rows = [
             explanation_row(e, waiting[e.mentee.key], run, result.mode, ids, policy.digest, now)
             for e in result.explanations
         ]
-        if rows:
-            uow.conn.execute(match_proposals.insert(), rows)
+        proposal_store.insert_proposals(uow.conn, rows)
         uow.commit()
     outcome = ProposalRun(run, rows, result_summary(result, policy, run, waiting))
     threshold = policy.matching.auto_approve_at
@@ -104,40 +94,30 @@ def propose(store: Engine, lifecycle: Lifecycle, clock: Clock, *, actor: str) ->
 def _load_pool(conn: Connection, policy: Policy) -> tuple[dict[str, int], Pool, dict[str, int]]:
     """(mentee key -> waiting relationship, the pool, participant key -> id)."""
     sources = _match_sources(policy)
-    people = {row.id: row for row in conn.execute(select(participants))}
-    as_participant = {pid: _participant(row) for pid, row in people.items()}
+    as_participant = people_store.all_as_domain(conn)
     ids = {p.key: pid for pid, p in as_participant.items()}
     waiting: dict[str, int] = {}
-    query = (
-        select(relationships.c.id, relationships.c.mentee_id)
-        .where(
-            relationships.c.policy_name == policy.policy,
-            relationships.c.phase.in_(sources),
-            relationships.c.mentor_id.is_(None),
-        )
-        .order_by(relationships.c.id)
-    )
-    for rel_id, mentee_id in conn.execute(query):
+    for rel_id, mentee_id in rel_store.waiting_for_mentor(conn, policy.policy, sources):
         waiting.setdefault(as_participant[mentee_id].key, rel_id)  # a mentee waits once, oldest first
     mentors = [p for p in as_participant.values() if p.role == "mentor"]
     # A mentor's load is global: their open relationships in every program count against capacity.
-    taken = repo.active_mentee_counts(conn, [ids[m.key] for m in mentors], policy.terminal_phases)
+    taken = rel_store.active_mentee_counts(conn, [ids[m.key] for m in mentors], policy.terminal_phases)
     pool = Pool(
         mentees=[as_participant[ids[key]] for key in waiting],
         mentors=mentors,
         taken={p.key: taken.get(pid, 0) for p, pid in ((m, ids[m.key]) for m in mentors)},
-        previous=_previous_pairs(conn, as_participant),
-        rejected=_rejected_pairs(conn, as_participant),
+        previous=frozenset(
+            (as_participant[a].key, as_participant[b].key) for a, b in rel_store.mentored_pairs(conn)
+        ),
+        rejected={
+            (as_participant[a].key, as_participant[b].key): reason or ""
+            for a, b, reason in proposal_store.rejected_pairs(conn)
+        },
         managers={
             p.external_id: p.manager_id for p in as_participant.values() if p.external_id and p.manager_id
         },
     )
     return waiting, pool, ids
-
-
-def _of_policy(policy: Policy) -> ColumnElement[bool]:
-    """Proposals for the relationships of ``policy``'s program (another program's are its own)."""
-    return match_proposals.c.relationship_id.in_(repo.ids_of_policy(policy.policy))
 
 
 def _match_sources(policy: Policy) -> list[str]:
@@ -147,30 +127,6 @@ def _match_sources(policy: Policy) -> list[str]:
             f"policy {policy.policy!r} has no 'match' trigger, so nobody can be matched under it"
         )
     return sources
-
-
-def _participant(row: Any) -> Participant:
-    values = {name: row._mapping[name] for name in Participant.model_fields}
-    values.update({name: tuple(row._mapping[name] or ()) for name in LIST_FIELDS})
-    return Participant.model_construct(**values)
-
-
-def _previous_pairs(conn: Connection, people: dict[int, Participant]) -> frozenset[tuple[str, str]]:
-    query = (
-        select(relationships.c.mentee_id, relationships.c.mentor_id)
-        .where(relationships.c.mentor_id.is_not(None))
-        .distinct()
-    )
-    return frozenset((people[a].key, people[b].key) for a, b in conn.execute(query))
-
-
-def _rejected_pairs(conn: Connection, people: dict[int, Participant]) -> dict[tuple[str, str], str]:
-    query = (
-        select(match_proposals.c.mentee_id, match_proposals.c.mentor_id, match_proposals.c.reason)
-        .where(match_proposals.c.status == REJECTED)
-        .order_by(match_proposals.c.id)
-    )
-    return {(people[a].key, people[b].key): reason or "" for a, b, reason in conn.execute(query)}
 
 
 def approve(
@@ -184,13 +140,8 @@ def approve(
 ) -> Decisions:
     """Approve pending proposals (by relationship, or every one scoring at least ``above``)."""
     if above is not None:
-        with translated_errors(store), UnitOfWork(store, write=False) as uow:
-            query = select(match_proposals.c.relationship_id).where(
-                match_proposals.c.status == PENDING,
-                match_proposals.c.score >= above,
-                _of_policy(lifecycle.policy),
-            )
-            rel_ids = sorted(uow.conn.execute(query).scalars())
+        with UnitOfWork(store, write=False) as uow:
+            rel_ids = proposal_store.pending_scoring(uow.conn, lifecycle.policy.policy, above)
     return _approve(store, lifecycle, clock, list(rel_ids), actor, automatic=False)
 
 
@@ -201,7 +152,7 @@ def _approve(
     if not rel_ids:
         return decided
     policy = lifecycle.policy
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+    with UnitOfWork(store, write=False) as uow:
         _, pool, ids = _load_pool(uow.conn, policy)
     people = {pid: p for p in (*pool.mentees, *pool.mentors) if (pid := ids.get(p.key)) is not None}
     for rel_id in dict.fromkeys(rel_ids):
@@ -231,14 +182,8 @@ def _approval_text(policy: Policy, score: float) -> str:
 
 
 def _pending(store: Engine, rel_id: int) -> dict[str, Any]:
-    mentor = participants.alias("mentor")
-    query = (
-        select(match_proposals, mentor.c.external_id, mentor.c.email)
-        .join(mentor, mentor.c.id == match_proposals.c.mentor_id)
-        .where(match_proposals.c.relationship_id == rel_id, match_proposals.c.status == PENDING)
-    )
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
-        row = uow.conn.execute(query).mappings().first()
+    with UnitOfWork(store, write=False) as uow:
+        row = proposal_store.pending_proposal(uow.conn, rel_id)
     if row is None:
         raise NotFoundError(f"no pending proposal for relationship {rel_id} (see `mentorflow match propose`)")
     return {**row, "mentor_key": row["external_id"] or row["email"]}
@@ -249,8 +194,8 @@ def _already_matched(store: Engine, policy: Policy, proposal: dict[str, Any]) ->
 
     A proposal for a relationship of another program is refused: its own policy approves it.
     """
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
-        rel = repo.relationship(uow.conn, proposal["relationship_id"])
+    with UnitOfWork(store, write=False) as uow:
+        rel = rel_store.relationship(uow.conn, proposal["relationship_id"])
     if rel is not None and (elsewhere := other_program(rel.id, rel.policy_name, policy)):
         raise RefusedError(elsewhere)
     return rel is not None and rel.mentor_id == proposal["mentor_id"]
@@ -280,59 +225,34 @@ def _recheck(
 def _mark(
     store: Engine, proposal_id: int, status: str, actor: str, now: datetime, reason: str | None
 ) -> None:
-    with translated_errors(store), UnitOfWork(store) as uow:
-        uow.conn.execute(
-            update(match_proposals)
-            # superseded too: a run that started while this approval was under way
-            .where(match_proposals.c.id == proposal_id, match_proposals.c.status.in_([PENDING, SUPERSEDED]))
-            .values(status=status, decided_by=actor, decided_at=now, reason=reason)
-        )
+    with UnitOfWork(store) as uow:
+        # superseded too: a run that started while this approval was under way
+        proposal_store.mark_decided(uow.conn, proposal_id, status, actor, now, reason)
         uow.commit()
 
 
 def reject(store: Engine, clock: Clock, rel_ids: Sequence[int], reason: str, *, actor: str) -> list[int]:
     """Reject pending proposals, all or none; the pairs are never proposed again."""
     if not reason.strip():
-        raise InputError("--reason: say why the proposal is rejected")
+        raise InputError(f"{named('reason')}: say why the proposal is rejected")
     now = clock.now()
-    with translated_errors(store), UnitOfWork(store) as uow:
-        query = select(match_proposals.c.relationship_id).where(
-            match_proposals.c.relationship_id.in_(list(rel_ids)), match_proposals.c.status == PENDING
-        )
-        found = set(uow.conn.execute(query).scalars())
+    with UnitOfWork(store) as uow:
+        found = proposal_store.pending_among(uow.conn, rel_ids)
         missing = [r for r in rel_ids if r not in found]
         if missing:
             shown = ", ".join(map(str, missing))
             raise NotFoundError(f"no pending proposal for relationship {shown}; nothing was rejected")
-        uow.conn.execute(
-            update(match_proposals)
-            .where(match_proposals.c.relationship_id.in_(list(rel_ids)), match_proposals.c.status == PENDING)
-            .values(status=REJECTED, decided_by=actor, decided_at=now, reason=reason.strip())
-        )
+        proposal_store.reject_pending(uow.conn, rel_ids, actor, now, reason.strip())
         uow.commit()
     return sorted(found)
 
 
 def proposals_of(store: Engine, rel_id: int) -> list[dict[str, Any]]:
     """Every proposal row of a relationship, newest first, with mentee and mentor names."""
-    mentee, mentor = participants.alias("mentee"), participants.alias("mentor")
-    query = (
-        select(
-            match_proposals,
-            mentee.c.name.label("mentee_name"),
-            func.coalesce(mentee.c.external_id, mentee.c.email).label("mentee_key"),
-            mentor.c.name.label("mentor_name"),
-            func.coalesce(mentor.c.external_id, mentor.c.email).label("mentor_key"),
-        )
-        .join(mentee, mentee.c.id == match_proposals.c.mentee_id)
-        .outerjoin(mentor, mentor.c.id == match_proposals.c.mentor_id)
-        .where(match_proposals.c.relationship_id == rel_id)
-        .order_by(match_proposals.c.run.desc())
-    )
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
-        if repo.relationship(uow.conn, rel_id) is None:
+    with UnitOfWork(store, write=False) as uow:
+        if rel_store.relationship(uow.conn, rel_id) is None:
             raise NotFoundError(f"no relationship {rel_id} (see `mentorflow relationships list`)")
-        rows = [dict(row) for row in uow.conn.execute(query).mappings()]
+        rows = proposal_store.proposals_of(uow.conn, rel_id)
     if not rows:
         raise NotFoundError(
             f"relationship {rel_id} has no matching proposal yet (run `mentorflow match propose`)"

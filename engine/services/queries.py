@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
-
-from sqlalchemy import Engine, func, select
+from typing import IO, TYPE_CHECKING, Any
 
 from engine.domain.audit import (
     ENTRY_FIELDS,
@@ -26,20 +24,24 @@ from engine.domain.cadence import Overdue, Standing, overdue
 from engine.domain.programs import other_policies
 from engine.domain.relationships import AuditEntry, Relationship
 from engine.errors import InputError, NotFoundError
+from engine.errors import field as named
 from engine.policy.model import Policy
 from engine.policy.vocabulary import RECORD_TRIGGERS
-from engine.store import repository as repo
+from engine.store import audit, records
+from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
-from engine.store.tables import meetings, relationships
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def history(store: Engine, rel_id: int) -> tuple[Relationship, list[AuditEntry]]:
     """A relationship and its audit entries, oldest first."""
     with UnitOfWork(store, write=False) as uow:
-        rel = repo.relationship(uow.conn, rel_id)
+        rel = rel_store.relationship(uow.conn, rel_id)
         if rel is None:
             raise NotFoundError(f"no relationship {rel_id}")
-        return rel, repo.history(uow.conn, rel_id)
+        return rel, audit.history(uow.conn, rel_id)
 
 
 @dataclass
@@ -61,24 +63,14 @@ class StatusReport:
 def status(store: Engine, policy: Policy, now: datetime, as_of: datetime | None = None) -> StatusReport:
     """Where the policy's relationships stand at ``now``, or at ``as_of`` replayed from the audit history."""
     moment = as_of or now
-    columns = (relationships.c.id, relationships.c.phase, relationships.c.phase_entered_at)
     with UnitOfWork(store, write=False) as uow:
         if as_of is None:
-            rows = uow.conn.execute(
-                select(*columns).where(relationships.c.policy_name == policy.policy)
-            ).all()
-            standing = [(r.id, r.phase, r.phase_entered_at) for r in rows]
+            standing = rel_store.standings(uow.conn, policy.policy)
         else:
-            entries = repo.entries(uow.conn, until=as_of, by_relationship=True, policy_name=policy.policy)
+            entries = audit.entries(uow.conn, until=as_of, by_relationship=True, policy_name=policy.policy)
             standing = list(replay(_moves(entries), as_of))
-        last = dict(
-            uow.conn.execute(
-                select(meetings.c.relationship_id, func.max(meetings.c.held_on))
-                .where(meetings.c.held_on <= moment)
-                .group_by(meetings.c.relationship_id)
-            ).all()
-        )
-        counts = repo.relationships_per_policy(uow.conn, created_by=as_of)
+        last = records.last_meetings(uow.conn, moment)
+        counts = rel_store.relationships_per_policy(uow.conn, created_by=as_of)
     report = StatusReport(as_of=moment, replayed=as_of is not None)
     report.other_policies = other_policies(counts, policy.policy)
     for rid, phase, entered in standing:
@@ -117,20 +109,12 @@ def verify(store: Engine, anchors: Anchors | None = None) -> VerifyReport:
     """
     with UnitOfWork(store, write=False) as uow:
         heads = {
-            r.id: Head(r.id, r.audit_seq, r.audit_head, r.phase)
-            for r in uow.conn.execute(
-                select(
-                    relationships.c.id,
-                    relationships.c.audit_seq,
-                    relationships.c.audit_head,
-                    relationships.c.phase,
-                )
-            )
+            r.id: Head(r.id, r.audit_seq, r.audit_head, r.phase) for r in rel_store.chain_heads(uow.conn)
         }
         unchecked = dict(heads)
         problems: list[Problem] = []
         count = 0
-        for rid, chain in _chains(repo.entries(uow.conn, by_relationship=True)):
+        for rid, chain in _chains(audit.entries(uow.conn, by_relationship=True)):
             count += len(chain)
             head = unchecked.pop(rid, None)
             if head is None:
@@ -159,9 +143,7 @@ def _check_anchor(rid: int, anchor: tuple[int, str], chain: list[dict[str, Any]]
 def write_anchor(store: Engine, path: Path) -> tuple[int, str]:
     """Write every chain head (relationship, seq, hash) as JSON lines; returns (count, digest)."""
     with UnitOfWork(store, write=False) as uow:
-        rows = uow.conn.execute(
-            select(relationships.c.id, relationships.c.audit_seq, relationships.c.audit_head)
-        ).all()
+        rows = rel_store.chain_heads(uow.conn)
     heads = [Head(r.id, r.audit_seq, r.audit_head, "") for r in rows]
     partial = path.with_name(path.name + ".partial")
     with partial.open("w", encoding="utf-8") as out:
@@ -180,7 +162,7 @@ def read_anchor(path: Path) -> Anchors:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"--anchor: cannot read {path}: {exc}") from None
+        raise InputError(f"{named('anchor')}: cannot read {path}: {exc}") from None
     for number, line in enumerate(lines, start=1):
         try:
             record = json.loads(line)
@@ -212,7 +194,7 @@ def export(store: Engine, out: IO[str], fmt: str, since: datetime | None = None)
         writer = csv.DictWriter(out, fieldnames=["id", *ENTRY_FIELDS, "hash"]) if fmt == "csv" else None
         if writer is not None:
             writer.writeheader()
-        for entry in repo.entries(uow.conn, since):
+        for entry in audit.entries(uow.conn, since):
             record = export_record(entry)
             if writer is not None:
                 writer.writerow({**record, "data": json.dumps(record["data"], sort_keys=True)})

@@ -18,11 +18,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, select, update
-
-from engine.clock import Clock
 from engine.domain.answers import check_answers
 from engine.domain.audit import iso
 from engine.domain.changes import Cause, Mover
@@ -33,10 +30,17 @@ from engine.errors import InputError, NotFoundError, RefusedError
 from engine.policy.model import Policy
 from engine.policy.surveys import RESPONDENTS, Survey
 from engine.policy.vocabulary import RECORD_MEETING, RECORD_SURVEY
-from engine.store import repository as repo
+from engine.store import audit, records
+from engine.store import participants as people_store
+from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
-from engine.store.repository import RelationshipRow
-from engine.store.tables import meetings, participants, relationships, survey_responses
+from engine.store.records import SurveyAnswerRow
+from engine.store.relationships import RelationshipRow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from engine.clock import Clock
 
 MAX_PROBLEMS = 50
 
@@ -125,7 +129,7 @@ def _record_meetings(
                 "(record a meeting once it was held)",
             )
     with UnitOfWork(store) as uow:
-        rels = repo.relationship_rows(uow.conn, sorted({m.relationship_id for m in held}), lock=True)
+        rels = rel_store.relationship_rows(uow.conn, sorted({m.relationship_id for m in held}), lock=True)
         for rel_id in dict.fromkeys(m.relationship_id for m in held):
             _check_meeting_pair(policy, rel_id, rels.get(rel_id), problems)
         problems.raise_any("meetings", single=single)
@@ -134,8 +138,7 @@ def _record_meetings(
              "recorded_at": now, "recorded_by": actor, "notes": m.notes}
             for m in held
         ]  # fmt: skip
-        if rows:
-            uow.conn.execute(meetings.insert(), rows)
+        records.insert_meetings(uow.conn, rows)
         facts = [
             (m.relationship_id, {"meeting": {"kind": m.kind, "held_on": iso(m.held_on or now)}}) for m in held
         ]
@@ -163,18 +166,13 @@ def record_training(store: Engine, clock: Clock, mentor_ref: str) -> list[int]:
     """Record that a mentor finished the mentor training; their pairs become due."""
     now = clock.now()
     with UnitOfWork(store) as uow:
-        mentor = repo.participant_by_ref(uow.conn, mentor_ref)
+        mentor = people_store.participant_by_ref(uow.conn, mentor_ref)
         if mentor is None or mentor.role != "mentor":
             raise NotFoundError(f"no mentor {mentor_ref!r} (give an id, external id or email)")
-        uow.conn.execute(
-            update(participants).where(participants.c.id == mentor.id).values(trained=True, updated_at=now)
-        )
-        rel_ids = list(
-            uow.conn.execute(
-                select(relationships.c.id).where(relationships.c.mentor_id == mentor.id)
-            ).scalars()
-        )
-        _make_due(uow.conn, rel_ids, now)
+        people_store.mark_trained(uow.conn, mentor.id, now)
+        rel_ids = rel_store.ids_of_mentor(uow.conn, mentor.id)
+        # what happened may let a pair move on: the next tick looks at it
+        rel_store.make_due(uow.conn, rel_ids, now)
         uow.commit()
     return rel_ids
 
@@ -214,9 +212,9 @@ def _record_surveys(
     now, problems = clock.now(), _Problems()
     with UnitOfWork(store) as uow:
         ids = sorted({r.relationship_id for r in responses})
-        rels = repo.relationship_rows(uow.conn, ids, lock=True)
-        check = _SurveyCheck(policy, now, rels, repo.survey_answers(uow.conn, list(rels.values())),
-                             repo.mentee_goals(uow.conn, list(rels)), problems)  # fmt: skip
+        rels = rel_store.relationship_rows(uow.conn, ids, lock=True)
+        check = _SurveyCheck(policy, now, rels, records.survey_answers(uow.conn, list(rels.values())),
+                             people_store.mentee_goals(uow.conn, list(rels)), problems)  # fmt: skip
         checked = [check.response(r) for r in responses]
         problems.raise_any("survey answers", single=single)
         rows = [
@@ -224,8 +222,7 @@ def _record_surveys(
              "answered_at": now, "answers": answers}
             for r, answers in zip(responses, checked, strict=True)
         ]  # fmt: skip
-        if rows:
-            uow.conn.execute(survey_responses.insert(), rows)
+        records.insert_survey_responses(uow.conn, rows)
         causes = [
             (r.relationship_id, _survey_data(policy.survey_definitions[r.survey], r, answers))
             for r, answers in zip(responses, checked, strict=True)
@@ -256,7 +253,7 @@ class _SurveyCheck:
     policy: Policy
     now: datetime
     rels: dict[int, RelationshipRow]
-    answered: dict[int, list[repo.SurveyAnswerRow]]
+    answered: dict[int, list[SurveyAnswerRow]]
     goals: dict[int, list[str]]
     problems: _Problems
     batch: set[tuple[int, str, str]] = field(default_factory=set)
@@ -347,16 +344,8 @@ def _write_facts(
         by_rel[rel_id].append(Cause(actor, trigger, None, data))
     mover = Mover(policy, now)
     recorded = [mover.facts(rels[rel_id], causes) for rel_id, causes in by_rel.items()]
-    repo.apply_moves(uow.conn, [r.update for r in recorded], [e for r in recorded for e in r.entries], [])
+    rel_store.apply_moves(
+        uow.conn, [r.update for r in recorded], [e for r in recorded for e in r.entries], []
+    )
     if recorded:
-        repo.record_policy_version(uow.conn, policy, now)
-
-
-def _make_due(conn: Connection, rel_ids: list[int], now: datetime) -> None:
-    """What happened may let a pair move on: the next tick looks at it (a terminal pair is never due)."""
-    for part in repo.chunks(rel_ids):
-        conn.execute(
-            update(relationships)
-            .where(relationships.c.id.in_(part), relationships.c.due_at.is_not(None))
-            .values(due_at=now)
-        )
+        audit.record_policy_version(uow.conn, policy, now)

@@ -4,9 +4,10 @@ For every relationship whose ``due_at`` has passed, the tick fires the first
 ``auto`` transition whose conditions hold; otherwise it acts on a passed phase
 deadline (remind, escalate, or fire a trigger) and on silence in a phase with a
 check-in cadence (remind the pair after ``remind_after`` without a logged
-meeting, tell the coordinator after ``escalate_after``); it sends the timed
-surveys and the survey reminders the policy asks for
-(:mod:`engine.survey_schedule`). Every notice is an outbox row whose
+meeting, tell the coordinator after ``escalate_after``: the rule of
+:mod:`engine.domain.cadence`); it sends the timed surveys and the survey
+reminders the policy asks for (:mod:`engine.domain.surveys`). Every notice is
+an outbox row (:func:`engine.domain.effects.outbox_row`) whose
 idempotency key names its cause (a phase's notices name the audit entry that
 began the stay, so a meeting recorded meanwhile changes nothing), so a rerun at
 the same moment finds nothing new to do and sends nothing twice. One batch is one
@@ -21,34 +22,37 @@ the policy no longer has is left untouched, and counted as stranded.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Engine, bindparam, select, update
+from typing import TYPE_CHECKING, Any
 
 from engine.domain.audit import iso
-from engine.domain.cadence import HEARTBEAT
+from engine.domain.cadence import Standing, due_nudges, quiet_since
+from engine.domain.cadence import next_moment as next_look
 from engine.domain.changes import Cause, Change, Mover
+from engine.domain.effects import outbox_row
 from engine.domain.lifecycle import Lifecycle, Move
 from engine.domain.surveys import (
     REMINDER,
-    SEND,
     Answered,
     answered_in_stay,
-    next_survey_moment,
     survey_notices,
 )
 from engine.errors import ConflictError
-from engine.policy.model import Policy
+from engine.policy.model import Cadence, Policy
+from engine.policy.survey_plans import SEND
 from engine.policy.surveys import RESPONDENTS
 from engine.policy.vocabulary import ACTIONS, Facts
 from engine.services.facts import NO_MEETINGS, load_facts
-from engine.store import repository as repo
+from engine.store import audit, due, records
+from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
-from engine.store.repository import RelationshipRow, SurveyAnswerRow
-from engine.store.tables import outbox, relationships
+from engine.store.records import SurveyAnswerRow
+from engine.store.relationships import RelationshipRow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass
@@ -164,23 +168,17 @@ def _requires(move: Move) -> dict[str, Any]:
     return {"requires": [call.name for call in move.edge.requires], "auto": True}
 
 
-def _quiet_since(rel: RelationshipRow, last_meeting: datetime | None) -> datetime:
-    if last_meeting is None or last_meeting < rel.phase_entered_at:
-        return rel.phase_entered_at
-    return last_meeting
-
-
 def _silence(
-    rel: RelationshipRow, cadence: Any, last_meeting: datetime | None, now: datetime
+    rel: RelationshipRow, cadence: Cadence, last_meeting: datetime | None, now: datetime
 ) -> list[Notice]:
-    quiet = _quiet_since(rel, last_meeting)
+    """The check-in nudges due at ``now`` (:mod:`engine.domain.cadence`), keyed by the silence they end."""
+    quiet = quiet_since(Standing(rel.phase, rel.phase_entered_at, last_meeting))
     cause = f"rel:{rel.id}:quiet:{iso(quiet)}"
-    notices = []
-    if cadence.remind_after.after(quiet) <= now:
-        notices += _notices("remind", cause, rel.phase, "check-in", cadence.remind_after.after(quiet))
-    if cadence.escalate_after is not None and cadence.escalate_after.after(quiet) <= now:
-        notices += _notices("escalate", cause, rel.phase, "check-in", cadence.escalate_after.after(quiet))
-    return notices
+    return [
+        notice
+        for nudge in due_nudges(cadence, quiet, now)
+        for notice in _notices(nudge.action, cause, rel.phase, "check-in", nudge.at)
+    ]
 
 
 def _notices(action: str, cause: str, phase: str, kind: str, since: datetime) -> list[Notice]:
@@ -198,46 +196,22 @@ def next_moment(
     now: datetime,
     answered: Answered | None = None,
 ) -> datetime | None:
-    """The next time after ``now`` the tick must look at ``rel``: a deadline, a check-in nudge, a survey
-    sent or reminded (given who ``answered`` in this stay), or a weekly look when nothing is scheduled."""
-    phase = policy.phases[rel.phase]
-    entered = rel.phase_entered_at
-    moments = [
-        edge.after.after(entered)
-        for edge in policy.edges
-        if edge.source == rel.phase and edge.auto and edge.after
-    ]
-    if phase.deadline is not None:
-        moments.append(phase.deadline.after.after(entered))
-    if phase.cadence is not None:
-        quiet = _quiet_since(rel, last_meeting)
-        moments.append(phase.cadence.remind_after.after(quiet))
-        if phase.cadence.escalate_after is not None:
-            moments.append(phase.cadence.escalate_after.after(quiet))
-    plans = policy.survey_plans.get(rel.phase)
-    if plans:
-        survey = next_survey_moment(plans, entered, now, answered or {}, _respondents(rel))
-        moments += [survey] if survey is not None else []
-    return min((m for m in moments if m > now), default=now + HEARTBEAT)
+    """The next time after ``now`` the tick must look at ``rel`` (see :mod:`engine.domain.cadence`)."""
+    standing = Standing(rel.phase, rel.phase_entered_at, last_meeting)
+    return next_look(policy, standing, now, answered, _respondents(rel))
 
 
 def due_ids(store: Engine, now: datetime, *, policy_name: str, limit: int | None = None) -> list[int]:
     """The relationships of the policy ``policy_name`` whose ``due_at`` has passed, the longest-waiting
     first (through the ``due_at`` index; the policy is a filter on the rows it finds)."""
-    query = (
-        select(relationships.c.id)
-        .where(relationships.c.due_at <= now, relationships.c.policy_name == policy_name)
-        .order_by(relationships.c.due_at, relationships.c.id)
-        .limit(limit)
-    )
     with UnitOfWork(store, write=False) as uow:
-        return list(uow.conn.execute(query).scalars())
+        return due.due_ids(uow.conn, now, policy_name=policy_name, limit=limit)
 
 
 def tick_batch(
     store: Engine, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], *, actor: str = "cadence"
 ) -> TickSummary:
-    """Handle these relationships (those still due) in one transaction; retried once on a conflict."""
+    """Handle these relationships (those still due) in one transaction; on a conflict, retried up to twice."""
     for attempt in range(3):
         try:
             return _tick_batch(store, lifecycle, now, ids, actor)
@@ -253,11 +227,11 @@ def _tick_batch(
     summary = TickSummary()
     policy = lifecycle.policy
     with UnitOfWork(store) as uow:
-        rels = _in_policy_phases(_lock_due(uow, ids, now, policy.policy), policy, summary)
-        meetings = repo.meeting_stats(uow.conn, [r.id for r in rels])
-        answers = repo.survey_answers(uow.conn, rels)
+        rels = _in_policy_phases(due.lock_due(uow.conn, ids, now, policy.policy), policy, summary)
+        meetings = records.meeting_stats(uow.conn, [r.id for r in rels])
+        answers = records.survey_answers(uow.conn, rels)
         facts = load_facts(uow, policy, rels, now, None, meetings_of=meetings, answers_of=answers)
-        stays = repo.stay_starts(uow.conn, [r.id for r in rels if _has_notices(policy, r, now)])
+        stays = audit.stay_starts(uow.conn, [r.id for r in rels if _has_notices(policy, r, now)])
         mover, changes, notices, waits = Mover(policy, now), [], [], []
         for rel in rels:
             last = meetings.get(rel.id, NO_MEETINGS)[2]
@@ -302,70 +276,27 @@ def _has_notices(policy: Policy, rel: RelationshipRow, now: datetime) -> bool:
     return any(first is not None and first <= now for first in firsts)
 
 
-def _lock_due(uow: UnitOfWork, ids: Sequence[int], now: datetime, policy_name: str) -> list[RelationshipRow]:
-    """The rows of ``ids`` of the policy ``policy_name`` still due, locked; on PostgreSQL rows another
-    worker holds are skipped."""
-    found: list[RelationshipRow] = []
-    columns = [relationships.c[name] for name in RelationshipRow._fields]
-    for part in repo.chunks(list(ids)):
-        query = (
-            select(*columns)
-            .where(
-                relationships.c.id.in_(part),
-                relationships.c.due_at <= now,
-                relationships.c.policy_name == policy_name,
-            )
-            .order_by(relationships.c.id)
-        )
-        if uow.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        found += [RelationshipRow._make(row) for row in uow.conn.execute(query)]
-    return found
-
-
 def _fresh(uow: UnitOfWork, notices: list[tuple[int, Notice]], now: datetime) -> list[dict[str, Any]]:
     """Outbox rows for the notices not sent before (their key is not in the outbox yet)."""
-    keys = [n.key for _, n in notices]
-    known: set[str] = set()
-    for start in range(0, len(keys), repo.CHUNK):
-        part = keys[start : start + repo.CHUNK]
-        known.update(
-            uow.conn.execute(
-                select(outbox.c.idempotency_key).where(outbox.c.idempotency_key.in_(part))
-            ).scalars()
-        )
-    return [
-        {
-            "relationship_id": rel_id, "idempotency_key": n.key, "action": n.action, "params": n.params,
-            "created_at": now, "status": "pending", "attempts": 0, "next_attempt_at": now,
-            "delivered_at": None, "last_error": None,
-        }
-        for rel_id, n in notices
-        if n.key not in known
-    ]  # fmt: skip
+    known = due.known_keys(uow.conn, [n.key for _, n in notices])
+    return [outbox_row(rel_id, n.key, n.action, n.params, now) for rel_id, n in notices if n.key not in known]
 
 
 def _write(
     uow: UnitOfWork, policy: Policy, now: datetime, changes: list[Change], waits: list[dict[str, Any]],
     rows: list[dict[str, Any]], summary: TickSummary,
 ) -> None:  # fmt: skip
-    repo.apply_moves(
+    rel_store.apply_moves(
         uow.conn,
         [c.update for c in changes],
         [c.entry for c in changes],
         [e for c in changes for e in c.effects],
     )
     if changes:
-        repo.record_policy_version(uow.conn, policy, now)
-    if waits:
-        statement = (
-            update(relationships)
-            .where(relationships.c.id == bindparam("b_id"), relationships.c.version == bindparam("b_version"))
-            .values(due_at=bindparam("due_at"))
-        )
-        if uow.conn.execute(statement, waits).rowcount != len(waits):
-            raise ConflictError("a relationship changed while the tick handled it")
-    repo.append(uow.conn, [], rows)
+        audit.record_policy_version(uow.conn, policy, now)
+    if waits and due.set_due(uow.conn, waits) != len(waits):
+        raise ConflictError("a relationship changed while the tick handled it")
+    rel_store.append(uow.conn, [], rows)
     actions = Counter(r["action"] for r in rows)
     summary.reminders, summary.escalations = actions["remind"], actions["escalate"]
     summary.surveys_sent, summary.survey_reminders = actions[SEND], actions[REMINDER]
@@ -378,17 +309,53 @@ waits for no time), so another pass follows one that moved pairs, and a second t
 moment finds nothing due."""
 
 
-def run_tick(store: Engine, lifecycle: Lifecycle, now: datetime, *, batch_size: int = 500) -> TickSummary:
-    """One cadence tick without Prefect: the relationships of the lifecycle's policy due at ``now``, in
-    batches, pass after pass."""
+BATCH_SIZE = 500
+"""Relationships per batch, so per transaction, unless the caller says otherwise."""
+
+TickBatches = Callable[[list[list[int]]], TickSummary]
+"""Ticks the batches of one pass, each with :func:`tick_batch` (one after another, or side by side),
+and adds up their summaries."""
+
+
+def batches(ids: Sequence[int], size: int) -> list[list[int]]:
+    """``ids`` in batches of ``size``, in order."""
+    return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
+
+
+def added(summaries: Iterable[TickSummary]) -> TickSummary:
+    """The summaries added up."""
+    total = TickSummary()
+    for summary in summaries:
+        total = total.merged(summary)
+    return total
+
+
+def in_turn(store: Engine, lifecycle: Lifecycle, now: datetime) -> TickBatches:
+    """Ticks a pass's batches one after another, in this thread."""
+    return lambda parts: added(tick_batch(store, lifecycle, now, part) for part in parts)
+
+
+def run_tick(
+    store: Engine,
+    lifecycle: Lifecycle,
+    now: datetime,
+    *,
+    batch_size: int = BATCH_SIZE,
+    tick_batches: TickBatches | None = None,
+) -> TickSummary:
+    """One cadence tick: the relationships of the lifecycle's policy due at ``now``, in batches, pass
+    after pass (see :data:`PASSES`).
+
+    ``tick_batches`` ticks the batches of a pass: by default :func:`in_turn`; the cadence flow passes
+    one that submits a Prefect task per batch.
+    """
+    tick = tick_batches or in_turn(store, lifecycle, now)
     summary = TickSummary()
     for _ in range(PASSES):
         ids = due_ids(store, now, policy_name=lifecycle.policy.policy)
         if not ids:
             break
-        done = TickSummary()
-        for start in range(0, len(ids), batch_size):
-            done = done.merged(tick_batch(store, lifecycle, now, ids[start : start + batch_size]))
+        done = tick(batches(ids, batch_size))
         summary = summary.merged(done)
         if not done.advanced:
             break  # nothing moved: every pair examined now waits for a later moment

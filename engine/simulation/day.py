@@ -11,22 +11,25 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import Engine, bindparam, case, func, select
 
 from engine.clock import SimulatedClock
 from engine.domain.lifecycle import Lifecycle
 from engine.policy.model import Policy
 from engine.services import advance as services
 from engine.services import matching as match_service
+from engine.services import participants as participant_services
 from engine.services import recording
 from engine.services.recording import HeldMeeting, SurveyResponse
 from engine.simulation.behaviour import PairState, Proposal, Roles, Today, World, decide
 from engine.simulation.traits import survey_answers
-from engine.store import repository as repo
+from engine.store import participants as people_store
+from engine.store import simulation as snapshot
 from engine.store.database import UnitOfWork
-from engine.store.tables import match_proposals, meetings, participants, relationships, survey_responses
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 COORDINATOR = "coordinator"
 PAIR = "pair"
@@ -89,12 +92,10 @@ def load_world(store: Engine, lifecycle: Lifecycle, now: datetime) -> World:
     """
     terminal = sorted(lifecycle.policy.terminal_phases)
     with UnitOfWork(store, write=False) as uow:
-        rows = uow.conn.execute(_PAIRS, {"terminal": terminal}).all()
-        answered: dict[int, set[str]] = {}
-        for rel_id, respondent in uow.conn.execute(_ANSWERED, {"terminal": terminal}):
-            answered.setdefault(rel_id, set()).add(respondent)
-        untrained = {int(pid): str(ref) for pid, ref in uow.conn.execute(_UNTRAINED)}
-        pending = uow.conn.execute(_PENDING).all()
+        rows = snapshot.open_pairs(uow.conn, terminal)
+        answered = snapshot.answered_in_stay(uow.conn, terminal)
+        untrained = snapshot.untrained_mentors(uow.conn)
+        pending = snapshot.pending_proposals(uow.conn)
     pairs = tuple(
         PairState(rid, mentee, mentor, phase, entered, opened, held, bool(kicks), last,
                   frozenset(answered.get(rid, ())))
@@ -102,32 +103,6 @@ def load_world(store: Engine, lifecycle: Lifecycle, now: datetime) -> World:
     )  # fmt: skip
     proposals = tuple(Proposal(int(r), int(m), at) for r, m, at in pending if m is not None)
     return World(now, pairs, untrained, proposals)
-
-
-_r, _m, _s, _p, _mp = (relationships.c, meetings.c, survey_responses.c, participants.c, match_proposals.c)
-_OPEN = _r.phase.not_in(bindparam("terminal", expanding=True))
-_PAIRS = (
-    select(
-        _r.id, _r.mentee_id, _r.mentor_id, _r.phase, _r.phase_entered_at, _r.created_at,
-        func.count(_m.id), func.coalesce(func.sum(case((_m.kind == "kickoff", 1), else_=0)), 0),
-        func.max(_m.held_on),
-    )
-    .select_from(relationships.outerjoin(meetings, _m.relationship_id == _r.id))
-    .where(_OPEN)
-    .group_by(_r.id)
-    .order_by(_r.id)
-)  # fmt: skip
-_ANSWERED = (
-    select(_s.relationship_id, _s.respondent)
-    .join(relationships, _r.id == _s.relationship_id)
-    .where(_OPEN, _s.answered_at >= _r.phase_entered_at)
-)
-_UNTRAINED = select(_p.id, func.coalesce(_p.external_id, _p.email)).where(
-    _p.role == "mentor", _p.trained.is_(False)
-)
-_PENDING = select(_mp.relationship_id, _mp.mentor_id, _mp.created_at).where(
-    _mp.status == match_service.PENDING
-)
 
 
 def record(
@@ -166,14 +141,15 @@ def record(
             closed += moved
     back = [today.rematch[rel_id] for rel_id in closed if rel_id in today.rematch]
     if back:
-        summary.rematched = len(services.open_relationships(store, policy, clock, back, actor=COORDINATOR))
+        opened = participant_services.open_relationships(store, policy, clock, back, actor=COORDINATOR)
+        summary.rematched = len(opened)
     return summary
 
 
 def _responses(store: Engine, policy: Policy, seed: int, today: Today) -> list[SurveyResponse]:
     """Today's survey answers, each valid for its survey's questions and the mentee's goals."""
     with UnitOfWork(store, write=False) as uow:
-        goals = repo.mentee_goals(uow.conn, [rel_id for rel_id, _, _ in today.answers])
+        goals = people_store.mentee_goals(uow.conn, [rel_id for rel_id, _, _ in today.answers])
     surveys = policy.survey_definitions
     return [
         SurveyResponse(

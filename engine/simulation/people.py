@@ -210,7 +210,7 @@ def _mentee(rng: random.Random, names: _Names, key: str, dept: str, manager: str
 
 
 def participants_csv(people: Sequence[Participant]) -> str:
-    """The participants as HR exports them (see DESIGN.md), ready for ``participants import``."""
+    """The participants as a CSV in the columns HR exports (``CSV_COLUMNS``), for ``participants import``."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)

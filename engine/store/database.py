@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, field
 
 SCHEMA_REVISION = "0003"
 """The Alembic head this code expects; a test checks it against the migrations."""
@@ -35,7 +35,7 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
         raise ConfigError(f"{url!r} is not a database URL (try sqlite:///mentorflow.db)") from None
     path = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if path and path != ":memory:" and not create and not Path(path).is_file():
-        raise ConfigError(f"no database file {path!r} (run `mentorflow init`, or give --database)")
+        raise ConfigError(f"no database file {path!r} (run `mentorflow init`, or give {field('database')})")
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
@@ -72,15 +72,27 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class UnitOfWork:
-    """One transaction: commit explicitly, or everything rolls back on exit."""
+    """One transaction: commit explicitly, or everything rolls back on exit.
+
+    A database that cannot be reached or used (an ``OperationalError``, on
+    entering or inside the block) leaves as a ConfigError naming the database,
+    so no caller needs to translate it.
+    """
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self._engine = engine
         self._write = write
 
     def __enter__(self) -> UnitOfWork:
-        self.conn = self._engine.connect().execution_options(mentorflow_write=self._write)
-        self._tx = self.conn.begin()
+        try:
+            self.conn = self._engine.connect().execution_options(mentorflow_write=self._write)
+        except OperationalError as exc:
+            raise _unusable(self._engine, exc) from None
+        try:
+            self._tx = self.conn.begin()
+        except OperationalError as exc:
+            self.conn.close()
+            raise _unusable(self._engine, exc) from None
         return self
 
     def commit(self) -> None:
@@ -92,9 +104,18 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._tx.is_active:
-            self._tx.rollback()
-        self.conn.close()
+        try:
+            try:
+                if self._tx.is_active:
+                    self._tx.rollback()
+            finally:
+                self.conn.close()
+        except OperationalError as closing:
+            if exc is None:
+                raise _unusable(self._engine, closing) from None
+            # the block's own error says more than the failed rollback that follows it
+        if isinstance(exc, OperationalError):
+            raise _unusable(self._engine, exc) from None
 
     @property
     def dialect(self) -> str:
@@ -146,7 +167,11 @@ def translated_errors(engine: Engine) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
-        raise ConfigError(f"cannot use database {_shown(engine)}: {_first_line(exc)}") from None
+        raise _unusable(engine, exc) from None
+
+
+def _unusable(engine: Engine, exc: OperationalError) -> ConfigError:
+    return ConfigError(f"cannot use database {_shown(engine)}: {_first_line(exc)}")
 
 
 def _shown(engine: Engine) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from engine.errors import ConfigError, NotFoundError
+from engine.errors import ConfigError, NotFoundError, field
 
 SCHEMA_REVISION = "0003"  # engine.store.database.SCHEMA_REVISION; a test keeps them equal
 
@@ -42,7 +42,9 @@ def _connect(url: str) -> Iterator[tuple[Any, str]]:
         if scheme.startswith("sqlite"):
             path = unquote(urlsplit(url).path)[1:] or ":memory:"
             if path != ":memory:" and not Path(path).is_file():
-                raise ConfigError(f"no database file {path!r} (run `mentorflow init`, or give --database)")
+                raise ConfigError(
+                    f"no database file {path!r} (run `mentorflow init`, or give {field('database')})"
+                )
             # not mode=ro: a read-only WAL reader waits for a -shm file it may not create
             with closing(sqlite3.connect(path, timeout=30)) as conn:
                 yield conn, "?"

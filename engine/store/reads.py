@@ -1,10 +1,12 @@
-"""Read-only listings for the operator: participants, relationships, one history, as plain dicts."""
+"""Read-only listings for the operator: participants, relationships, one history, as plain dicts;
+and the few counts the demo's summary shows."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from engine.errors import NotFoundError
 from engine.store.database import UnitOfWork, translated_errors
@@ -56,3 +58,36 @@ def history(store: Engine, rel_id: int) -> list[dict[str, Any]]:
         query = select(audit_entries).where(audit_entries.c.relationship_id == rel_id)
         rows = uow.conn.execute(query.order_by(audit_entries.c.id)).mappings().all()
     return [dict(row) for row in rows]
+
+
+def participant_count(store: Engine) -> int:
+    """How many participants the store holds."""
+    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+        return int(uow.conn.execute(select(func.count()).select_from(participants)).scalar_one())
+
+
+def phases_reached(store: Engine, moves_only_without: Collection[str]) -> dict[str, int]:
+    """Per phase, how many relationships ever entered it, by an entry whose trigger is not one of
+    ``moves_only_without`` (the triggers that record something in a phase without moving there)."""
+    query = (
+        select(audit_entries.c.to_phase, func.count(func.distinct(audit_entries.c.relationship_id)))
+        .where(audit_entries.c.trigger.not_in(list(moves_only_without)))
+        .group_by(audit_entries.c.to_phase)
+    )
+    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+        return {phase: int(n) for phase, n in uow.conn.execute(query)}
+
+
+def first_closed_after_review(store: Engine) -> int | None:
+    """The first relationship that moved from ``review`` to ``closed`` without a reason (its survey
+    completed it), or ``None``."""
+    query = (
+        select(audit_entries.c.relationship_id)
+        .where(audit_entries.c.from_phase == "review", audit_entries.c.reason.is_(None))
+        .where(audit_entries.c.to_phase == "closed")
+        .order_by(audit_entries.c.relationship_id)
+        .limit(1)
+    )
+    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+        found = uow.conn.execute(query).scalar()
+    return None if found is None else int(found)

@@ -14,7 +14,8 @@ from engine.domain.relationships import AuditEntry
 from engine.policy.model import Policy, shipped_policies
 from engine.services import advance as services
 from engine.services import recording
-from engine.store import repository as repo
+from engine.services.participants import import_participants
+from engine.store import participants as repo
 from engine.store.tables import audit_entries, outbox, participants, relationships
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "participants.csv"
@@ -31,9 +32,7 @@ def example_people() -> list[Participant]:
 
 def import_examples(store: Engine, policy: Policy, clock: Clock) -> list[int]:
     """Import examples/participants.csv; returns the relationships opened, one per mentee."""
-    return services.import_participants(
-        store, policy, clock, example_people(), actor="hr"
-    ).relationships_opened
+    return import_participants(store, policy, clock, example_people(), actor="hr").relationships_opened
 
 
 def fire(

@@ -17,7 +17,7 @@ from engine.errors import ConflictError, RefusedError
 from engine.policy.model import Policy
 from engine.services import advance as services
 from engine.services import queries
-from engine.store import repository as repo
+from engine.store import relationships as repo
 from engine.store.database import UnitOfWork
 
 from .support import SINGLE_MENTOR, TRAINED_MENTOR, fire, footprint, import_examples

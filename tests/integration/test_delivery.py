@@ -228,7 +228,7 @@ def test_retry_refuses_rows_that_are_not_parked_and_requeues_nothing(
         outbox.retry(store, clock.now(), ids=[parked[0], delivered[0]], actor="op")
     with pytest.raises(NotFoundError, match="no outbox row 9999"):
         outbox.retry(store, clock.now(), ids=[9999], actor="op")
-    with pytest.raises(InputError, match="--all-failed"):
+    with pytest.raises(InputError, match="`all_failed`"):
         outbox.retry(store, clock.now(), actor="op")
     assert sorted(row["id"] for row in outbox.list_rows(store, failed_only=True)) == sorted(parked)
     assert outbox.retry(store, clock.now(), ids=parked, actor="op") == sorted(parked)

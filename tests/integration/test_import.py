@@ -11,7 +11,7 @@ from engine.clock import SimulatedClock
 from engine.domain.audit import GENESIS
 from engine.errors import InputError
 from engine.policy.model import Policy
-from engine.services import advance as services
+from engine.services import participants as services
 from engine.services import queries
 from engine.store.tables import audit_entries, outbox, participants, policy_versions, relationships
 

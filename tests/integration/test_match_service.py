@@ -11,8 +11,8 @@ from engine.clock import SimulatedClock
 from engine.domain.lifecycle import Lifecycle
 from engine.errors import InputError, NotFoundError
 from engine.policy.model import Policy, load_policy_text, shipped_policies
-from engine.services import advance as services
 from engine.services import matching as match_service
+from engine.services import participants as services
 from engine.services import queries
 from engine.store.tables import match_proposals, relationships
 

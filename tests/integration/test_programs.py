@@ -24,6 +24,7 @@ from engine.services import advance as services
 from engine.services import matching as match_service
 from engine.services import queries, recording, tick
 from engine.services.delivery import deliver_due
+from engine.services.participants import import_participants
 from engine.store.tables import audit_entries, match_proposals, outbox, relationships
 
 from .delivery_support import FakeChannel, channels_of
@@ -58,8 +59,8 @@ def open_two_programs(
     people = example_people()
     mentors = [p for p in people if p.role == "mentor"]
     mentees = [p for p in people if p.role == "mentee"]
-    default = services.import_participants(store, policy, clock, [*mentors, *mentees[:8]], actor="hr")
-    buddy_rels = services.import_participants(store, buddy, clock, mentees[8:], actor="hr")
+    default = import_participants(store, policy, clock, [*mentors, *mentees[:8]], actor="hr")
+    buddy_rels = import_participants(store, buddy, clock, mentees[8:], actor="hr")
     return default.relationships_opened, buddy_rels.relationships_opened
 
 
@@ -137,7 +138,7 @@ def test_advance_refuses_a_relationship_of_another_policy_and_writes_nothing(
 
     assert refused.value.message == (
         f"relationship {buddy_rels[0]} belongs to the program under policy 'onboarding-buddy', "
-        "not 'default': run the command with --policy onboarding-buddy"
+        "not 'default': run the command with `policy` onboarding-buddy"
     )
     assert footprint(store) == before
     untouched = rows(store, buddy_rels)
@@ -160,7 +161,7 @@ def test_recording_refuses_a_relationship_of_another_policy(
 
     with pytest.raises(RefusedError, match="belongs to the program under policy 'default'"):
         recording.record_meeting(store, buddy, clock, default[0], "check-in", None, actor=COORDINATOR)
-    with pytest.raises(RefusedError, match="not 'onboarding-buddy': run the command with --policy default"):
+    with pytest.raises(RefusedError, match="not 'onboarding-buddy': run the command with `policy` default"):
         recording.record_survey(
             store, buddy, clock, default[0], "onboarding", "mentee", {"satisfaction": 4}, actor="mentee"
         )
@@ -171,7 +172,7 @@ def test_recording_refuses_a_relationship_of_another_policy(
 def test_another_program_given_by_its_own_file_is_named_by_the_policy(policy: Policy) -> None:
     assert programs.other_program(7, "team", policy) == (
         "relationship 7 belongs to the program under policy 'team', not 'default': "
-        "run the command with --policy and the file of policy 'team'"
+        "run the command with `policy` and the file of policy 'team'"
     )
     assert programs.other_program(7, "default", policy) is None
 
@@ -287,7 +288,7 @@ def test_status_report_and_insights_cover_the_policy_and_mention_the_other_progr
     store: Engine, policy: Policy, buddy: Policy, clock: SimulatedClock
 ) -> None:
     default, buddy_rels = open_two_programs(store, policy, buddy, clock)
-    note = "(6 relationship(s) under other policies: onboarding-buddy 6; use --policy to see them)"
+    note = "(6 relationship(s) under other policies: onboarding-buddy 6; use `policy` to see them)"
 
     status = queries.status(store, policy, clock.now())
     assert sum(status.phases.values()) == len(default) and status.other_policies == {BUDDY: 6}

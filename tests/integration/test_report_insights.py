@@ -15,8 +15,8 @@ from engine.policy.model import Policy, load_policy_text, shipped_policies
 from engine.reporting.build import program_insights
 from engine.reporting.insight_text import insights_text
 from engine.reporting.insights import weights_yaml
-from engine.services.advance import import_participants
 from engine.services.matching import approve, propose
+from engine.services.participants import import_participants
 from engine.services.recording import HeldMeeting, SurveyResponse, record_meetings, record_surveys
 from engine.services.tick import run_tick
 from engine.simulation import generate_program

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, func, select
 from engine.clock import SimulatedClock
 from engine.domain.lifecycle import Lifecycle
 from engine.policy.model import Policy
-from engine.services.advance import import_participants
 from engine.services.matching import propose
+from engine.services.participants import import_participants
 from engine.services.queries import verify
 from engine.services.tick import run_tick
 from engine.simulation import DaySummary, generate_program, simulate_day

@@ -31,7 +31,8 @@ from engine.policy.model import Edge, Policy, load_policy, shipped_policies
 from engine.policy.vocabulary import RECORD_TRIGGERS, Facts
 from engine.services import advance as services
 from engine.services import queries, recording
-from engine.store import repository as repo
+from engine.services.participants import import_participants
+from engine.store import relationships as repo
 from engine.store.database import UnitOfWork, open_engine
 from engine.store.tables import participants, relationships
 
@@ -103,7 +104,7 @@ class _Program:
         self.lifecycle = Lifecycle(policy)
         self.clock = SimulatedClock(START)
         people = [*MENTORS, *MENTEES]
-        summary = services.import_participants(store, policy, self.clock, people, actor="hr")
+        summary = import_participants(store, policy, self.clock, people, actor="hr")
         self.rels = summary.relationships_opened
 
     def run(self, step: tuple[Any, ...]) -> None:

@@ -9,7 +9,7 @@ from engine.domain.surveys import answered_in_stay, respondents_done, sent_in_st
 from engine.policy.model import load_policy, load_policy_text, shipped_policies
 from engine.policy.vocabulary import Facts
 from engine.services.tick import decide, next_moment
-from engine.store.repository import RelationshipRow
+from engine.store.relationships import RelationshipRow
 
 ENTERED = datetime(2026, 7, 6, 9, tzinfo=UTC)
 WEEK, DAY = timedelta(weeks=1), timedelta(days=1)

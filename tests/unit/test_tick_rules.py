@@ -9,7 +9,7 @@ from engine.domain.lifecycle import Lifecycle
 from engine.policy.model import load_policy, shipped_policies
 from engine.policy.vocabulary import Facts
 from engine.services.tick import decide, next_moment
-from engine.store.repository import RelationshipRow
+from engine.store.relationships import RelationshipRow
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 DEFAULT = Lifecycle(load_policy(shipped_policies()["default"]))

@@ -1,0 +1,171 @@
+"""The outbox in the store: claiming due rows, recording deliveries, settling and requeueing rows.
+
+Every function takes the Connection of the caller's unit of work and never
+commits: :mod:`engine.services.delivery` decides what one transaction is.
+Claims take ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (on SQLite the write lock
+of ``BEGIN IMMEDIATE`` serialises them); a delivery already recorded is let
+stand (``INSERT ... ON CONFLICT DO NOTHING``); a row is settled only while it
+is still the claimer's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, RowMapping, Text, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine.store.batches import chunks
+from engine.store.relationships import ids_of_policy
+from engine.store.tables import outbox, outbox_deliveries, participants, relationships
+
+PENDING, SENDING, DELIVERED, FAILED, SKIPPED = "pending", "sending", "delivered", "failed", "skipped"
+STATUSES = (PENDING, SENDING, DELIVERED, FAILED, SKIPPED)
+
+Served = dict[int, set[tuple[str, str]]]
+"""Per outbox row, the (recipient, channel) pairs a message has already gone out to."""
+
+PairRow = tuple[int, int, int | None, str]
+"""A relationship as a message needs it: id, mentee id, mentor id (``None``: none yet), phase."""
+
+PersonRow = tuple[str, str, Sequence[str] | None, bool]
+"""A participant as a message needs them: name, email, languages, trained."""
+
+
+class ParkedRow(NamedTuple):
+    """What requeueing a row reads of it."""
+
+    id: int
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+def claim_due(
+    conn: Connection, now: datetime, limit: int, lease: timedelta, policy_name: str | None
+) -> Sequence[RowMapping]:
+    """Lock up to ``limit`` rows due at ``now`` (of ``policy_name``'s relationships, or with none, if
+    given), mark them ``sending`` with their attempt counted, leased until ``now + lease``; the rows as
+    read (attempts before this one)."""
+    due = (
+        select(outbox)
+        .where(outbox.c.status.in_((PENDING, SENDING)), outbox.c.next_attempt_at <= now)
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    if policy_name is not None:
+        ours = ids_of_policy(policy_name)
+        due = due.where(or_(outbox.c.relationship_id.is_(None), outbox.c.relationship_id.in_(ours)))
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)  # a row another worker holds is its to send
+    rows = conn.execute(due).mappings().all()
+    for part in chunks([row["id"] for row in rows]):
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(part))
+            .values(status=SENDING, attempts=outbox.c.attempts + 1, next_attempt_at=now + lease)
+        )
+    return rows
+
+
+def served(conn: Connection, ids: Sequence[int]) -> Served:
+    """Per outbox row of ``ids``, the (recipient, channel) pairs already recorded as sent."""
+    found: Served = {}
+    c = outbox_deliveries.c
+    for part in chunks(ids):
+        for outbox_id, recipient, channel in conn.execute(
+            select(c.outbox_id, c.recipient, c.channel).where(c.outbox_id.in_(part))
+        ):
+            found.setdefault(outbox_id, set()).add((recipient, channel))
+    return found
+
+
+def pair_rows(conn: Connection, rel_ids: Iterable[int]) -> tuple[list[PairRow], dict[int, PersonRow]]:
+    """Each relationship of ``rel_ids``, and each of their people by id, in two queries."""
+    rels: list[PairRow] = []
+    for part in chunks(sorted(rel_ids)):
+        r = relationships.c
+        query = select(r.id, r.mentee_id, r.mentor_id, r.phase).where(r.id.in_(part))
+        rels += [(rid, mentee, mentor, phase) for rid, mentee, mentor, phase in conn.execute(query)]
+    people: dict[int, PersonRow] = {}
+    p = participants.c
+    for part in chunks(sorted({pid for rel in rels for pid in rel[1:3] if pid is not None})):
+        people_query = select(p.id, p.name, p.email, p.languages, p.trained).where(p.id.in_(part))
+        for pid, name, email, languages, trained in conn.execute(people_query):
+            people[pid] = (name, email, languages, trained)
+    return rels, people
+
+
+def record_deliveries(conn: Connection, records: list[dict[str, Any]]) -> None:
+    """Record messages sent (``outbox_id``, ``recipient``, ``channel``, ``address``, ``message_id``,
+    ``sent_at`` each); one already recorded stands."""
+    conn.execute(_insert_deliveries(conn.dialect.name), records)
+
+
+def settle(conn: Connection, settlements: list[dict[str, Any]]) -> None:
+    """Settle claimed rows (``b_id``, ``b_attempts``, ``b_status``, ``b_next``, ``b_delivered``,
+    ``b_note`` each): only those still ``sending`` at the attempt claimed."""
+    conn.execute(_SETTLE, settlements)
+
+
+# Settling a row: only if it is still ours (a worker whose lease ran out may have claimed it since).
+_SETTLE = (
+    update(outbox)
+    .where(
+        outbox.c.id == bindparam("b_id"),
+        outbox.c.status == SENDING,
+        outbox.c.attempts == bindparam("b_attempts"),
+    )
+    .values(
+        status=bindparam("b_status"),
+        next_attempt_at=bindparam("b_next"),
+        delivered_at=bindparam("b_delivered"),
+        last_error=func.coalesce(bindparam("b_note", type_=Text), outbox.c.last_error),
+    )
+)
+
+
+def _insert_deliveries(dialect: str) -> Any:
+    """An insert that lets a delivery already recorded stand (a worker whose lease ran out sent it too)."""
+    unique = ["outbox_id", "recipient", "channel"]
+    if dialect == "postgresql":
+        return postgresql.insert(outbox_deliveries).on_conflict_do_nothing(index_elements=unique)
+    if dialect == "sqlite":
+        return sqlite.insert(outbox_deliveries).on_conflict_do_nothing(index_elements=unique)
+    return insert(outbox_deliveries)
+
+
+def retry_candidates(conn: Connection, ids: Sequence[int], *, all_failed: bool) -> list[ParkedRow]:
+    """The rows ``ids``, or every parked row with ``all_failed``, by id."""
+    query = select(outbox.c.id, outbox.c.status, outbox.c.attempts, outbox.c.last_error)
+    query = query.where(outbox.c.status == FAILED) if all_failed else query.where(outbox.c.id.in_(ids))
+    return [ParkedRow._make(row) for row in conn.execute(query.order_by(outbox.c.id))]
+
+
+def requeue(conn: Connection, now: datetime, notes: list[dict[str, Any]]) -> None:
+    """Make the rows ``b_id`` pending again, due at ``now``, attempts from zero, with the note ``b_note``."""
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == bindparam("b_id"))
+        .values(status=PENDING, attempts=0, next_attempt_at=now, last_error=bindparam("b_note")),
+        notes,
+    )
+
+
+def newest(conn: Connection, *, failed_only: bool, limit: int) -> Sequence[RowMapping]:
+    """The newest ``limit`` outbox rows (only the parked ones with ``failed_only``), newest first."""
+    query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+    if failed_only:
+        query = query.where(outbox.c.status == FAILED)
+    return conn.execute(query).mappings().all()
+
+
+def status_counts(conn: Connection) -> dict[str, dict[str, int]]:
+    """Rows by action and status (``{"notify_pair": {"delivered": 40, "failed": 1}}``)."""
+    query = select(outbox.c.action, outbox.c.status, func.count()).group_by(outbox.c.action, outbox.c.status)
+    counts: dict[str, dict[str, int]] = {}
+    for action, status, number in conn.execute(query):
+        counts.setdefault(action, {})[status] = int(number)
+    return counts

@@ -1,0 +1,231 @@
+"""The relationships: their rows, and writing a change with its audit entries and outbox rows.
+
+Every function takes the Connection of the caller's unit of work and never
+commits: the service that calls it decides what one transaction is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Row, Select, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine.domain.changes import RowUpdate
+from engine.domain.relationships import Relationship
+from engine.errors import ConflictError
+from engine.store.batches import chunks
+from engine.store.tables import audit_entries, outbox, relationships
+
+
+def relationship(conn: Connection, rel_id: int, *, lock: bool = False) -> Relationship | None:
+    query = select(relationships).where(relationships.c.id == rel_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    return None if row is None else Relationship.model_construct(**row)
+
+
+class RelationshipRow(NamedTuple):
+    """What moving a relationship reads of it: a light row, for batches of thousands."""
+
+    id: int
+    mentor_id: int | None
+    phase: str
+    phase_entered_at: datetime
+    version: int
+    audit_seq: int
+    audit_head: str
+    policy_name: str
+
+
+ROW_COLUMNS = [relationships.c[name] for name in RelationshipRow._fields]
+"""The columns of a :class:`RelationshipRow`, in its order."""
+
+
+def relationship_rows(
+    conn: Connection, ids: Sequence[int], *, lock: bool = False
+) -> dict[int, RelationshipRow]:
+    """The rows of ``ids`` (an unknown id is absent), in id order, reading only what a phase change needs.
+
+    ``lock`` holds the rows (PostgreSQL) until commit, so that appends to their chains are serialised.
+    """
+    found: dict[int, RelationshipRow] = {}
+    for part in chunks(ids):
+        query = select(*ROW_COLUMNS).where(relationships.c.id.in_(part)).order_by(relationships.c.id)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        for row in conn.execute(query):
+            found[row.id] = RelationshipRow._make(row)
+    return found
+
+
+def ids_of_policy(policy_name: str) -> Select[tuple[int]]:
+    """A subquery: the ids of the relationships opened under the policy ``policy_name``."""
+    return select(relationships.c.id).where(relationships.c.policy_name == policy_name)
+
+
+def relationships_per_policy(conn: Connection, *, created_by: datetime | None = None) -> dict[str, int]:
+    """How many relationships each policy (by name) has opened, by ``created_by`` if given."""
+    query = select(relationships.c.policy_name, func.count()).group_by(relationships.c.policy_name)
+    if created_by is not None:
+        query = query.where(relationships.c.created_at <= created_by)
+    return {str(name): int(count) for name, count in conn.execute(query)}
+
+
+def standings(conn: Connection, policy_name: str) -> list[tuple[int, str, datetime]]:
+    """(id, phase, entered) of every relationship of the policy ``policy_name``."""
+    columns = (relationships.c.id, relationships.c.phase, relationships.c.phase_entered_at)
+    query = select(*columns).where(relationships.c.policy_name == policy_name)
+    return [(r.id, r.phase, r.phase_entered_at) for r in conn.execute(query)]
+
+
+def chain_heads(conn: Connection) -> list[Row[tuple[int, int, str, str]]]:
+    """Every relationship's (id, audit_seq, audit_head, phase): where its audit chain ends."""
+    columns = (
+        relationships.c.id,
+        relationships.c.audit_seq,
+        relationships.c.audit_head,
+        relationships.c.phase,
+    )
+    return list(conn.execute(select(*columns)))
+
+
+def waiting_for_mentor(conn: Connection, policy_name: str, phases: Sequence[str]) -> list[tuple[int, int]]:
+    """(id, mentee id) of the relationships of ``policy_name`` in ``phases`` without a mentor, by id."""
+    query = (
+        select(relationships.c.id, relationships.c.mentee_id)
+        .where(
+            relationships.c.policy_name == policy_name,
+            relationships.c.phase.in_(list(phases)),
+            relationships.c.mentor_id.is_(None),
+        )
+        .order_by(relationships.c.id)
+    )
+    return [(int(rel_id), int(mentee_id)) for rel_id, mentee_id in conn.execute(query)]
+
+
+def mentored_pairs(conn: Connection) -> set[tuple[int, int]]:
+    """(mentee id, mentor id) of every pair that has been matched, in any program."""
+    query = (
+        select(relationships.c.mentee_id, relationships.c.mentor_id)
+        .where(relationships.c.mentor_id.is_not(None))
+        .distinct()
+    )
+    return {(int(mentee), int(mentor)) for mentee, mentor in conn.execute(query)}
+
+
+def ids_of_mentor(conn: Connection, mentor_id: int) -> list[int]:
+    """The relationships ``mentor_id`` is (or was) the mentor of."""
+    query = select(relationships.c.id).where(relationships.c.mentor_id == mentor_id)
+    return [int(rel_id) for rel_id in conn.execute(query).scalars()]
+
+
+def active_mentee_count(conn: Connection, mentor_id: int, terminal: Iterable[str]) -> int:
+    query = select(func.count()).where(
+        relationships.c.mentor_id == mentor_id, relationships.c.phase.not_in(list(terminal))
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def active_mentee_counts(
+    conn: Connection, mentor_ids: Iterable[int], terminal: Iterable[str]
+) -> dict[int, int]:
+    """Per mentor: how many relationships not in a terminal phase they have (absent: none)."""
+    counts: dict[int, int] = {}
+    for part in chunks(sorted(set(mentor_ids))):
+        query = (
+            select(relationships.c.mentor_id, func.count())
+            .where(relationships.c.mentor_id.in_(part), relationships.c.phase.not_in(list(terminal)))
+            .group_by(relationships.c.mentor_id)
+        )
+        counts.update((int(mentor), int(count)) for mentor, count in conn.execute(query))
+    return counts
+
+
+def insert_relationships(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert relationship rows; their new ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    statement = insert(relationships).returning(relationships.c.id, sort_by_parameter_order=True)
+    return [int(rel_id) for rel_id in conn.execute(statement, rows).scalars()]
+
+
+def set_chain_heads(conn: Connection, heads: list[tuple[int, int, str]]) -> None:
+    """Point relationships at the last entry of their chain: (id, seq, hash) each."""
+    if not heads:
+        return
+    statement = (
+        update(relationships)
+        .where(relationships.c.id == bindparam("b_id"))
+        .values(audit_seq=bindparam("b_seq"), audit_head=bindparam("b_head"))
+    )
+    conn.execute(statement, [{"b_id": i, "b_seq": seq, "b_head": head} for i, seq, head in heads])
+
+
+def make_due(conn: Connection, rel_ids: list[int], now: datetime) -> None:
+    """Make these relationships due at ``now`` (one in a terminal phase, never due, stays so)."""
+    for part in chunks(rel_ids):
+        conn.execute(
+            update(relationships)
+            .where(relationships.c.id.in_(part), relationships.c.due_at.is_not(None))
+            .values(due_at=now)
+        )
+
+
+_MOVE = (
+    update(relationships)
+    .where(relationships.c.id == bindparam("b_id"), relationships.c.version == bindparam("b_version"))
+    .values(
+        phase=bindparam("phase"),
+        phase_entered_at=bindparam("phase_entered_at"),
+        due_at=bindparam("due_at"),
+        mentor_id=bindparam("mentor_id"),
+        version=relationships.c.version + 1,
+        audit_seq=bindparam("audit_seq"),
+        audit_head=bindparam("audit_head"),
+    )
+)
+_BINDS = {"relationship_id": "b_id", "expected_version": "b_version"}
+_MOVE_PARAMS = tuple(_BINDS.get(name, name) for name in RowUpdate._fields)
+"""The bind parameter of each field of a :class:`RowUpdate`, in its order."""
+
+
+def apply_moves(
+    conn: Connection,
+    updates: Sequence[RowUpdate],
+    entries: list[dict[str, Any]],
+    effects: list[dict[str, Any]],
+) -> None:
+    """Write row updates, their audit entries and outbox rows; refuse if any row moved meanwhile.
+
+    The ``WHERE version = :b_version`` check (the version each update expects)
+    makes two writers of one row unable to both succeed, and takes the row lock
+    that serialises the chain append.
+    """
+    if not updates:
+        return
+    result = conn.execute(_MOVE, [dict(zip(_MOVE_PARAMS, u, strict=True)) for u in updates])
+    if result.rowcount != len(updates):
+        raise ConflictError(
+            f"{len(updates) - result.rowcount} of {len(updates)} relationship(s) were changed by "
+            "another writer meanwhile; nothing was written (run the command again)"
+        )
+    append(conn, entries, effects)
+
+
+def append(conn: Connection, entries: list[dict[str, Any]], effects: list[dict[str, Any]]) -> None:
+    """Insert audit entries and the outbox rows they cause (a known idempotency key is skipped)."""
+    if entries:
+        conn.execute(audit_entries.insert(), entries)
+    if effects:
+        conn.execute(_OUTBOX_INSERTS[conn.dialect.name], effects)
+
+
+_OUTBOX_INSERTS = {
+    "postgresql": postgresql.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+    "sqlite": sqlite.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+}
+"""An outbox insert per dialect that skips a row whose idempotency key is already there."""
