@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from engine.clock import SimulatedClock
 from engine.domain.participants import Participant
 from engine.policy.model import Policy, shipped_policies
-from engine.services.advance import import_participants
+from engine.services.participants import import_participants
 from tests.conftest import START
 from tests.flows.conftest import task_run_names
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine.policy.model import shipped_policies
+from engine.store import participants as repo
 from engine.store import reads
-from engine.store import repository as repo
 from engine.store.database import initialise, open_engine
 from tests.e2e.conftest import EXAMPLES
 

@@ -15,11 +15,13 @@ from typing import Annotated
 import typer
 
 from workflows.cli import audit as cli_audit
+from workflows.cli import demo as cli_demo
 from workflows.cli import flows as cli_flows
 from workflows.cli import match as cli_match
 from workflows.cli import outbox as cli_outbox
 from workflows.cli import policy as cli_policy
 from workflows.cli import program as cli_program
+from workflows.cli import record as cli_record
 from workflows.cli import report as cli_report
 from workflows.cli.common import fail_unexpected, print_error
 
@@ -34,7 +36,7 @@ app = typer.Typer(
 app.add_typer(cli_policy.app, name="policy")
 app.add_typer(cli_program.participants, name="participants")
 app.add_typer(cli_program.relationships, name="relationships")
-app.add_typer(cli_program.record, name="record")
+app.add_typer(cli_record.app, name="record")
 app.add_typer(cli_audit.app, name="audit")
 app.add_typer(cli_match.app, name="match")
 app.add_typer(cli_outbox.app, name="outbox")
@@ -46,7 +48,7 @@ app.command("report")(cli_report.report)
 app.command("insights")(cli_report.insights)
 app.command("tick")(cli_flows.tick)
 app.command("serve")(cli_flows.serve)
-app.command("demo")(cli_flows.demo)
+app.command("demo")(cli_demo.demo)
 
 
 @app.callback()

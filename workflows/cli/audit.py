@@ -15,6 +15,7 @@ from workflows.cli.common import (
     load_policy,
     open_store,
     parse_moment,
+    settings,
 )
 
 app = typer.Typer(help="Verify and export the audit history.", no_args_is_help=True)
@@ -35,7 +36,7 @@ def verify(
     from engine.services.queries import verify as run
 
     anchors = read_anchor(anchor) if anchor else None
-    report = run(open_store(database), anchors)
+    report = run(open_store(settings(database)), anchors)
     for problem in report.problems:
         typer.echo(f"BROKEN {problem}")
     summary = f"{report.relationships} relationship(s), {report.entries} entries checked"
@@ -54,7 +55,7 @@ def anchor(
     """Write every chain head to a file to keep outside the database; verify against it later."""
     from engine.services.queries import write_anchor
 
-    count, digest = write_anchor(open_store(database), output)
+    count, digest = write_anchor(open_store(settings(database)), output)
     typer.echo(f"{output}: {count} chain head(s) anchored, digest {digest}")
 
 
@@ -70,8 +71,9 @@ def export(
     from engine.services.queries import export as run
 
     check_choice(format, "--format", ("jsonl", "csv"))
-    start = parse_moment(since, "--since", load_policy(policy).program.timezone) if since else None
-    store = open_store(database)
+    chosen = settings(database, policy)
+    start = parse_moment(since, "--since", load_policy(chosen).program.timezone) if since else None
+    store = open_store(chosen)
     if output is None:
         run(store, sys.stdout, format, start)
         return

@@ -1,4 +1,8 @@
-"""What every command shares: options, opening the store and policy, dates, printing."""
+"""What every command shares: options, the settings, opening the store and policy, dates, errors.
+
+A command resolves its settings once (:func:`settings`, the options first) and
+opens the store and loads the policy from them. Times are aware datetimes.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,16 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from workflows.cli.output import in_flags
+
 if TYPE_CHECKING:
-    from rich.console import Console
+    from pathlib import Path
+
     from sqlalchemy import Engine
 
     from engine.errors import MentorflowError
     from engine.policy.model import Policy
+    from engine.settings import Settings
 
 DatabaseOption = Annotated[
     str | None,
@@ -34,19 +42,16 @@ PolicyOption = Annotated[
     ),
 ]
 FormatTableJson = Annotated[str, typer.Option("--format", help="table or json")]
-
-
-def console(err: bool = False) -> Console:
-    from rich.console import Console
-
-    return Console(stderr=err, highlight=False)
+ActorOption = Annotated[
+    str | None, typer.Option("--actor", help="Who does this [env MENTORFLOW_ACTOR; default: login name]")
+]
 
 
 def print_error(exc: MentorflowError) -> None:
-    """An engine error for the operator: the message, then one line per problem."""
-    typer.echo(f"error: {exc.message}", err=True)
+    """An engine error for the operator: the message, then one line per problem, fields named as flags."""
+    typer.echo(f"error: {in_flags(exc.message)}", err=True)
     for problem in exc.problems:
-        typer.echo(f"  {problem}", err=True)
+        typer.echo(f"  {in_flags(problem)}", err=True)
 
 
 def fail_unexpected(exc: Exception) -> NoReturn:
@@ -58,24 +63,35 @@ def fail_unexpected(exc: Exception) -> NoReturn:
     sys.exit(1)
 
 
-def open_store(database: str | None, *, initialised: bool = True) -> Engine:
+def settings(database: str | None = None, policy: str | None = None) -> Settings:
+    """The command's settings: its options, then the environment, mentorflow.toml and the defaults.
+
+    Resolve them once, at the command's start, and pass them on.
+    """
+    from engine.settings import resolve
+
+    return resolve(database=database, policy=policy)
+
+
+def open_store(chosen: Settings, *, initialised: bool = True) -> Engine:
     """The store the settings name, checked to be initialised unless asked not to."""
-    from engine.settings import resolve
-    from engine.store.database import open_engine, require_schema
+    from engine.services.setup import open_store as open_url
 
-    store = open_engine(resolve(database=database).database_url, create=not initialised)
-    if initialised:
-        require_schema(store)
-    return store
+    return open_url(chosen.database_url, initialised=initialised)
 
 
-def load_policy(policy: str | None) -> Policy:
-    """The policy the option or settings name; the shipped default otherwise."""
-    from engine.policy.model import load_policy as load
+def policy_file(chosen: Settings) -> Path:
+    """The policy file the settings name (a shipped policy's, by name); the shipped default otherwise."""
     from engine.policy.model import resolve_policy_path
-    from engine.settings import resolve
 
-    return load(resolve_policy_path(resolve(policy=policy).policy))
+    return resolve_policy_path(chosen.policy)
+
+
+def load_policy(chosen: Settings) -> Policy:
+    """The policy the settings name; the shipped default otherwise."""
+    from engine.policy.model import load_policy as load
+
+    return load(policy_file(chosen))
 
 
 def actor_name(actor: str | None) -> str:

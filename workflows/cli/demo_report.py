@@ -1,8 +1,8 @@
 """The demo's closing summary, read back from the store with the same queries the commands use.
 
-The phase counts and overdue items come from :func:`engine.queries.status`,
-the audit line from :func:`engine.queries.verify`, the deliveries from the
-outbox, so ``mentorflow status`` and ``mentorflow audit verify`` run
+The phase counts and overdue items come from :func:`engine.services.queries.status`,
+the audit line from :func:`engine.services.queries.verify`, the deliveries from
+the outbox, so ``mentorflow status`` and ``mentorflow audit verify`` run
 afterwards say the same.
 """
 
@@ -75,8 +75,8 @@ def render(console: Console, store: Engine, policy: Policy, totals: DemoTotals, 
     console.print(f"  mentorflow status --database {run.database}{run.policy_option}", soft_wrap=True)
     console.print(f"  mentorflow audit verify --database {run.database}", soft_wrap=True)
     console.print("What it achieved, and what to change:")
-    report = f"mentorflow report --database {run.database}{run.policy_option}"
-    console.print(f"  {report} --output mentorflow-demo-report.html", soft_wrap=True)
+    command = f"mentorflow report --database {run.database}{run.policy_option}"
+    console.print(f"  {command} --output mentorflow-demo-report.html", soft_wrap=True)
     console.print(f"  mentorflow insights --database {run.database}{run.policy_option}", soft_wrap=True)
 
 
@@ -105,19 +105,9 @@ def _behaviour(console: Console, totals: DemoTotals) -> None:
 
 
 def _funnel(console: Console, store: Engine, policy: Policy, now: dict[str, int]) -> None:
-    from sqlalchemy import func, select
+    from engine.services.listing import phases_reached
 
-    from engine.policy.vocabulary import RECORD_TRIGGERS
-    from engine.store.tables import audit_entries
-
-    # a pair reaches a phase by an entry that moves it there, not by one recording a meeting in it
-    query = select(
-        audit_entries.c.to_phase, func.count(func.distinct(audit_entries.c.relationship_id))
-    ).where(audit_entries.c.trigger.not_in(RECORD_TRIGGERS))
-    with store.connect() as conn:
-        reached: dict[str, int] = {
-            phase: int(n) for phase, n in conn.execute(query.group_by(audit_entries.c.to_phase))
-        }
+    reached = phases_reached(store)
     table = Table(title="Phase funnel", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("phase")
     table.add_column("ever reached", justify="right")
@@ -142,9 +132,10 @@ def _deliveries(console: Console, counts: dict[str, dict[str, int]], log: str) -
 
 
 def _history(console: Console, store: Engine, zone: ZoneInfo) -> None:
+    from engine.services.listing import first_completed
     from engine.services.queries import history
 
-    rel_id = _whole_way(store)
+    rel_id = first_completed(store)
     if rel_id is None:
         console.print("\n(no relationship went all the way through review yet: try more --months)")
         return
@@ -170,23 +161,6 @@ def _history(console: Console, store: Engine, zone: ZoneInfo) -> None:
         f"(its history also records {recorded['record_meeting']} meeting(s) and "
         f"{recorded['record_survey']} survey answer(s) between these moves)"
     )
-
-
-def _whole_way(store: Engine) -> int | None:
-    """The first relationship that was reviewed and then closed by its completed survey."""
-    from sqlalchemy import select
-
-    from engine.store.tables import audit_entries
-
-    query = (
-        select(audit_entries.c.relationship_id)
-        .where(audit_entries.c.from_phase == "review", audit_entries.c.reason.is_(None))
-        .where(audit_entries.c.to_phase == "closed")
-        .order_by(audit_entries.c.relationship_id)
-        .limit(1)
-    )
-    with store.connect() as conn:
-        return conn.execute(query).scalar()
 
 
 def _why(reason: str | None, data: dict[str, Any]) -> str:

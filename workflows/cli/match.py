@@ -14,10 +14,11 @@ from workflows.cli.common import (
     PolicyOption,
     actor_name,
     check_choice,
-    console,
     load_policy,
     open_store,
+    settings,
 )
+from workflows.cli.output import console, in_flags, say
 
 app = typer.Typer(help="Match mentees with mentors: propose, explain, approve, reject.", no_args_is_help=True)
 ActorOption = Annotated[
@@ -50,14 +51,13 @@ def propose(
     from engine.services.matching import propose as run
 
     check_choice(format, "--format", ("table", "json", "csv"))
-    outcome = run(
-        open_store(database), Lifecycle(load_policy(policy)), SystemClock(), actor=actor_name(actor)
-    )
+    chosen = settings(database, policy)
+    store = open_store(chosen)
+    outcome = run(store, Lifecycle(load_policy(chosen)), SystemClock(), actor=actor_name(actor))
     if format == "json":
         document = {**outcome.summary, "auto_approved": outcome.approved, "auto_refused": outcome.refused}
-        typer.echo(
-            json.dumps({**document, "proposals": outcome.rows}, indent=2, ensure_ascii=False, default=str)
-        )
+        document["proposals"] = outcome.rows
+        typer.echo(in_flags(json.dumps(document, indent=2, ensure_ascii=False, default=str)))
     elif format == "csv":
         _write_csv(outcome.rows)
     else:
@@ -71,51 +71,11 @@ def _score(value: float | None) -> str:
 def _print_run(
     summary: dict[str, Any], rows: list[dict[str, Any]], approved: list[int], refused: dict[int, str]
 ) -> None:
-    from rich.table import Table
-
-    out = console()
     proposed = [r for r in rows if r["mentor_id"] is not None]
     unmatched = [r for r in rows if r["mentor_id"] is None]
-    title = (
-        f"match run {summary['run']}: policy {summary['policy']} ({summary['mode']}), "
-        f"{summary['mentees']} mentee(s) waiting, {summary['mentors']} mentor(s)"
-    )
-    table = Table(title=title, title_justify="left")
-    for column in (
-        "rel",
-        "mentee",
-        "mentor",
-        "score",
-        *CRITERIA_SHORT.values(),
-        "status",
-        "what the mentor offers",
-    ):
-        table.add_column(column, overflow="fold", justify="right" if column == "rel" else "left")
-    for row in proposed:
-        criteria = {c["criterion"]: c for c in row["breakdown"]["criteria"]}
-        explanation = row["explanation"]
-        table.add_row(
-            str(row["relationship_id"]),
-            explanation["mentee"]["name"],
-            explanation["mentor"]["name"],
-            _score(row["score"]),
-            *(_score(criteria[name]["score"]) for name in CRITERIA_SHORT),
-            row["status"],
-            criteria["skills"]["detail"],
-        )
-    out.print(table)
+    _print_proposed(summary, proposed)
     if unmatched:
-        table = Table(title=f"not matched: {len(unmatched)}", title_justify="left")
-        for column in ("rel", "mentee", "why", "best mentor ruled out"):
-            table.add_column(column, overflow="fold", justify="right" if column == "rel" else "left")
-        for row in unmatched:
-            explanation = row["explanation"]
-            ruled = explanation["ruled_out"][:1]
-            best = f"{ruled[0]['name']} ({ruled[0]['score']:.2f}): {ruled[0]['reasons'][0]}" if ruled else ""
-            table.add_row(
-                str(row["relationship_id"]), explanation["mentee"]["name"], explanation["reason"], best
-            )
-        out.print(table)
+        _print_unmatched(unmatched)
     if proposed:
         typer.echo(
             "scores 0-1; skills: wanted skills the mentor has; goals: goals and interests; "
@@ -129,12 +89,60 @@ def _print_run(
     if approved:
         typer.echo(f"approved automatically (score >= {summary['auto_approve_at']:.2f}): {_ids(approved)}")
     for rel_id, why in refused.items():
-        typer.echo(f"relationship {rel_id}: not approved automatically: {why}")
+        say(f"relationship {rel_id}: not approved automatically: {why}")
     if any(r["status"] == "pending" for r in rows):
         typer.echo(
             "next: mentorflow match explain REL | match approve REL... (or --all-above SCORE) | "
             "match reject REL... --reason TEXT"
         )
+
+
+def _print_proposed(summary: dict[str, Any], proposed: list[dict[str, Any]]) -> None:
+    """The proposed pairs: score in all and by criterion, status, what the mentor offers."""
+    from rich.table import Table
+
+    title = (
+        f"match run {summary['run']}: policy {summary['policy']} ({summary['mode']}), "
+        f"{summary['mentees']} mentee(s) waiting, {summary['mentors']} mentor(s)"
+    )
+    table = Table(title=title, title_justify="left")
+    for column in ("rel", "mentee", "mentor", "score", *CRITERIA_SHORT.values(), "status"):
+        table.add_column(column, overflow="fold", justify="right" if column == "rel" else "left")
+    table.add_column("what the mentor offers", overflow="fold", justify="left")
+    for row in proposed:
+        criteria = {c["criterion"]: c for c in row["breakdown"]["criteria"]}
+        explanation = row["explanation"]
+        table.add_row(
+            str(row["relationship_id"]),
+            explanation["mentee"]["name"],
+            explanation["mentor"]["name"],
+            _score(row["score"]),
+            *(_score(criteria[name]["score"]) for name in CRITERIA_SHORT),
+            row["status"],
+            in_flags(criteria["skills"]["detail"]),
+        )
+    console().print(table)
+
+
+def _print_unmatched(unmatched: list[dict[str, Any]]) -> None:
+    """The mentees left without a proposal: why, and the best mentor a hard constraint ruled out."""
+    from rich.table import Table
+
+    table = Table(title=f"not matched: {len(unmatched)}", title_justify="left")
+    for column in ("rel", "mentee", "why", "best mentor ruled out"):
+        table.add_column(column, overflow="fold", justify="right" if column == "rel" else "left")
+    for row in unmatched:
+        explanation = row["explanation"]
+        ruled = explanation["ruled_out"][:1]
+        best = f"{ruled[0]['name']} ({ruled[0]['score']:.2f}): {ruled[0]['reasons'][0]}" if ruled else ""
+        why = explanation["reason"]
+        table.add_row(
+            str(row["relationship_id"]),
+            explanation["mentee"]["name"],
+            None if why is None else in_flags(why),
+            in_flags(best),
+        )
+    console().print(table)
 
 
 def _ids(ids: list[int]) -> str:
@@ -172,7 +180,7 @@ def _write_csv(rows: list[dict[str, Any]]) -> None:
                 "" if row["score"] is None else row["score"],
                 *("" if criteria.get(name) is None else criteria[name] for name in CRITERIA_SHORT),
                 row["status"],
-                explanation["reason"] or "",
+                in_flags(explanation["reason"] or ""),
             ]
         )
 
@@ -187,9 +195,9 @@ def explain(
     from engine.services.matching import proposals_of
 
     check_choice(format, "--format", ("table", "json"))
-    rows = proposals_of(open_store(database), relationship)
+    rows = proposals_of(open_store(settings(database)), relationship)
     if format == "json":
-        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+        typer.echo(in_flags(json.dumps(rows, indent=2, ensure_ascii=False, default=str)))
         return
     _print_explanation(rows[0])
     for earlier in rows[1:]:
@@ -209,7 +217,7 @@ def _print_explanation(row: dict[str, Any]) -> None:
     run = f"run {row['run']}, {row['mode']}, policy version {row['policy_version'][:19]}"
     if row["mentor_id"] is None:
         typer.echo(f"{head}: no mentor proposed ({run}, {row['status']})")
-        typer.echo(f"why: {explanation['reason']}")
+        say(f"why: {explanation['reason']}")
     else:
         status = row["status"] + (f" by {row['decided_by']}" if row["decided_by"] else "")
         mentor = f"{row['mentor_name']} ({row['mentor_key']})"
@@ -222,11 +230,11 @@ def _print_explanation(row: dict[str, Any]) -> None:
                 c["label"],
                 f"{c['weight']:g}",
                 _score(c["score"]) if c["score"] is not None else "n/a",
-                c["detail"],
+                in_flags(c["detail"]),
             )
         out.print(table)
         for note in explanation["notes"]:
-            typer.echo(f"note: {note}")
+            say(f"note: {note}")
     if row["status"] == "rejected":
         typer.echo(f"rejected: {row['reason']}")
     _print_others(explanation)
@@ -246,14 +254,14 @@ def _print_others(explanation: dict[str, Any]) -> None:
         for column in ("mentor", "would score", "ruled out because"):
             table.add_column(column, overflow="fold")
         for r in explanation["ruled_out"]:
-            table.add_row(f"{r['name']} ({r['key']})", f"{r['score']:.2f}", "; ".join(r["reasons"]))
+            table.add_row(f"{r['name']} ({r['key']})", f"{r['score']:.2f}", in_flags("; ".join(r["reasons"])))
         out.print(table)
     if explanation["alternatives"]:
         table = Table(title="other mentors who fit", title_justify="left")
         for column in ("mentor", "score", "why not"):
             table.add_column(column, overflow="fold")
         for a in explanation["alternatives"]:
-            table.add_row(f"{a['name']} ({a['key']})", f"{a['score']:.2f}", a["why_not"])
+            table.add_row(f"{a['name']} ({a['key']})", f"{a['score']:.2f}", in_flags(a["why_not"]))
         out.print(table)
 
 
@@ -278,9 +286,10 @@ def approve(
 
     if bool(relationships) == (all_above is not None):
         raise InputError("give relationship ids or --all-above SCORE (one of the two)")
+    chosen = settings(database, policy)
     decided = run(
-        open_store(database),
-        Lifecycle(load_policy(policy)),
+        open_store(chosen),
+        Lifecycle(load_policy(chosen)),
         SystemClock(),
         relationships or (),
         above=all_above,
@@ -306,5 +315,5 @@ def reject(
     from engine.clock import SystemClock
     from engine.services.matching import reject as run
 
-    done = run(open_store(database), SystemClock(), relationships, reason, actor=actor_name(actor))
+    done = run(open_store(settings(database)), SystemClock(), relationships, reason, actor=actor_name(actor))
     typer.echo(f"rejected: {_ids(done)} (run `mentorflow match propose` for new proposals)")

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from workflows.cli.common import (
+    ActorOption,
     DatabaseOption,
     FormatTableJson,
     PolicyOption,
@@ -20,7 +21,9 @@ from workflows.cli.common import (
     load_policy,
     open_store,
     parse_moment,
+    settings,
 )
+from workflows.cli.output import in_flags, print_rows
 
 app = typer.Typer(
     help="Messages waiting, sent, or parked after failing: list, retry, deliver.", no_args_is_help=True
@@ -38,12 +41,11 @@ def list_outbox(
 ) -> None:
     """List outbox rows: what is pending, sent (to whom, by which channel) or parked, and the last error."""
     from engine.services.delivery import list_rows
-    from workflows.cli.program import _print_rows
 
     check_choice(format, "--format", ("table", "json"))
-    rows = list_rows(open_store(database), failed_only=failed, limit=limit)
+    rows = list_rows(open_store(settings(database)), failed_only=failed, limit=limit)
     if format == "json":
-        _print_rows(rows, [], "json", title="")
+        print_rows(rows, [], "json", title="")
         return
     if not rows:
         typer.echo("no parked outbox rows" if failed else "the outbox is empty")
@@ -55,7 +57,7 @@ def list_outbox(
         for r in rows
     ]  # fmt: skip
     title = f"{'parked outbox rows' if failed else 'outbox'}: {len(rows)}, newest first"
-    _print_rows(shown, list(shown[0]), "table", title=title)
+    print_rows(shown, list(shown[0]), "table", title=title)
     if failed:
         typer.echo("fix the cause, then: mentorflow outbox retry ID... (or --all-failed)")
 
@@ -64,9 +66,7 @@ def list_outbox(
 def retry_outbox(
     ids: Annotated[list[int] | None, typer.Argument(metavar="ID...", help="Parked outbox rows.")] = None,
     all_failed: Annotated[bool, typer.Option("--all-failed", help="Requeue every parked row.")] = False,
-    actor: Annotated[
-        str | None, typer.Option("--actor", help="Who does this [env MENTORFLOW_ACTOR; default: login name]")
-    ] = None,
+    actor: ActorOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Requeue parked rows: due now, attempts counted from zero; the row keeps a note of who did it."""
@@ -77,7 +77,7 @@ def retry_outbox(
     if ids and all_failed:
         raise InputError("give outbox row ids or --all-failed, not both")
     requeued = retry(
-        open_store(database),
+        open_store(settings(database)),
         SystemClock().now(),
         ids=ids or (),
         all_failed=all_failed,
@@ -105,16 +105,17 @@ def deliver_outbox(
     from engine.delivery.channels.config import configured_channels
     from engine.services.delivery import deliver_due
 
-    loaded = load_policy(policy)
+    chosen = settings(database, policy)
+    loaded = load_policy(chosen)
     zone = loaded.program.timezone
     channels = configured_channels(timezone=zone, surveys=loaded.survey_definitions)
     moment = parse_moment(now, "--now", zone) if now else SystemClock().now()
-    summary = deliver_due(open_store(database), channels, moment, limit=limit, policy_name=loaded.policy)
+    summary = deliver_due(open_store(chosen), channels, moment, limit=limit, policy_name=loaded.policy)
     typer.echo(
         f"outbox: {summary.claimed} due, {summary.delivered} delivered ({summary.sent} message(s) sent), "
         f"{summary.retrying} to retry, {summary.parked} parked, {summary.skipped} not needed"
     )
     for problem in summary.problems[:20]:
-        typer.echo(f"  {problem}", err=True)
+        typer.echo(f"  {in_flags(problem)}", err=True)
     if summary.parked:
         typer.echo("parked rows: mentorflow outbox list --failed", err=True)

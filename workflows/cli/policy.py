@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from workflows.cli.common import PolicyOption, check_choice, load_policy, print_error
+from workflows.cli.common import PolicyOption, check_choice, load_policy, print_error, settings
 
 app = typer.Typer(help="Validate, show and draw phase policies.", no_args_is_help=True)
 
@@ -44,7 +44,7 @@ def show(
     import yaml
 
     check_choice(format, "--format", ("yaml", "json"))
-    loaded = load_policy(file or policy)
+    loaded = load_policy(settings(policy=file or policy))
     data = loaded.normalised()
     if format == "json":
         typer.echo(json.dumps({"version_digest": loaded.digest, **data}, indent=2, ensure_ascii=False))
@@ -63,7 +63,7 @@ def graph(
     from engine.policy import diagrams
 
     check_choice(format, "--format", ("mermaid", "dot"))
-    loaded = load_policy(file or policy)
+    loaded = load_policy(settings(policy=file or policy))
     typer.echo(diagrams.mermaid(loaded) if format == "mermaid" else diagrams.dot(loaded), nl=False)
 
 

@@ -1,45 +1,40 @@
-"""Commands that run the program: init, participants, relationships, advance, history, status, record."""
+"""Commands that run the program: init, participants, relationships, advance, history, status."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from workflows.cli.common import (
+    ActorOption,
     DatabaseOption,
     FormatTableJson,
     PolicyOption,
     actor_name,
     check_choice,
-    console,
     load_policy,
     open_store,
     parse_moment,
+    settings,
 )
+from workflows.cli.output import print_json, print_rows, say
 
 if TYPE_CHECKING:
     from engine.services.queries import StatusReport
 
 participants = typer.Typer(help="Import and list mentors and mentees.", no_args_is_help=True)
 relationships = typer.Typer(help="List mentor-mentee relationships.", no_args_is_help=True)
-record = typer.Typer(help="Record what happened: meetings, training, survey answers.", no_args_is_help=True)
-ActorOption = Annotated[
-    str | None, typer.Option("--actor", help="Who does this [env MENTORFLOW_ACTOR; default: login name]")
-]
 
 
 def init(database: DatabaseOption = None) -> None:
     """Create the store's schema, or upgrade it to this version of mentorflow."""
-    from engine.store.database import initialise, translated_errors
+    from engine.services.setup import initialise, shown
 
-    store = open_store(database, initialised=False)
-    with translated_errors(store):
-        before, after = initialise(store)
-    where = store.url.render_as_string(hide_password=True)
+    store = open_store(settings(database), initialised=False)
+    before, after = initialise(store)
+    where = shown(store)
     if before == after:
         typer.echo(f"database {where} is up to date (schema {after})")
     else:
@@ -48,7 +43,13 @@ def init(database: DatabaseOption = None) -> None:
 
 @participants.command("import")
 def import_participants(
-    file: Annotated[Path, typer.Argument(help="CSV exported by HR (see DESIGN.md for the columns).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV exported by HR: role, name and email required, the other columns optional "
+            "(see the README, “Participants CSV”)."
+        ),
+    ],
     database: DatabaseOption = None,
     policy: PolicyOption = None,
     actor: ActorOption = None,
@@ -56,11 +57,12 @@ def import_participants(
     """Import participants, all or nothing; each new mentee gets a relationship in the initial phase."""
     from engine.clock import SystemClock
     from engine.domain.participants import parse_participants_csv
-    from engine.services.advance import import_participants as run
+    from engine.services.participants import import_participants as run
 
     people = parse_participants_csv(file)
-    loaded = load_policy(policy)
-    summary = run(open_store(database), loaded, SystemClock(), people, actor=actor_name(actor))
+    chosen = settings(database, policy)
+    loaded = load_policy(chosen)
+    summary = run(open_store(chosen), loaded, SystemClock(), people, actor=actor_name(actor))
     typer.echo(
         f"{file}: {summary.created} new, {summary.updated} updated, {summary.unchanged} unchanged; "
         f"{len(summary.relationships_opened)} relationship(s) opened in {loaded.initial_phase!r}"
@@ -74,14 +76,14 @@ def list_participants(
     format: FormatTableJson = "table",
 ) -> None:
     """List participants."""
-    from engine.store import reads
+    from engine.services.listing import participants as run
 
     if role is not None:
         check_choice(role, "--role", ("mentor", "mentee"))
     check_choice(format, "--format", ("table", "json"))
-    rows = reads.participants_list(open_store(database), role)
+    rows = run(open_store(settings(database)), role)
     columns = ["id", "external_id", "role", "name", "department", "level", "capacity", "trained"]
-    _print_rows(rows, columns, format, title="participants")
+    print_rows(rows, columns, format, title="participants")
 
 
 @relationships.command("list")
@@ -92,14 +94,14 @@ def list_relationships(
 ) -> None:
     """List relationships with their mentee, mentor, phase and when something is next due (and their
     policy, when the database holds several programs)."""
-    from engine.store import reads
+    from engine.services.listing import relationships as run
 
     check_choice(format, "--format", ("table", "json"))
-    rows = reads.relationships_list(open_store(database), phase)
+    rows = run(open_store(settings(database)), phase)
     columns = ["id", "mentee", "mentor", "phase", "since", "due_at", "version"]
     if len({row["policy"] for row in rows}) > 1:  # several programs in one database: say whose each is
         columns.insert(1, "policy")
-    _print_rows(rows, columns, format, title="relationships")
+    print_rows(rows, columns, format, title="relationships")
 
 
 def advance(
@@ -117,9 +119,10 @@ def advance(
     from engine.services.advance import AdvanceRequest
     from engine.services.advance import advance as run
 
-    lifecycle = Lifecycle(load_policy(policy))
+    chosen = settings(database, policy)
+    lifecycle = Lifecycle(load_policy(chosen))
     request = AdvanceRequest(relationship, trigger, actor_name(actor), reason, mentor)
-    entry = run(open_store(database), lifecycle, SystemClock(), request)
+    entry = run(open_store(chosen), lifecycle, SystemClock(), request)
     typer.echo(
         f"relationship {relationship}: {entry.from_phase} -> {entry.to_phase} ({trigger}, by {entry.actor})"
     )
@@ -131,26 +134,19 @@ def history(
     format: FormatTableJson = "table",
 ) -> None:
     """Show who moved a relationship, when, why and under which policy version."""
-    from engine.settings import resolve
-    from engine.store import lite
+    from engine.services.listing import history as run
 
     check_choice(format, "--format", ("table", "json"))
-    url = resolve(database=database).database_url
-    if lite.supported(url):
-        rows = lite.history(url, relationship)
-    else:
-        from engine.store import reads
-
-        rows = reads.history(open_store(database), relationship)
+    rows = run(settings(database).database_url, relationship)
     if format == "json":
-        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=_json_value))
+        print_rows(rows, [], "json", title="")
         return
     for row in rows:
         row["move"], row["reason"] = _move(row), row["reason"] or _recorded(row)
         row["policy"] = f"{row['policy_name']} {row['policy_version'][7:19]}"
         row["hash"] = row["hash"][:12]
     columns = ["seq", "at", "trigger", "move", "actor", "reason", "policy", "hash"]
-    _print_rows(rows, columns, "table", title=f"history of relationship {relationship}")
+    print_rows(rows, columns, "table", title=f"history of relationship {relationship}")
 
 
 # The triggers of engine.vocabulary.RECORD_TRIGGERS, named here so that `history` stays light.
@@ -186,9 +182,10 @@ def status(
     from engine.services.queries import status as run
 
     check_choice(format, "--format", ("table", "json"))
-    loaded = load_policy(policy)
+    chosen = settings(database, policy)
+    loaded = load_policy(chosen)
     moment = parse_moment(as_of, "--as-of", loaded.program.timezone, end_of_day=True) if as_of else None
-    report = run(open_store(database), loaded, SystemClock().now(), moment)
+    report = run(open_store(chosen), loaded, SystemClock().now(), moment)
     phases = {name: report.phases.get(name, 0) for name in loaded.phases}
     phases.update({k: v for k, v in report.phases.items() if k not in phases})
     overdue = [
@@ -208,7 +205,7 @@ def status(
         document = {"as_of": report.as_of.isoformat(), "replayed": report.replayed, "policy": loaded.policy}
         document |= {"phases": phases, "overdue": overdue, "stranded": stranded}
         document["other_policies"] = report.other_policies
-        typer.echo(json.dumps(document, indent=2, default=_json_value))
+        print_json(document, ascii=True)
         return
     _print_status(report, loaded.policy, phases, overdue, stranded)
 
@@ -223,16 +220,16 @@ def _print_status(
     from engine.domain.programs import others_note
 
     label = f"as of {report.as_of:%Y-%m-%d %H:%M %Z}" + (" (replayed)" if report.replayed else "")
-    _print_rows(
+    print_rows(
         [{"phase": k, "relationships": v} for k, v in phases.items()],
         ["phase", "relationships"],
         "table",
         title=f"{policy}: status {label}",
     )
     if report.other_policies:
-        typer.echo(others_note(report.other_policies))
+        say(others_note(report.other_policies))
     if stranded:
-        _print_rows(
+        print_rows(
             stranded[:50],
             ["relationship", "phase", "since"],
             "table",
@@ -243,141 +240,9 @@ def _print_status(
             "add the phase back to the policy, or move them on with a version of the policy that has it "
             "(--policy FILE)"
         )
-    _print_rows(
+    print_rows(
         overdue[:50],
         ["relationship", "phase", "what", "since", "action"],
         "table",
         title=f"overdue: {len(overdue)}" + (" (first 50)" if len(overdue) > 50 else ""),
     )
-
-
-@record.command("meeting")
-def record_meeting(
-    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
-    kind: Annotated[str, typer.Option("--kind", help="kickoff, check-in or group")],
-    on: Annotated[str | None, typer.Option("--on", help="Date it was held (default: now).")] = None,
-    notes: Annotated[str | None, typer.Option("--notes", help="A short note.")] = None,
-    actor: ActorOption = None,
-    database: DatabaseOption = None,
-    policy: PolicyOption = None,
-) -> None:
-    """Record a meeting of a pair as held."""
-    from engine.clock import SystemClock
-    from engine.services.recording import record_meeting as run
-
-    loaded = load_policy(policy)
-    held = parse_moment(on, "--on", loaded.program.timezone) if on else None
-    run(
-        open_store(database),
-        loaded,
-        SystemClock(),
-        relationship,
-        kind,
-        held,
-        actor=actor_name(actor),
-        notes=notes,
-    )
-    typer.echo(f"relationship {relationship}: {kind} meeting recorded")
-
-
-@record.command("training")
-def record_training(
-    mentor: Annotated[str, typer.Argument(help="Mentor id, external id or email.")],
-    database: DatabaseOption = None,
-) -> None:
-    """Record that a mentor finished the mentor training."""
-    from engine.clock import SystemClock
-    from engine.services.recording import record_training as run
-
-    rel_ids = run(open_store(database), SystemClock(), mentor)
-    typer.echo(f"mentor {mentor}: training recorded ({len(rel_ids)} relationship(s) to reconsider)")
-
-
-@record.command("survey")
-def record_survey(
-    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
-    by: Annotated[str, typer.Option("--by", help="mentor or mentee")],
-    survey: Annotated[str, typer.Option("--survey", help="Which survey, e.g. final.")] = "final",
-    answer: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--answer",
-            "-a",
-            metavar="QUESTION=VALUE",
-            help="An answer, e.g. -a satisfaction=4 -a met_regularly=yes -a goals='reached;partly'.",
-        ),
-    ] = None,
-    actor: ActorOption = None,
-    database: DatabaseOption = None,
-    policy: PolicyOption = None,
-) -> None:
-    """Record the mentor's or the mentee's answers to a survey, checked against its questions."""
-    from engine.clock import SystemClock
-    from engine.services.recording import record_survey as run
-
-    answers, loaded = _answers(answer or []), load_policy(policy)
-    store, who = open_store(database), actor_name(actor)
-    run(store, loaded, SystemClock(), relationship, survey, by, answers, actor=who)
-    typer.echo(f"relationship {relationship}: {survey} survey answered by the {by}")
-
-
-def _answers(given: list[str]) -> dict[str, str]:
-    from engine.errors import InputError
-
-    answers: dict[str, str] = {}
-    for item in given:
-        question, sep, value = item.partition("=")
-        if not sep or not question.strip():
-            raise InputError(f"--answer: {item!r} is not QUESTION=VALUE (e.g. -a satisfaction=4)")
-        if question.strip() in answers:
-            raise InputError(f"--answer: {question.strip()} is answered twice")
-        answers[question.strip()] = value
-    return answers
-
-
-@record.command("surveys")
-def record_surveys(
-    file: Annotated[
-        Path, typer.Argument(help="CSV: relationship, respondent, survey, and a column per question id.")
-    ],
-    actor: ActorOption = None,
-    database: DatabaseOption = None,
-    policy: PolicyOption = None,
-) -> None:
-    """Record the survey answers of a CSV file, all or nothing; every problem names its row and column."""
-    from engine.clock import SystemClock
-    from engine.files.records import read_survey_answers
-    from engine.services.recording import record_surveys as run
-
-    responses = read_survey_answers(file)
-    loaded = load_policy(policy)
-    count = run(open_store(database), loaded, SystemClock(), responses, actor=actor_name(actor))
-    typer.echo(f"{file}: {count} survey response(s) recorded")
-
-
-def _print_rows(rows: list[dict[str, Any]], columns: list[str], format: str, *, title: str) -> None:
-    if format == "json":
-        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=_json_value))
-        return
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
-    console().print(table)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
-
-def _json_value(value: Any) -> Any:
-    from engine.domain.audit import iso
-
-    return iso(value) if isinstance(value, datetime) else str(value)

@@ -16,7 +16,9 @@ from workflows.cli.common import (
     load_policy,
     open_store,
     parse_moment,
+    settings,
 )
+from workflows.cli.output import in_flags
 
 SinceOption = Annotated[
     str | None,
@@ -36,7 +38,11 @@ def _moments(timezone: str, since: str | None, as_of: str | None) -> tuple[datet
 
 
 def _write(text: str, output: Path | None, what: str) -> None:
-    """Print ``text``, or write it to ``output`` whole (a partial file never takes its place)."""
+    """Print ``text``, or write it to ``output`` whole (a partial file never takes its place).
+
+    ``text`` is the engine's rendering: the fields it names are shown as flags.
+    """
+    text = in_flags(text)
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -70,9 +76,10 @@ def report(
     from engine.reporting.render import FORMATS, render
 
     check_choice(format, "--format", FORMATS)
-    loaded = load_policy(policy)
+    chosen = settings(database, policy)
+    loaded = load_policy(chosen)
     start, moment = _moments(loaded.program.timezone, since, as_of)
-    data = build(open_store(database), loaded, SystemClock().now(), as_of=moment, since=start)
+    data = build(open_store(chosen), loaded, SystemClock().now(), as_of=moment, since=start)
     _write(render(data, format), output, f"{format} report on {data['scope']['value']} relationship(s)")
 
 
@@ -93,10 +100,11 @@ def insights(
     from engine.reporting.insight_text import insights_data, insights_text
 
     check_choice(format, "--format", ("text", "json"))
-    loaded = load_policy(policy)
+    chosen = settings(database, policy)
+    loaded = load_policy(chosen)
     start, moment = _moments(loaded.program.timezone, since, as_of)
     found, names = program_insights(
-        open_store(database), loaded, SystemClock().now(), as_of=moment, since=start
+        open_store(chosen), loaded, SystemClock().now(), as_of=moment, since=start
     )
     zone = ZoneInfo(loaded.program.timezone)
     if format == "json":

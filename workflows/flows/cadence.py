@@ -1,16 +1,18 @@
 """The heartbeat: advance the relationships that are due, one task per batch.
 
-The flow selects the due relationships of its policy by their indexed
-``due_at`` (not all of them; another program's are its own cadence's) and
-submits one :func:`tick_due_batch` task per batch, each one transaction, so
-a run costs in proportion to what is due: nothing due, no task. The batches
-run side by side; the engine keeps two writers from advancing one
-relationship twice.
+The flow runs the engine's tick loop (:func:`engine.services.tick.run_tick`):
+the engine selects the due relationships of its policy by their indexed
+``due_at`` (not all of them; another program's are its own cadence's) pass
+after pass, and the flow submits one :func:`tick_due_batch` task per batch of
+a pass, each one transaction, so a run costs in proportion to what is due:
+nothing due, no task. The batches run side by side; the engine keeps two
+writers from advancing one relationship twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from prefect import flow, task
@@ -21,16 +23,7 @@ from workflows.flows import resources
 if TYPE_CHECKING:
     from engine.services.tick import TickSummary
 
-BATCH_SIZE = 500
-
-
-def find_due(database: str, policy: str, now: str) -> list[int]:
-    """The relationships of ``policy`` due at ``now``: one indexed query, made in the flow to plan its
-    batches."""
-    from engine.services.tick import due_ids
-
-    name = resources.policy(policy).policy
-    return due_ids(resources.store(database), resources.moment(now), policy_name=name)
+BATCH_SIZE = 500  # the engine's default (engine.services.tick.BATCH_SIZE), not imported at start-up
 
 
 @task(name="tick-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
@@ -43,34 +36,28 @@ def tick_due_batch(database: str, policy: str, now: str, ids: list[int]) -> Tick
 
 
 def advance_due(database: str, policy: str, now: str, batch_size: int = BATCH_SIZE) -> TickSummary:
-    """Within a flow: find what is due and tick it batch by batch, until nothing more is due now."""
-    from engine.services.tick import PASSES, TickSummary
+    """Within a flow: the engine's tick (:func:`engine.services.tick.run_tick`), pass after pass until
+    nothing more is due now, each pass's batches ticked as Prefect tasks."""
+    from engine.services.tick import run_tick
 
-    summary = TickSummary()
-    for _ in range(PASSES):  # as engine.tick.run_tick does, each pass a set of Prefect tasks
-        due = find_due(database, policy, now)
-        if not due:
-            break
-        done = tick_ids(database, policy, now, due, batch_size)
-        summary = summary.merged(done)
-        if not done.advanced:
-            break  # nothing moved: every pair examined now waits for a later moment
-    return summary
+    store, lifecycle = resources.store(database), resources.lifecycle(policy)
+    submit = partial(_submitted, database, policy, now)
+    return run_tick(store, lifecycle, resources.moment(now), batch_size=batch_size, tick_batches=submit)
 
 
 def tick_ids(database: str, policy: str, now: str, ids: Sequence[int], batch_size: int) -> TickSummary:
     """Within a flow: tick ``ids``, one submitted task per batch; their summaries added up."""
-    from engine.services.tick import TickSummary
+    from engine.services.tick import batches
 
-    futures = [tick_due_batch.submit(database, policy, now, part) for part in batches(ids, batch_size)]
-    summary = TickSummary()
-    for future in futures:
-        summary = summary.merged(future.result())
-    return summary
+    return _submitted(database, policy, now, batches(ids, batch_size))
 
 
-def batches(ids: Sequence[int], size: int) -> list[list[int]]:
-    return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
+def _submitted(database: str, policy: str, now: str, parts: list[list[int]]) -> TickSummary:
+    """The batches ticked side by side, one :func:`tick_due_batch` task each; their summaries added up."""
+    from engine.services.tick import added
+
+    futures = [tick_due_batch.submit(database, policy, now, part) for part in parts]
+    return added(future.result() for future in futures)
 
 
 @flow(name="cadence", log_prints=False)

@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from workflows.flows import resources
 
 if TYPE_CHECKING:
-    from engine.services.advance import ImportSummary
+    from engine.services.participants import ImportSummary
 
 
 @task(name="import-participants", cache_policy=NO_CACHE)
@@ -20,7 +20,7 @@ def import_participants(database: str, policy: str, now: str, file: str, actor: 
 
     from engine.clock import SimulatedClock
     from engine.domain.participants import parse_participants_csv
-    from engine.services.advance import import_participants as run
+    from engine.services.participants import import_participants as run
 
     people = parse_participants_csv(Path(file))
     clock = SimulatedClock(resources.moment(now))

@@ -3,16 +3,18 @@
 Tasks take a database URL, a policy path and an ISO time, so a worker on
 another machine can run them; here they become an Engine (one per URL per
 process, with its connection pool), a Policy (loaded once per path), a
-Lifecycle (one per thread: it is not thread-safe) and an aware datetime.
-This module does not import Prefect.
+Lifecycle (one per policy path, shared by the threads) and an aware datetime.
+:func:`iso` and :func:`moment` are the two ends of the convention for time
+(see :mod:`workflows.flows`). This module does not import Prefect.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _stores: dict[str, Engine] = {}
-_local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -35,16 +36,28 @@ class Target:
     now: str
 
 
+def target(database: str, policy: str | Path, now: datetime) -> Target:
+    """What a command hands its flows: the store and policy of the settings it resolved, and its moment."""
+    return Target(database, str(Path(policy).resolve()), iso(now))
+
+
 def resolve(database: str | None, policy: str | None, now: str | None) -> Target:
-    """The settings resolved (options, environment, mentorflow.toml); ``now`` from the clock if not given."""
+    """A flow's parameters as a Target: what they leave out comes from the settings (environment,
+    mentorflow.toml), ``now`` from the clock.
+
+    A command passes the store's URL and the policy's absolute path (:func:`target`), so its
+    settings are not resolved a second time here.
+    """
     from engine.clock import SystemClock
     from engine.policy.model import resolve_policy_path
-    from engine.settings import resolve as settings
 
-    resolved = settings(database=database, policy=policy)
-    path = resolve_policy_path(resolved.policy)
-    when = moment(now) if now else SystemClock().now()
-    return Target(resolved.database_url, str(path.resolve()), when.isoformat())
+    if database is None or policy is None or not Path(policy).is_absolute():
+        from engine.settings import resolve as settings
+
+        resolved = settings(database=database, policy=policy)
+        database, policy = resolved.database_url, resolved.policy
+    path = resolve_policy_path(policy)
+    return Target(database, str(path.resolve()), iso(moment(now) if now else SystemClock().now()))
 
 
 def store(url: str) -> Engine:
@@ -52,10 +65,9 @@ def store(url: str) -> Engine:
     with _lock:
         engine = _stores.get(url)
         if engine is None:
-            from engine.store.database import open_engine, require_schema
+            from engine.services.setup import open_store
 
-            engine = open_engine(url, create=False)
-            require_schema(engine)
+            engine = open_store(url)
             _stores[url] = engine
         return engine
 
@@ -76,19 +88,22 @@ def policy(path: str) -> Policy:
     return load_policy(path)
 
 
+@lru_cache(maxsize=16)
 def lifecycle(path: str) -> Lifecycle:
-    """The lifecycle of the policy at ``path``, one per thread."""
+    """The lifecycle of the policy at ``path``, built once per process (it is safe to share)."""
     from engine.domain.lifecycle import Lifecycle
 
-    cache: dict[str, Lifecycle] = _local.__dict__.setdefault("lifecycles", {})
-    if path not in cache:
-        cache[path] = Lifecycle(policy(path))
-    return cache[path]
+    return Lifecycle(policy(path))
+
+
+def iso(when: datetime) -> str:
+    """An aware datetime as a flow's or task's ``now``: ISO 8601 text in UTC, with its offset."""
+    if when.tzinfo is None:
+        raise ValueError(f"{when!r} has no time zone; a flow's moment must be aware")
+    return when.astimezone(UTC).isoformat()
 
 
 def moment(text: str) -> datetime:
-    """An ISO time as an aware datetime (a time without zone is read as UTC)."""
-    from datetime import UTC
-
+    """A flow's or task's ``now`` as an aware datetime (a time without zone is read as UTC)."""
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -67,15 +67,16 @@ def deployment_name(flow: str, program: str) -> str:
 
 def absolute(url: str) -> str:
     """A SQLite URL with its path made absolute: a served run may start in another directory."""
-    from pathlib import Path
+    from engine.services.setup import absolute_url
 
-    from sqlalchemy import make_url
+    return absolute_url(url)
 
-    parsed = make_url(url)
-    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
-    if not path or path == ":memory:" or Path(path).is_absolute():
-        return url
-    return parsed.set(database=str(Path(path).resolve())).render_as_string(hide_password=False)
+
+def serve(found: list[RunnerDeployment]) -> None:
+    """Run the deployments' schedules in this process until it is stopped (``mentorflow serve``)."""
+    from prefect import serve as prefect_serve
+
+    prefect_serve(*found)
 
 
 def _from_source(name: str) -> Any:

@@ -1,0 +1,140 @@
+"""``mentorflow demo``: a generated program's simulated year through the real flows, then its summary."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from workflows.cli.flows import quiet_prefect, zone
+from workflows.cli.output import console
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from workflows.flows.demo import DemoTotals
+
+DEMO_DATABASE = "sqlite:///mentorflow-demo.db"
+
+
+def demo(
+    mentees: Annotated[int, typer.Option("--mentees", min=1, max=5000, help="Mentees in the program.")] = 150,
+    mentors: Annotated[int, typer.Option("--mentors", min=1, max=2000, help="Mentors in the program.")] = 60,
+    months: Annotated[int, typer.Option("--months", min=1, max=36, help="Months to simulate, daily.")] = 12,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same program, same year.")] = 7,
+    database: Annotated[
+        str, typer.Option("--database", help="Where the demo writes; a SQLite file there is replaced.")
+    ] = DEMO_DATABASE,
+) -> None:
+    """Generate a program and run a simulated year of it through the real flows, then summarise it."""
+    from engine.clock import SystemClock
+    from engine.policy.model import resolve_policy_path
+    from workflows.flows import environment, resources
+
+    began = time.perf_counter()
+    quiet_prefect(demo=True)
+    server = threading.Thread(target=environment.start_temporary_server, daemon=True)
+    server.start()  # Prefect's temporary server starts in its own process while the store is prepared
+    out = console()
+    store, note = _fresh_database(database)
+    if note:
+        out.print(note)
+    policy_path = str(resolve_policy_path("default").resolve())
+    timezone = resources.policy(policy_path).program.timezone
+    # The simulated year ends now, so `mentorflow status` run afterwards sees the moment the demo saw.
+    end = SystemClock().now().replace(second=0, microsecond=0)
+    start = _months_before(end, months, timezone)
+    outbox_log = _outbox_log(database)
+    try:
+        totals = _run_year(database, policy_path, seed, mentees, mentors, start, end, outbox_log, server)
+    finally:
+        resources.forget_stores()
+    seconds = time.perf_counter() - began
+    environment.silence_exit_noise()
+    from workflows.cli.demo_report import DemoRun, render
+
+    run = DemoRun(mentees, mentors, months, seed, database, start, end, seconds, outbox_log, _policy_hint())
+    render(out, store, resources.policy(policy_path), totals, run)
+    store.dispose()
+
+
+def _run_year(
+    database: str,
+    policy: str,
+    seed: int,
+    mentees: int,
+    mentors: int,
+    start: datetime,
+    end: datetime,
+    outbox_log: str,
+    server: threading.Thread,
+) -> DemoTotals:
+    import tempfile
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from workflows.flows import resources
+
+    local = zone(resources.policy(policy).program.timezone)
+    days = (end.astimezone(local).date() - start.astimezone(local).date()).days
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console(), transient=False, refresh_per_second=4) as progress:
+        bar = progress.add_task("starting Prefect", total=days + 1)
+        from workflows.flows.demo import demo_year, on_day
+
+        server.join()
+
+        def advanced(day: int, _days: int, now: str) -> None:
+            progress.update(bar, completed=day + 1, description=f"day {now[:10]}")
+
+        token = on_day.set(advanced)
+        try:
+            with tempfile.TemporaryDirectory(prefix="mentorflow-demo-") as workdir:
+                first = resources.iso(start)
+                return demo_year(database, policy, seed, mentees, mentors, first, days, workdir, outbox_log)
+        finally:
+            on_day.reset(token)
+
+
+def _fresh_database(url: str) -> tuple[Engine, str | None]:
+    """A new, initialised store at ``url`` (a SQLite file is replaced), and a note saying so."""
+    from engine.services.setup import fresh_store
+
+    store, replaced = fresh_store(url)
+    note = f"replacing {replaced} (the demo starts from a fresh database each time)" if replaced else None
+    return store, note
+
+
+def _policy_hint() -> str:
+    """``--policy default`` when the settings name another policy: the demo runs the shipped default."""
+    from engine.settings import resolve
+
+    return "" if resolve().policy in (None, "default") else " --policy default"
+
+
+def _outbox_log(url: str) -> str:
+    """The demo's messages go to a log file beside its SQLite database (or in the working directory)."""
+    from engine.services.setup import sqlite_file
+
+    path = sqlite_file(url)
+    base = Path(path).with_suffix("") if path else Path("mentorflow-demo")
+    log = Path(f"{base}-outbox.jsonl")
+    log.unlink(missing_ok=True)
+    return str(log)
+
+
+def _months_before(end: datetime, months: int, timezone: str) -> datetime:
+    """The same wall-clock time ``months`` calendar months before ``end`` (the day clipped to the month)."""
+    import calendar
+
+    local = end.astimezone(zone(timezone))
+    year, month = divmod(local.month - 1 - months, 12)
+    year, month = local.year + year, month + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return datetime.combine(
+        local.date().replace(year=year, month=month, day=day), local.time(), zone(timezone)
+    )

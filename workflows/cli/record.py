@@ -1,0 +1,128 @@
+"""``mentorflow record``: what happened outside mentorflow, meetings, trainings, survey answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from workflows.cli.common import (
+    ActorOption,
+    DatabaseOption,
+    PolicyOption,
+    actor_name,
+    load_policy,
+    open_store,
+    parse_moment,
+    settings,
+)
+
+app = typer.Typer(help="Record what happened: meetings, training, survey answers.", no_args_is_help=True)
+
+
+@app.command("meeting")
+def record_meeting(
+    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
+    kind: Annotated[str, typer.Option("--kind", help="kickoff, check-in or group")],
+    on: Annotated[str | None, typer.Option("--on", help="Date it was held (default: now).")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="A short note.")] = None,
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Record a meeting of a pair as held."""
+    from engine.clock import SystemClock
+    from engine.services.recording import record_meeting as run
+
+    chosen = settings(database, policy)
+    loaded = load_policy(chosen)
+    held = parse_moment(on, "--on", loaded.program.timezone) if on else None
+    run(
+        open_store(chosen),
+        loaded,
+        SystemClock(),
+        relationship,
+        kind,
+        held,
+        actor=actor_name(actor),
+        notes=notes,
+    )
+    typer.echo(f"relationship {relationship}: {kind} meeting recorded")
+
+
+@app.command("training")
+def record_training(
+    mentor: Annotated[str, typer.Argument(help="Mentor id, external id or email.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Record that a mentor finished the mentor training."""
+    from engine.clock import SystemClock
+    from engine.services.recording import record_training as run
+
+    rel_ids = run(open_store(settings(database)), SystemClock(), mentor)
+    typer.echo(f"mentor {mentor}: training recorded ({len(rel_ids)} relationship(s) to reconsider)")
+
+
+@app.command("survey")
+def record_survey(
+    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
+    by: Annotated[str, typer.Option("--by", help="mentor or mentee")],
+    survey: Annotated[str, typer.Option("--survey", help="Which survey, e.g. final.")] = "final",
+    answer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--answer",
+            "-a",
+            metavar="QUESTION=VALUE",
+            help="An answer, e.g. -a satisfaction=4 -a met_regularly=yes -a goals='reached;partly'.",
+        ),
+    ] = None,
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Record the mentor's or the mentee's answers to a survey, checked against its questions."""
+    from engine.clock import SystemClock
+    from engine.services.recording import record_survey as run
+
+    answers, chosen = _answers(answer or []), settings(database, policy)
+    loaded = load_policy(chosen)
+    store, who = open_store(chosen), actor_name(actor)
+    run(store, loaded, SystemClock(), relationship, survey, by, answers, actor=who)
+    typer.echo(f"relationship {relationship}: {survey} survey answered by the {by}")
+
+
+def _answers(given: list[str]) -> dict[str, str]:
+    from engine.errors import InputError
+
+    answers: dict[str, str] = {}
+    for item in given:
+        question, sep, value = item.partition("=")
+        if not sep or not question.strip():
+            raise InputError(f"--answer: {item!r} is not QUESTION=VALUE (e.g. -a satisfaction=4)")
+        if question.strip() in answers:
+            raise InputError(f"--answer: {question.strip()} is answered twice")
+        answers[question.strip()] = value
+    return answers
+
+
+@app.command("surveys")
+def record_surveys(
+    file: Annotated[
+        Path, typer.Argument(help="CSV: relationship, respondent, survey, and a column per question id.")
+    ],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Record the survey answers of a CSV file, all or nothing; every problem names its row and column."""
+    from engine.clock import SystemClock
+    from engine.files.records import read_survey_answers
+    from engine.services.recording import record_surveys as run
+
+    responses = read_survey_answers(file)
+    chosen = settings(database, policy)
+    loaded = load_policy(chosen)
+    count = run(open_store(chosen), loaded, SystemClock(), responses, actor=actor_name(actor))
+    typer.echo(f"{file}: {count} survey response(s) recorded")
