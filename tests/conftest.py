@@ -43,24 +43,31 @@ def _postgres_unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+TEST_SCHEMA = "mentorflow_tests"
+"""The only PostgreSQL schema the tests touch: dropped and created afresh once per session."""
+
+
 @pytest.fixture(scope="session")
 def postgres_engine() -> Iterator[Engine]:
-    """The test PostgreSQL, its schema dropped and created afresh once per session."""
+    """The test PostgreSQL, in a schema of the tests' own, dropped and created afresh once per session."""
     url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not url:
         _postgres_unavailable(f"{POSTGRES_URL_VARIABLE} is not set (PostgreSQL tests need it)")
     parsed = make_url(url)
     if "connect_timeout" not in parsed.query:  # an unreachable host fails in seconds, not minutes
         parsed = parsed.update_query_dict({"connect_timeout": "5"})
-    engine = open_engine(parsed.render_as_string(hide_password=False))
+    admin = open_engine(parsed.render_as_string(hide_password=False))
     try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {TEST_SCHEMA}"))
     except OperationalError as exc:
-        engine.dispose()
         first_line = str(exc.orig or exc).strip().splitlines()[0]
         _postgres_unavailable(f"PostgreSQL at {POSTGRES_URL_VARIABLE} is unreachable: {first_line}")
+    finally:
+        admin.dispose()
+    scoped = parsed.update_query_dict({"options": f"-csearch_path={TEST_SCHEMA}"})
+    engine = open_engine(scoped.render_as_string(hide_password=False))
     initialise(engine)
     yield engine
     engine.dispose()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.errors import field
 from engine.policy.model import Policy, shipped_policies
 
 
@@ -24,7 +25,7 @@ def refusal(rel_id: int, policy_name: str, phase: str, policy: Policy) -> str | 
         return (
             f"relationship {rel_id} is in phase {phase!r}, which policy {policy.policy!r} "
             f"(version {policy.version}) no longer has: add the phase back to the policy, or run "
-            "the command with --policy and a version of the policy that has it"
+            f"the command with {field('policy')} and a version of the policy that has it"
         )
     return None
 
@@ -43,8 +44,8 @@ def other_program(rel_id: int, policy_name: str, policy: Policy) -> str | None:
 def _policy_option(name: str) -> str:
     """``--policy onboarding-buddy`` for a shipped policy; a custom one is given by its file."""
     if name in shipped_policies():
-        return f"--policy {name}"
-    return f"--policy and the file of policy {name!r}"
+        return f"{field('policy')} {name}"
+    return f"{field('policy')} and the file of policy {name!r}"
 
 
 def stranded_note(phases: Mapping[str, int]) -> str:
@@ -69,4 +70,4 @@ def others_note(others: Mapping[str, int]) -> str:
         return ""
     listed = ", ".join(f"{name} {count}" for name, count in sorted(others.items()))
     total = sum(others.values())
-    return f"({total} relationship(s) under other policies: {listed}; use --policy to see them)"
+    return f"({total} relationship(s) under other policies: {listed}; use {field('policy')} to see them)"

@@ -1,4 +1,4 @@
-"""The domain records beyond participants: relationships, meetings, goals, audit entries.
+"""The domain records beyond participants: relationships and their audit entries.
 
 A relationship is the mentee's journey through the program; its mentor is
 attached at ``match``. Records read back from our own store are built with
@@ -8,13 +8,11 @@ attached at ``match``. Records read back from our own store are built with
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-MeetingKind = Literal["kickoff", "check-in", "group"]
 MEETING_KINDS: tuple[str, ...] = ("kickoff", "check-in", "group")
-Respondent = Literal["mentor", "mentee"]
 
 
 class _Record(BaseModel):
@@ -35,23 +33,6 @@ class Relationship(_Record):
     audit_seq: int
     audit_head: str
     created_at: datetime
-
-
-class Meeting(_Record):
-    """A meeting of a pair: the kickoff (kennismakingsbijeenkomst), a check-in, a group session."""
-
-    relationship_id: int
-    kind: MeetingKind
-    held_on: datetime
-    notes: str | None = Field(default=None, max_length=2000)
-
-
-class Goal(_Record):
-    """A development goal of the mentee, tracked to the end of the relationship."""
-
-    relationship_id: int
-    text: str = Field(min_length=1, max_length=500)
-    status: Literal["open", "reached", "dropped"] = "open"
 
 
 class AuditEntry(_Record):

@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine import errors
+
 
 @dataclass(frozen=True)
 class Facts:
@@ -77,7 +79,9 @@ class Term:
 
 
 def _mentor_assigned(facts: Facts, _: Any) -> str | None:
-    return None if facts.mentor_id is not None else "no mentor is assigned (give --mentor ID)"
+    return (
+        None if facts.mentor_id is not None else f"no mentor is assigned (give {errors.field('mentor')} ID)"
+    )
 
 
 def _mentor_trained(facts: Facts, _: Any) -> str | None:
@@ -98,7 +102,11 @@ def _survey_complete(facts: Facts, _: Any) -> str | None:
 
 
 def _reason(facts: Facts, _: Any) -> str | None:
-    return None if facts.reason and facts.reason.strip() else "a reason is required (give --reason)"
+    return (
+        None
+        if facts.reason and facts.reason.strip()
+        else f"a reason is required (give {errors.field('reason')})"
+    )
 
 
 def _meetings_held(facts: Facts, param: Any) -> str | None:

@@ -70,7 +70,7 @@ def test_close_from_review_takes_the_first_edge_whose_requires_hold(default: Lif
             "intake",
             "match",
             {},
-            "'match' from phase 'intake' refused: no mentor is assigned (give --mentor ID)",
+            "'match' from phase 'intake' refused: no mentor is assigned (give `mentor` ID)",
         ),
         (
             "matched",
@@ -92,7 +92,7 @@ def test_close_from_review_takes_the_first_edge_whose_requires_hold(default: Lif
             {"surveys_answered": frozenset({"mentee"})},
             "refused: the survey of this phase is not answered by the mentor",
         ),
-        ("active", "close", {"reason": "  "}, "refused: a reason is required (give --reason)"),
+        ("active", "close", {"reason": "  "}, "refused: a reason is required (give `reason`)"),
     ],
 )
 def test_a_refusal_names_the_unmet_condition(
@@ -106,7 +106,7 @@ def test_a_refusal_with_several_ways_out_names_each(default: Lifecycle) -> None:
 
     assert message == (
         "'close' from phase 'review' refused: the survey of this phase is not answered by the mentee "
-        "and the mentor; or a reason is required (give --reason)"
+        "and the mentor; or a reason is required (give `reason`)"
     )
 
 
