@@ -27,28 +27,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.audit import iso
-from engine.domain.cadence import Standing, due_nudges, quiet_since
-from engine.domain.cadence import next_moment as next_look
-from engine.domain.changes import Cause, Change, Mover
+from engine.domain.changes import Change, Mover
 from engine.domain.effects import outbox_row
-from engine.domain.lifecycle import Lifecycle, Move
-from engine.domain.surveys import (
-    REMINDER,
-    Answered,
-    answered_in_stay,
-    survey_notices,
-)
+from engine.domain.lifecycle import Lifecycle
+from engine.domain.surveys import REMINDER
+from engine.domain.ticking import Notice, decide, has_stay_notices
 from engine.errors import ConflictError
-from engine.policy.model import Cadence, Policy
+from engine.policy.model import Policy
 from engine.policy.survey_plans import SEND
-from engine.policy.surveys import RESPONDENTS
-from engine.policy.vocabulary import ACTIONS, Facts
 from engine.services.facts import NO_MEETINGS, load_facts
 from engine.store import audit, due, records
 from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
-from engine.store.records import SurveyAnswerRow
+from engine.store.due import Wait
 from engine.store.relationships import RelationshipRow
 
 if TYPE_CHECKING:
@@ -87,120 +78,6 @@ class TickSummary:
         return dict(Counter(self.stranded.values()))
 
 
-@dataclass(frozen=True)
-class Notice:
-    """A message the tick causes without a phase change, keyed by its cause."""
-
-    action: str
-    recipient: str
-    key: str
-    params: dict[str, Any]
-
-
-@dataclass
-class Decision:
-    """What the tick does with one relationship."""
-
-    move: Move | None = None
-    cause: Cause | None = None
-    notices: list[Notice] = field(default_factory=list)
-    due_at: datetime | None = None
-
-
-def decide(
-    lifecycle: Lifecycle,
-    rel: RelationshipRow,
-    facts: Facts,
-    last_meeting: datetime | None,
-    *,
-    stay: int | None = None,
-    answers: Sequence[SurveyAnswerRow] = (),
-) -> Decision:
-    """The tick's decision for one due relationship at ``facts.now``: pure, no store.
-
-    ``stay`` is the seq of the audit entry that began the pair's stay in its phase
-    (the notices of a stay are keyed by it; ``None``: the chain head, when nothing
-    was recorded since), ``answers`` the surveys answered in the stay.
-    """
-    move = _auto_move(lifecycle, rel.phase, facts)
-    if move is not None:
-        return Decision(move, Cause("cadence", move.trigger, None, _requires(move)))
-    policy, now = lifecycle.policy, facts.now
-    phase = policy.phases[rel.phase]
-    decision = Decision()
-    entry = f"rel:{rel.id}:entry:{rel.audit_seq if stay is None else stay}"
-    deadline = phase.deadline
-    if deadline is not None and deadline.after.after(rel.phase_entered_at) <= now:
-        since = deadline.after.after(rel.phase_entered_at)
-        if deadline.fire is not None:
-            why = f"{rel.phase} deadline of {deadline.after} passed on {since:%Y-%m-%d}"
-            fired = lifecycle.try_fire(rel.phase, deadline.fire, replace(facts, reason=why))
-            if fired is not None:
-                return Decision(fired, Cause("cadence", fired.trigger, why, {"deadline": iso(since)}))
-        if deadline.action is not None:
-            decision.notices += _notices(deadline.action, f"{entry}:deadline", rel.phase, "deadline", since)
-    if phase.cadence is not None:
-        decision.notices += _silence(rel, phase.cadence, last_meeting, now)
-    answered = answered_in_stay(answers)
-    plans = policy.survey_plans.get(rel.phase, ())
-    decision.notices += [
-        Notice(n.action, n.recipient, f"{entry}:{n.key_tail}", n.params)
-        for n in survey_notices(plans, rel.phase, rel.phase_entered_at, now, answered, _respondents(rel))
-    ]
-    decision.due_at = next_moment(policy, rel, last_meeting, now, answered)
-    return decision
-
-
-def _respondents(rel: RelationshipRow) -> tuple[str, ...]:
-    """Who is asked a survey: the mentee, and the mentor once there is one."""
-    return RESPONDENTS if rel.mentor_id is not None else ("mentee",)
-
-
-def _auto_move(lifecycle: Lifecycle, phase: str, facts: Facts) -> Move | None:
-    for trigger in dict.fromkeys(edge.trigger for edge in lifecycle.auto_edges_from(phase)):
-        move = lifecycle.try_fire(phase, trigger, facts)
-        if move is not None and move.edge.auto:
-            return move
-    return None
-
-
-def _requires(move: Move) -> dict[str, Any]:
-    return {"requires": [call.name for call in move.edge.requires], "auto": True}
-
-
-def _silence(
-    rel: RelationshipRow, cadence: Cadence, last_meeting: datetime | None, now: datetime
-) -> list[Notice]:
-    """The check-in nudges due at ``now`` (:mod:`engine.domain.cadence`), keyed by the silence they end."""
-    quiet = quiet_since(Standing(rel.phase, rel.phase_entered_at, last_meeting))
-    cause = f"rel:{rel.id}:quiet:{iso(quiet)}"
-    return [
-        notice
-        for nudge in due_nudges(cadence, quiet, now)
-        for notice in _notices(nudge.action, cause, rel.phase, "check-in", nudge.at)
-    ]
-
-
-def _notices(action: str, cause: str, phase: str, kind: str, since: datetime) -> list[Notice]:
-    params = {"phase": phase, "kind": kind, "since": iso(since)}
-    return [
-        Notice(action, who, f"{cause}:{action}:{who}", {**params, "recipient": who})
-        for who in ACTIONS[action].recipients
-    ]
-
-
-def next_moment(
-    policy: Policy,
-    rel: RelationshipRow,
-    last_meeting: datetime | None,
-    now: datetime,
-    answered: Answered | None = None,
-) -> datetime | None:
-    """The next time after ``now`` the tick must look at ``rel`` (see :mod:`engine.domain.cadence`)."""
-    standing = Standing(rel.phase, rel.phase_entered_at, last_meeting)
-    return next_look(policy, standing, now, answered, _respondents(rel))
-
-
 def due_ids(store: Engine, now: datetime, *, policy_name: str, limit: int | None = None) -> list[int]:
     """The relationships of the policy ``policy_name`` whose ``due_at`` has passed, the longest-waiting
     first (through the ``due_at`` index; the policy is a filter on the rows it finds)."""
@@ -231,7 +108,7 @@ def _tick_batch(
         meetings = records.meeting_stats(uow.conn, [r.id for r in rels])
         answers = records.survey_answers(uow.conn, rels)
         facts = load_facts(uow, policy, rels, now, None, meetings_of=meetings, answers_of=answers)
-        stays = audit.stay_starts(uow.conn, [r.id for r in rels if _has_notices(policy, r, now)])
+        stays = audit.stay_starts(uow.conn, [r.id for r in rels if has_stay_notices(policy, r, now)])
         mover, changes, notices, waits = Mover(policy, now), [], [], []
         for rel in rels:
             last = meetings.get(rel.id, NO_MEETINGS)[2]
@@ -246,7 +123,7 @@ def _tick_batch(
                 summary.deadlines_fired += decision.cause.reason is not None
             else:
                 notices += [(rel.id, n) for n in decision.notices]
-                waits.append({"b_id": rel.id, "b_version": rel.version, "due_at": decision.due_at})
+                waits.append(Wait(rel.id, rel.version, decision.due_at))
         summary.examined = len(rels)
         _write(uow, lifecycle.policy, now, changes, waits, _fresh(uow, notices, now), summary)
         uow.commit()
@@ -263,19 +140,6 @@ def _in_policy_phases(
     return known
 
 
-def _has_notices(policy: Policy, rel: RelationshipRow, now: datetime) -> bool:
-    """Whether a notice keyed by the pair's stay may be due (a passed deadline, a survey sent or reminded).
-
-    Only those pairs need the entry that began their stay looked up in the audit chain.
-    """
-    entered = rel.phase_entered_at
-    deadline = policy.phases[rel.phase].deadline
-    if deadline is not None and deadline.after.after(entered) <= now:
-        return True
-    firsts = (plan.first_moment(entered) for plan in policy.survey_plans.get(rel.phase, ()))
-    return any(first is not None and first <= now for first in firsts)
-
-
 def _fresh(uow: UnitOfWork, notices: list[tuple[int, Notice]], now: datetime) -> list[dict[str, Any]]:
     """Outbox rows for the notices not sent before (their key is not in the outbox yet)."""
     known = due.known_keys(uow.conn, [n.key for _, n in notices])
@@ -283,7 +147,7 @@ def _fresh(uow: UnitOfWork, notices: list[tuple[int, Notice]], now: datetime) ->
 
 
 def _write(
-    uow: UnitOfWork, policy: Policy, now: datetime, changes: list[Change], waits: list[dict[str, Any]],
+    uow: UnitOfWork, policy: Policy, now: datetime, changes: list[Change], waits: list[Wait],
     rows: list[dict[str, Any]], summary: TickSummary,
 ) -> None:  # fmt: skip
     rel_store.apply_moves(

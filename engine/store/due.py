@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -68,6 +68,15 @@ _SET_DUE = (
 )
 
 
-def set_due(conn: Connection, waits: list[dict[str, Any]]) -> int:
-    """Set ``due_at`` of each relationship ``b_id`` still at version ``b_version``; how many were set."""
-    return int(conn.execute(_SET_DUE, waits).rowcount)
+class Wait(NamedTuple):
+    """A relationship that stays in its phase until ``due_at``, if still at ``expected_version``."""
+
+    relationship_id: int
+    expected_version: int
+    due_at: datetime | None
+
+
+def set_due(conn: Connection, waits: Sequence[Wait]) -> int:
+    """Set ``due_at`` of each relationship still at its expected version; how many were set."""
+    params = [{"b_id": w.relationship_id, "b_version": w.expected_version, "due_at": w.due_at} for w in waits]
+    return int(conn.execute(_SET_DUE, params).rowcount)

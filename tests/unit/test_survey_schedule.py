@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from engine.domain.lifecycle import Lifecycle
 from engine.domain.surveys import answered_in_stay, respondents_done, sent_in_stay
+from engine.domain.ticking import decide, next_moment
 from engine.policy.model import load_policy, load_policy_text, shipped_policies
 from engine.policy.vocabulary import Facts
-from engine.services.tick import decide, next_moment
 from engine.store.relationships import RelationshipRow
 
 ENTERED = datetime(2026, 7, 6, 9, tzinfo=UTC)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from engine.domain.cadence import HEARTBEAT
 from engine.domain.lifecycle import Lifecycle
+from engine.domain.ticking import decide, next_moment
 from engine.policy.model import load_policy, shipped_policies
 from engine.policy.vocabulary import Facts
-from engine.services.tick import decide, next_moment
 from engine.store.relationships import RelationshipRow
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
