@@ -13,6 +13,18 @@ from collections.abc import Mapping
 _FIELD = re.compile(r"`([a-z][a-z_]*)`")
 
 
+MAX_PROBLEMS = 50
+"""Problems listed in one error at most; the rest are counted."""
+
+
+def listed(problems: list[str], *, more: str = "more") -> list[str]:
+    """The first :data:`MAX_PROBLEMS` of ``problems``, then a line counting the rest (``... and 3 more``)."""
+    shown = problems[:MAX_PROBLEMS]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"... and {len(problems) - MAX_PROBLEMS} {more}")
+    return shown
+
+
 def field(name: str) -> str:
     """How an engine message names an input field (``mentor``, ``reason``, ``as_of``).
 

@@ -21,11 +21,9 @@ from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from engine.errors import InputError
+from engine.errors import InputError, listed
 from engine.policy.surveys import RESPONDENTS
 from engine.services.recording import SurveyResponse
-
-MAX_PROBLEMS = 50
 
 
 def read_trainings(path: Path) -> list[str]:
@@ -113,9 +111,4 @@ def _date(path: Path, line: int, text: str, timezone: str, problems: list[str]) 
 
 def _raise(path: Path, problems: list[str]) -> None:
     if problems:
-        shown = problems[:MAX_PROBLEMS]
-        more = len(problems) - len(shown)
-        raise InputError(
-            f"{path}: {len(problems)} problem(s); nothing was recorded",
-            shown + ([f"... and {more} more"] if more else []),
-        )
+        raise InputError(f"{path}: {len(problems)} problem(s); nothing was recorded", listed(problems))

@@ -36,7 +36,7 @@ from engine.delivery.messages import (
     skip_reason,
 )
 from engine.domain.audit import iso
-from engine.errors import InputError, NotFoundError
+from engine.errors import MAX_PROBLEMS, InputError, NotFoundError
 from engine.errors import field as field_name
 from engine.store import outbox
 from engine.store.database import UnitOfWork
@@ -69,7 +69,7 @@ class DeliverySummary:
             self.parked + other.parked,
             self.skipped + other.skipped,
             self.sent + other.sent,
-            (self.problems + other.problems)[:50],
+            (self.problems + other.problems)[:MAX_PROBLEMS],
         )
 
 

@@ -26,7 +26,7 @@ from engine.domain.changes import Cause, Mover
 from engine.domain.programs import other_program
 from engine.domain.relationships import MEETING_KINDS
 from engine.domain.surveys import answered_in_stay, has_answered, sent_in_stay
-from engine.errors import InputError, NotFoundError, RefusedError
+from engine.errors import InputError, NotFoundError, RefusedError, listed
 from engine.policy.model import Policy
 from engine.policy.surveys import RESPONDENTS, Survey
 from engine.policy.vocabulary import RECORD_MEETING, RECORD_SURVEY
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from engine.clock import Clock
-
-MAX_PROBLEMS = 50
 
 
 @dataclass(frozen=True)
@@ -84,10 +82,9 @@ class _Problems:
         texts = [text for _, text in self.found]
         if single and len(texts) == 1:
             raise error(texts[0])
-        shown = texts[:MAX_PROBLEMS]
-        if len(texts) > MAX_PROBLEMS:
-            shown.append(f"... and {len(texts) - MAX_PROBLEMS} more")
-        raise error(f"the {what} cannot be recorded ({len(texts)} problem(s)); nothing was recorded", shown)
+        raise error(
+            f"the {what} cannot be recorded ({len(texts)} problem(s)); nothing was recorded", listed(texts)
+        )
 
 
 def record_meeting(

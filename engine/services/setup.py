@@ -29,10 +29,8 @@ def open_store(url: str, *, initialised: bool = True) -> Engine:
 def initialise(store: Engine) -> tuple[str | None, str]:
     """Create or upgrade the store's schema; returns the revisions (before, after)."""
     from engine.store.database import initialise as upgrade
-    from engine.store.database import translated_errors
 
-    with translated_errors(store):
-        return upgrade(store)
+    return upgrade(store)
 
 
 def shown(store: Engine) -> str:

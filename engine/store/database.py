@@ -7,8 +7,6 @@ row locks and the relationship's version column.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -155,19 +153,13 @@ def initialise(engine: Engine) -> tuple[str | None, str]:
     before = schema_revision(engine)
     config = Config()
     config.set_main_option("script_location", "engine.store:migrations")
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-    return before, SCHEMA_REVISION
-
-
-@contextmanager
-def translated_errors(engine: Engine) -> Iterator[None]:
-    """Turn a database that cannot be reached into a ConfigError naming it."""
     try:
-        yield
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
     except OperationalError as exc:
         raise _unusable(engine, exc) from None
+    return before, SCHEMA_REVISION
 
 
 def _unusable(engine: Engine, exc: OperationalError) -> ConfigError:

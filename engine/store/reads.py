@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from engine.errors import NotFoundError
-from engine.store.database import UnitOfWork, translated_errors
+from engine.store.database import UnitOfWork
 from engine.store.tables import LIST_FIELDS, audit_entries, participants, relationships
 
 
@@ -17,7 +17,7 @@ def participants_list(store: Engine, role: str | None = None) -> list[dict[str, 
     query = select(participants).order_by(participants.c.id)
     if role is not None:
         query = query.where(participants.c.role == role)
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+    with UnitOfWork(store, write=False) as uow:
         rows = uow.conn.execute(query).mappings().all()
     return [
         {k: v for k, v in row.items() if k not in LIST_FIELDS} | {f: row[f] for f in LIST_FIELDS}
@@ -44,14 +44,14 @@ def relationships_list(store: Engine, phase: str | None = None) -> list[dict[str
     )
     if phase is not None:
         query = query.where(relationships.c.phase == phase)
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+    with UnitOfWork(store, write=False) as uow:
         rows = uow.conn.execute(query).mappings().all()
     return [dict(row) for row in rows]
 
 
 def history(store: Engine, rel_id: int) -> list[dict[str, Any]]:
     """A relationship's audit entries, oldest first; NotFoundError if it does not exist."""
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+    with UnitOfWork(store, write=False) as uow:
         exists = uow.conn.execute(select(relationships.c.id).where(relationships.c.id == rel_id)).first()
         if exists is None:
             raise NotFoundError(f"no relationship {rel_id} (see `mentorflow relationships list`)")
@@ -62,7 +62,7 @@ def history(store: Engine, rel_id: int) -> list[dict[str, Any]]:
 
 def participant_count(store: Engine) -> int:
     """How many participants the store holds."""
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+    with UnitOfWork(store, write=False) as uow:
         return int(uow.conn.execute(select(func.count()).select_from(participants)).scalar_one())
 
 
@@ -74,7 +74,7 @@ def phases_reached(store: Engine, moves_only_without: Collection[str]) -> dict[s
         .where(audit_entries.c.trigger.not_in(list(moves_only_without)))
         .group_by(audit_entries.c.to_phase)
     )
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+    with UnitOfWork(store, write=False) as uow:
         return {phase: int(n) for phase, n in uow.conn.execute(query)}
 
 
@@ -88,6 +88,6 @@ def first_closed_after_review(store: Engine) -> int | None:
         .order_by(audit_entries.c.relationship_id)
         .limit(1)
     )
-    with translated_errors(store), UnitOfWork(store, write=False) as uow:
+    with UnitOfWork(store, write=False) as uow:
         found = uow.conn.execute(query).scalar()
     return None if found is None else int(found)

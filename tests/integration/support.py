@@ -9,8 +9,9 @@ from sqlalchemy import Engine, Table, func, select
 
 from engine.clock import Clock, SimulatedClock
 from engine.domain.lifecycle import Lifecycle
-from engine.domain.participants import Participant, parse_participants_csv
+from engine.domain.participants import Participant
 from engine.domain.relationships import AuditEntry
+from engine.files.participants import parse_participants_csv
 from engine.policy.model import Policy, shipped_policies
 from engine.services import advance as services
 from engine.services import recording

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.domain.participants import Participant, parse_participants_csv
+from engine.domain.participants import Participant
 from engine.errors import PolicyError
+from engine.files.participants import parse_participants_csv
 from engine.matching.assignment import blocking_pairs, greedy, optimal, stable, total
 from engine.matching.constraints import reporting_chain
 from engine.matching.proposals import Pool, match, prepare

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain.participants import parse_participants_csv
 from engine.errors import ParticipantsError
+from engine.files.participants import parse_participants_csv
 
 CORPUS = Path(__file__).parents[1] / "corpus" / "participants"
 EXPECTED: dict[str, str] = tomllib.loads((CORPUS / "expected.toml").read_text("utf-8"))["parse"]

@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from engine.domain.participants import (
-    CSV_COLUMNS,
-    MAX_PROBLEMS,
-    Participant,
-    parse_participants_csv,
-    parse_participants_text,
-)
-from engine.errors import ParticipantsError
+from engine.domain.participants import CSV_COLUMNS, Participant
+from engine.errors import MAX_PROBLEMS, ParticipantsError
+from engine.files.participants import parse_participants_csv, parse_participants_text
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "participants.csv"
 DESIGN_HEADER = (

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.domain.participants import parse_participants_text
+from engine.files.participants import parse_participants_text
 from engine.policy.model import Policy
 from engine.simulation import generate_program, participants_csv
 from engine.simulation.behaviour import (

@@ -56,7 +56,7 @@ def import_participants(
 ) -> None:
     """Import participants, all or nothing; each new mentee gets a relationship in the initial phase."""
     from engine.clock import SystemClock
-    from engine.domain.participants import parse_participants_csv
+    from engine.files.participants import parse_participants_csv
     from engine.services.participants import import_participants as run
 
     people = parse_participants_csv(file)

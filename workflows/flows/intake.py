@@ -19,7 +19,7 @@ def import_participants(database: str, policy: str, now: str, file: str, actor: 
     from pathlib import Path
 
     from engine.clock import SimulatedClock
-    from engine.domain.participants import parse_participants_csv
+    from engine.files.participants import parse_participants_csv
     from engine.services.participants import import_participants as run
 
     people = parse_participants_csv(Path(file))

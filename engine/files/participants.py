@@ -1,0 +1,224 @@
+"""The participants CSV that HR exports, read into :class:`~engine.domain.participants.Participant` models.
+
+All or nothing: every problem in the file is collected and raised as one
+:class:`ParticipantsError` whose lines name the file, row, line and column, so an
+operator can fix the export in one pass. Reading is pure: a file in, models out,
+no database.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import (
+    ValidationError,
+)
+from pydantic_core import ErrorDetails
+
+from engine.domain.participants import CSV_COLUMNS, Participant
+from engine.errors import ParticipantsError, listed
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("role", "name", "email")
+
+
+def parse_participants_csv(path: Path) -> list[Participant]:
+    """Read an HR export; raise :class:`ParticipantsError` listing every problem in it."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ParticipantsError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ParticipantsError(f"{path}: is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise ParticipantsError(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse_participants_text(_decode(data, str(path)), str(path))
+
+
+def parse_participants_text(text: str, source: str) -> list[Participant]:
+    """Parse CSV text; ``source`` names the file in every problem."""
+    records = _records(text.removeprefix("\ufeff"), source)
+    if not records:
+        header = ",".join(CSV_COLUMNS)
+        raise _failure(source, [f"{source}: line 1: file is empty (expected a header: {header})"])
+    header_line, header_fields = records[0]
+    columns = _columns(header_fields, source, header_line)
+    rows = [_Row.of(n, line, columns, fields) for n, (line, fields) in enumerate(records[1:], 1)]
+    if not rows:
+        only = f"only the header, line {header_line}"
+        raise _failure(source, [f"{source}: no participants in file ({only})"])
+    problems: list[tuple[int, str]] = []
+    participants = [p for row in rows if (p := _participant(row, source, problems)) is not None]
+    problems += _duplicates(rows, source)
+    if problems:
+        raise _failure(source, [text for _, text in sorted(problems, key=lambda p: p[0])])
+    return participants
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A data row: its number (from 1), the line it starts on, its cells by column."""
+
+    number: int
+    line: int
+    cells: dict[str, str]
+    extra: int  # fields beyond the header
+
+    @classmethod
+    def of(cls, number: int, line: int, columns: list[str], fields: list[str]) -> _Row:
+        padded = [*fields, *[""] * (len(columns) - len(fields))]
+        cells = {column: value.strip() for column, value in zip(columns, padded, strict=False)}
+        return cls(number, line, cells, max(0, len(fields) - len(columns)))
+
+    def where(self, source: str) -> str:
+        return f"{source}: row {self.number} (line {self.line})"
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    problems = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(
+                f"{source}: line {number}: not UTF-8 (byte 0x{line[exc.start]:02X} at position"
+                f' {exc.start + 1}); save the file as UTF-8 (in Excel: "CSV UTF-8")'
+            )
+    raise _failure(source, problems)
+
+
+def _records(text: str, source: str) -> list[tuple[int, list[str]]]:
+    """The non-blank records of ``text``, each with the line it starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for fields in reader:
+            if any(field.strip() for field in fields):
+                records.append((start, fields))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _failure(source, [f"{source}: line {start}: {_csv_problem(exc)}"]) from None
+    return records
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    reason = str(exc)
+    if "unexpected end of data" in reason:
+        return "a quoted value that starts in this row is never closed (a '\"' is missing)"
+    if "expected after" in reason:
+        return 'text follows a closing quote (write "" for a quote inside a quoted value)'
+    return f"is not valid CSV ({reason})"
+
+
+def _columns(header: list[str], source: str, line: int) -> list[str]:
+    """The normalised column names; raise if the header cannot be used."""
+    where = f"{source}: line {line}"
+    names = [name.strip().lower() for name in header]
+    if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
+        separator = "';'" if ";" in names[0] else "tabs"
+        raise _failure(source, [f"{where}: columns are separated by {separator} (expected commas)"])
+    if not any(name in CSV_COLUMNS or _suggest(name) for name in names):
+        expected = ",".join(CSV_COLUMNS)
+        raise _failure(source, [f"{where}: no header (expected column names: {expected})"])
+    problems = [f"{where}: {text}" for text in _header_problems(names)]
+    if problems:
+        raise _failure(source, problems)
+    return names
+
+
+def _header_problems(names: list[str]) -> list[str]:
+    problems = []
+    for index, name in enumerate(names, start=1):
+        if not name:
+            problems.append(f"column {index} has no name")
+        elif name in names[: index - 1]:
+            first = names.index(name) + 1
+            problems.append(f"column '{name}' appears twice (columns {first} and {index})")
+        elif name not in CSV_COLUMNS:
+            guess = _suggest(name)
+            hint = f"did you mean '{guess}'?" if guess else f"known: {', '.join(CSV_COLUMNS)}"
+            problems.append(f"unknown column '{name}' ({hint})")
+    guessed = {_suggest(name) for name in names if name not in CSV_COLUMNS}
+    missing = [c for c in REQUIRED_COLUMNS if c not in names and c not in guessed]
+    return problems + [f"missing required column '{column}'" for column in missing]
+
+
+def _suggest(name: str) -> str | None:
+    guesses = difflib.get_close_matches(name, CSV_COLUMNS, n=1)
+    return guesses[0] if guesses else None
+
+
+def _participant(row: _Row, source: str, problems: list[tuple[int, str]]) -> Participant | None:
+    """Validate one row; its problems are appended, already worded for the operator."""
+    if row.extra:
+        count = f"{len(row.cells) + row.extra} fields but the header has {len(row.cells)} columns"
+        hint = "quote a value that contains a comma"
+        problems.append((row.number, f"{row.where(source)}: {count} ({hint})"))
+        return None
+    given = {c: v for c, v in row.cells.items() if v or c in REQUIRED_COLUMNS}
+    try:
+        return Participant.model_validate(given)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.append((row.number, _row_problem(row, source, error)))
+        return None
+
+
+def _row_problem(row: _Row, source: str, error: ErrorDetails) -> str:
+    column = str(error["loc"][0]) if error["loc"] else "?"
+    raw = row.cells.get(column, "")
+    value = f"{_quote(raw)} " if raw else ""
+    return f"{row.where(source)}: column '{column}': {value}{_describe(error)}"
+
+
+_PYDANTIC_WORDING = {
+    **dict.fromkeys(("int_parsing", "int_from_float", "int_type"), "is not a whole number"),
+    **dict.fromkeys(("bool_parsing", "bool_type"), "is not yes or no"),
+    "greater_than_equal": "must be {ge} or more",
+    "missing": "is required",
+}
+
+
+def _describe(error: ErrorDetails) -> str:
+    """Operator wording for a validation error; pydantic's own text never gets through."""
+    if error["type"].startswith("participant_"):
+        return error["msg"]
+    wording = _PYDANTIC_WORDING.get(error["type"], "is not a valid value")
+    return wording.format(**(error.get("ctx") or {}))
+
+
+def _duplicates(rows: list[_Row], source: str) -> list[tuple[int, str]]:
+    """Rows whose email or external_id an earlier row already uses."""
+    problems = []
+    for column in ("email", "external_id"):
+        seen: dict[str, _Row] = {}
+        for row in (r for r in rows if not r.extra):
+            raw = row.cells.get(column, "")
+            value = raw.lower() if column == "email" else raw
+            first = seen.setdefault(value, row) if value else row
+            if first is not row:
+                where = f"{row.where(source)}: column '{column}'"
+                used = f"is already used by row {first.number} (line {first.line})"
+                problems.append((row.number, f"{where}: {_quote(raw)} {used}"))
+    return problems
+
+
+def _quote(value: str) -> str:
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    return json.dumps(shown, ensure_ascii=False)
+
+
+def _failure(source: str, problems: list[str]) -> ParticipantsError:
+    """One error for the whole file: nothing in it is imported."""
+    shown = listed(problems, more="more problems")
+    count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+    return ParticipantsError(f"{source}: participants not imported, {count}", shown)
