@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.domain.surveys import Answered, next_survey_moment
-from engine.policy.model import Cadence, Policy
+from engine.policy.model import Cadence, Edge, Policy
 from engine.policy.surveys import RESPONDENTS
+from engine.policy.timers import runs_out
 
 REMIND = "remind"
 ESCALATE = "escalate"
@@ -33,6 +34,17 @@ class Standing:
     phase: str
     phase_entered_at: datetime
     last_meeting_at: datetime | None = None
+    time_before: timedelta = timedelta(0)  # spent in the phase in earlier stays (engine.domain.phase_time)
+    first_entered_at: datetime | None = None  # the first entry into the phase, if it was earlier
+
+
+def runs_out_at(edge: Edge, standing: Standing) -> datetime:
+    """When the pair may take ``edge`` (its ``after:`` run out, on the clock it reads; else its entry)."""
+    if edge.after is None:
+        return standing.phase_entered_at
+    return runs_out(
+        edge.after, edge.since, standing.phase_entered_at, standing.time_before, standing.first_entered_at
+    )
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,7 @@ def next_due(policy: Policy, standing: Standing) -> datetime | None:
         moments.append(phase.deadline.after.after(entered))
     for edge in policy.edges:
         if edge.source == standing.phase and edge.auto:
-            moments.append(edge.after.after(entered) if edge.after else entered)
+            moments.append(runs_out_at(edge, standing))
     if phase.cadence is not None:  # the reminder: an escalation always comes later
         moments.append(nudges(phase.cadence, quiet_since(standing))[0].at)
     for plan in policy.survey_plans.get(standing.phase, ()):  # a timed survey, or its first reminder
@@ -120,7 +132,7 @@ def next_moment(
     phase = policy.phases[standing.phase]
     entered = standing.phase_entered_at
     moments = [
-        edge.after.after(entered)
+        runs_out_at(edge, standing)
         for edge in policy.edges
         if edge.source == standing.phase and edge.auto and edge.after
     ]

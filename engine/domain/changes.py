@@ -18,7 +18,9 @@ from typing import Any, NamedTuple, Protocol
 from engine.domain.audit import GENESIS, entry_hash, iso
 from engine.domain.cadence import Standing, next_due
 from engine.domain.effects import outbox_row
+from engine.domain.phase_time import NOTHING_EARLIER, Earlier, PhaseClock, after_leaving, earlier
 from engine.policy.model import Policy
+from engine.policy.timers import LATEST_ENTRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +48,14 @@ class Moving(Protocol):
     def audit_seq(self) -> int: ...
     @property
     def audit_head(self) -> str: ...
+    @property
+    def phase_entered_at(self) -> datetime: ...
+    @property
+    def phase_clock(self) -> PhaseClock | None: ...
 
 
 class Recording(Moving, Protocol):
     """What an entry that records a fact reads of the relationship it is about."""
-
-    @property
-    def phase_entered_at(self) -> datetime: ...
 
 
 class RowUpdate(NamedTuple):
@@ -70,6 +73,7 @@ class RowUpdate(NamedTuple):
     mentor_id: int | None
     audit_seq: int
     audit_head: str
+    phase_clock: PhaseClock | None = None  # engine.domain.phase_time: the earlier stays per phase
 
 
 @dataclass(slots=True)
@@ -101,8 +105,14 @@ class Mover:
         self.policy = policy
         self.now = now
         self._at_text = iso(now)
-        self._due: dict[tuple[str, datetime | None], datetime | None] = {}
+        self._due: dict[tuple[str, datetime | None, Earlier], datetime | None] = {}
         self._actions: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+        # (trigger, source, dest) whose timer reads a counting clock: taking it starts the clock over
+        self._restarts = {
+            (e.trigger, e.source, e.dest)
+            for e in policy.edges
+            if e.after is not None and e.since != LATEST_ENTRY
+        }
 
     def entry(
         self, rel_id: int, seq: int, prev_hash: str, source: str | None, dest: str, cause: Cause
@@ -137,11 +147,14 @@ class Mover:
             for name, slot, params in actions
         ]
 
-    def due(self, dest: str, last_meeting_at: datetime | None) -> datetime | None:
-        """When the tick must next look at a pair that enters ``dest`` now (``None``: never)."""
-        key = (dest, last_meeting_at)
+    def due(
+        self, dest: str, last_meeting_at: datetime | None, before: Earlier = NOTHING_EARLIER
+    ) -> datetime | None:
+        """When the tick must next look at a pair that enters ``dest`` now (``None``: never), given its
+        ``before`` stays there."""
+        key = (dest, last_meeting_at, before)
         if key not in self._due:
-            standing = Standing(dest, self.now, last_meeting_at)
+            standing = Standing(dest, self.now, last_meeting_at, before.spent, before.first_entered)
             terminal = self.policy.phases[dest].terminal
             self._due[key] = None if terminal else next_due(self.policy, standing)
         return self._due[key]
@@ -158,15 +171,18 @@ class Mover:
         """The change that moves ``rel`` to ``dest`` now."""
         seq = rel.audit_seq + 1
         entry = self.entry(rel.id, seq, rel.audit_head, rel.phase, dest, cause)
+        restart = (cause.trigger, rel.phase, dest) in self._restarts
+        clock = after_leaving(rel.phase_clock, rel.phase, rel.phase_entered_at, self.now, restart=restart)
         update = RowUpdate(
             rel.id,
             rel.version,
             dest,
             self.now,
-            self.due(dest, last_meeting_at),
+            self.due(dest, last_meeting_at, earlier(clock, dest)),
             mentor_id if mentor_id is not None else rel.mentor_id,
             seq,
             entry["hash"],
+            clock,
         )
         return Change(update, entry, self.effects(rel.id, seq, dest))
 
@@ -187,7 +203,15 @@ class Mover:
         phase = self.policy.phases.get(rel.phase)
         due_at = None if phase is not None and phase.terminal else self.now
         update = RowUpdate(
-            rel.id, rel.version, rel.phase, rel.phase_entered_at, due_at, rel.mentor_id, seq, head
+            rel.id,
+            rel.version,
+            rel.phase,
+            rel.phase_entered_at,
+            due_at,
+            rel.mentor_id,
+            seq,
+            head,
+            rel.phase_clock,
         )
         return Recorded(update, entries)
 

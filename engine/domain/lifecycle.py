@@ -20,6 +20,7 @@ from transitions import Machine
 
 from engine.errors import RefusedError
 from engine.policy.model import Edge, Policy
+from engine.policy.timers import FIRST_ENTRY, TIME_IN_PHASE, runs_out
 from engine.policy.vocabulary import Facts
 
 
@@ -51,12 +52,20 @@ def unmet(edge: Edge, facts: Facts) -> list[str]:
         why = check(facts, call.param)
         if why is not None:
             reasons.append(why)
-    if edge.after is not None and edge.after.after(facts.phase_entered_at) > facts.now:
-        due = edge.after.after(facts.phase_entered_at)
-        reasons.append(
-            f"the pair has been in {edge.source!r} less than {edge.after} (until {due:%Y-%m-%d %H:%M})"
-        )
+    if edge.after is not None:
+        entered, before, first = facts.phase_entered_at, facts.phase_time_before, facts.phase_first_entered_at
+        due = runs_out(edge.after, edge.since, entered, before, first)
+        if due > facts.now:
+            reasons.append(f"{_waiting(edge, facts)} (until {due:%Y-%m-%d %H:%M})")
     return reasons
+
+
+def _waiting(edge: Edge, facts: Facts) -> str:
+    if edge.since == TIME_IN_PHASE and facts.phase_time_before:
+        return f"the pair has spent less than {edge.after} in {edge.source!r} (over all its stays)"
+    if edge.since == FIRST_ENTRY and facts.phase_first_entered_at is not None:
+        return f"less than {edge.after} has passed since the pair first entered {edge.source!r}"
+    return f"the pair has been in {edge.source!r} less than {edge.after}"
 
 
 class Lifecycle:

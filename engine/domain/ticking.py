@@ -18,6 +18,7 @@ from engine.domain.cadence import Standing, due_nudges, quiet_since
 from engine.domain.cadence import next_moment as next_look
 from engine.domain.changes import Cause, Recording
 from engine.domain.lifecycle import Lifecycle, Move
+from engine.domain.phase_time import earlier
 from engine.domain.surveys import Answered, answered_in_stay, survey_notices
 from engine.policy.model import Cadence, Policy
 from engine.policy.surveys import RESPONDENTS
@@ -59,14 +60,16 @@ def decide(
     *,
     stay: int | None = None,
     answers: Sequence[Answer] = (),
+    moved_by: frozenset[str] = frozenset(),
 ) -> Decision:
     """The tick's decision for one due relationship at ``facts.now``: pure, no store.
 
     ``stay`` is the seq of the audit entry that began the pair's stay in its phase
     (the notices of a stay are keyed by it; ``None``: the chain head, when nothing
-    was recorded since), ``answers`` the surveys answered in the stay.
+    was recorded since), ``answers`` the surveys answered in the stay, ``moved_by`` the triggers that
+    already moved the pair at this moment: none moves it twice (a guard against a cycle of moves).
     """
-    move = _auto_move(lifecycle, rel.phase, facts)
+    move = _auto_move(lifecycle, rel.phase, facts, moved_by)
     if move is not None:
         return Decision(move, Cause("cadence", move.trigger, None, _requires(move)))
     policy, now = lifecycle.policy, facts.now
@@ -76,7 +79,7 @@ def decide(
     deadline = phase.deadline
     if deadline is not None and deadline.after.after(rel.phase_entered_at) <= now:
         since = deadline.after.after(rel.phase_entered_at)
-        if deadline.fire is not None:
+        if deadline.fire is not None and deadline.fire not in moved_by:
             why = f"{rel.phase} deadline of {deadline.after} passed on {since:%Y-%m-%d}"
             fired = lifecycle.try_fire(rel.phase, deadline.fire, replace(facts, reason=why))
             if fired is not None:
@@ -100,8 +103,9 @@ def _respondents(rel: Due) -> tuple[str, ...]:
     return RESPONDENTS if rel.mentor_id is not None else ("mentee",)
 
 
-def _auto_move(lifecycle: Lifecycle, phase: str, facts: Facts) -> Move | None:
-    for trigger in dict.fromkeys(edge.trigger for edge in lifecycle.auto_edges_from(phase)):
+def _auto_move(lifecycle: Lifecycle, phase: str, facts: Facts, moved_by: frozenset[str]) -> Move | None:
+    triggers = dict.fromkeys(e.trigger for e in lifecycle.auto_edges_from(phase))
+    for trigger in (t for t in triggers if t not in moved_by):
         move = lifecycle.try_fire(phase, trigger, facts)
         if move is not None and move.edge.auto:
             return move
@@ -139,7 +143,8 @@ def next_moment(
     answered: Answered | None = None,
 ) -> datetime | None:
     """The next time after ``now`` the tick must look at ``rel`` (see :mod:`engine.domain.cadence`)."""
-    standing = Standing(rel.phase, rel.phase_entered_at, last_meeting)
+    before = earlier(rel.phase_clock, rel.phase)
+    standing = Standing(rel.phase, rel.phase_entered_at, last_meeting, before.spent, before.first_entered)
     return next_look(policy, standing, now, answered, _respondents(rel))
 
 

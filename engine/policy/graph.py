@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from engine.policy.problems import Loc, shown, unknown_name
+from engine.policy.timers import PROGRAM_DURATION, timer_of
 from engine.policy.vocabulary import RECORD_TRIGGERS
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def graph_problems(policy: Policy) -> list[tuple[Loc, str]]:
     problems = _initial_problems(policy) + _reference_problems(policy)
     if problems:
         return problems
-    return _reachability_problems(policy) + _deadline_problems(policy)
+    return _reachability_problems(policy) + _deadline_problems(policy) + _loops_at_once(policy)
 
 
 def _initial_problems(policy: Policy) -> list[tuple[Loc, str]]:
@@ -175,3 +176,76 @@ def _deadline_problems(policy: Policy) -> list[tuple[Loc, str]]:
                 (loc, unknown_name("trigger", fire, sorted(leaving[name]), f" from {shown(name)}"))
             )
     return problems
+
+
+def _loops_at_once(policy: Policy) -> list[tuple[Loc, str]]:
+    """A cycle of ``auto`` transitions the tick could take round and round at one moment.
+
+    An edge the tick may take at once: ``auto``, no ``after:`` (a timer makes the cycle wait), and no
+    ``reason`` required (the tick gives none). Every other condition is assumed to hold throughout,
+    as the cycle may not flip it. One problem per cycle, at its first transition.
+    """
+    quick = [
+        e for e in policy.edges if e.auto and e.after is None and all(c.name != "reason" for c in e.requires)
+    ]
+    targets: dict[str, set[str]] = defaultdict(set)
+    for edge in quick:
+        targets[edge.source].add(edge.dest)
+    reach = {phase: _reached(targets, phase) for phase in policy.phases}
+    problems: list[tuple[Loc, str]] = []
+    seen: set[frozenset[str]] = set()
+    for edge in sorted(quick, key=lambda e: e.index):
+        ring = frozenset(p for p in policy.phases if p in reach[edge.source] and edge.source in reach[p])
+        if edge.source not in ring or ring in seen:
+            continue  # the edge is on no cycle, or its cycle is reported already
+        seen.add(ring)
+        names = ", ".join(dict.fromkeys(e.trigger for e in quick if e.source in ring and e.dest in ring))
+        problems.append(
+            (
+                ("transitions", edge.index),
+                f"the auto transitions {names} lead round {', '.join(p for p in policy.phases if p in ring)} "
+                "with nothing to wait for: the tick could move a pair round them forever (expected an "
+                "`after:` on one of them, or one that is not `auto` or has `requires: [reason]`)",
+            )
+        )
+    return problems
+
+
+def _reached(targets: dict[str, set[str]], start: str) -> set[str]:
+    """The phases reachable from ``start`` by one edge or more."""
+    reached: set[str] = set()
+    frontier = list(targets[start])
+    while frontier:
+        phase = frontier.pop()
+        if phase not in reached:
+            reached.add(phase)
+            frontier.extend(targets[phase])
+    return reached
+
+
+def policy_warnings(policy: Policy) -> list[tuple[Loc, str]]:
+    """Combinations that load but cannot mean what they say, each with its location (nothing refused)."""
+    found: list[tuple[Loc, str]] = []
+    for name, phase in policy.phases.items():
+        cadence = phase.cadence
+        if cadence is not None and cadence.remind_after.approx() < cadence.check_in.approx():
+            found.append(
+                (
+                    ("phases", name, "cadence", "remind_after"),
+                    f"{cadence.remind_after} is shorter than check_in (every {cadence.check_in}): the pair "
+                    "is reminded before a meeting is due (expected remind_after of at least the check-in)",
+                )
+            )
+    program = policy.program.duration
+    for i, t in enumerate(policy.transitions):
+        after, _ = timer_of(t.after, program)
+        uses_program = PROGRAM_DURATION in (t.after, getattr(t.after, "duration", None))
+        if after is not None and not uses_program and after.approx() > program.approx():
+            found.append(
+                (
+                    ("transitions", i, "after"),
+                    f"{after} is longer than the program (program.duration: {program}): this timer "
+                    "cannot run out inside it (expected at most the program's duration)",
+                )
+            )
+    return found

@@ -8,9 +8,13 @@ shipped ``default.yaml``) matches with the defaults below. Scores are on a
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
+
+from engine.policy.problems import shown, unknown_name
 
 CRITERIA: tuple[str, ...] = ("skills", "goals_and_interests", "compatibility", "language", "timezone")
 CRITERION_LABELS = {
@@ -35,10 +39,22 @@ class Weights(_Model):
     language: float = Field(default=1.0, ge=0)
     timezone: float = Field(default=1.0, ge=0)
 
+    @field_validator(*CRITERIA, mode="before")
+    @classmethod
+    def _finite(cls, value: object) -> object:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{value} is not a finite number (expected a weight like 1 or 2.5)")
+        return value
+
     @model_validator(mode="after")
     def _something_counts(self) -> Weights:
         if not any(self.of(name) > 0 for name in CRITERIA):
             raise ValueError("at least one criterion needs a weight above 0")
+        if not math.isfinite(sum(self.of(name) for name in CRITERIA)):
+            raise ValueError(
+                "the weights add up to more than a number can hold, so every score would be NaN "
+                "(expected weights like 1 or 2.5)"
+            )
         return self
 
     def of(self, criterion: str) -> float:
@@ -66,6 +82,10 @@ class Constraints(_Model):
         return value
 
 
+DEFAULT_REPLACE_IN: tuple[str, ...] = ("matched", "kickoff")
+"""Where ``match replace`` may give a pair another mentor when a policy says nothing (those it has)."""
+
+
 class MatchingPolicy(_Model):
     """How mentors and mentees are paired, and which proposals need the coordinator."""
 
@@ -74,8 +94,55 @@ class MatchingPolicy(_Model):
     constraints: Constraints = Field(default_factory=Constraints)
     min_score: float = Field(default=0.4, ge=0, le=1)
     auto_approve_at: float | None = Field(default=None, ge=0, le=1)
+    replace_in: list[str] | None = None
 
     @field_validator("auto_approve_at", mode="before")
     @classmethod
     def _false_is_never(cls, value: object) -> object:
         return None if value is False else value
+
+    @model_serializer(mode="wrap")
+    def _unset_replace_in_is_left_out(self, handler: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        """A policy that does not name ``replace_in`` keeps the version (digest) it had before the key."""
+        data = handler(self)
+        if self.replace_in is None:
+            data.pop("replace_in", None)
+        return data
+
+
+class _PhaseLike(Protocol):
+    @property
+    def initial(self) -> bool: ...
+    @property
+    def terminal(self) -> bool: ...
+
+
+class _PolicyLike(Protocol):
+    @property
+    def matching(self) -> MatchingPolicy: ...
+    @property
+    def phases(self) -> Mapping[str, _PhaseLike]: ...
+
+
+def replace_phases(policy: _PolicyLike) -> tuple[str, ...]:
+    """The phases in which ``match replace`` may give a pair another mentor."""
+    named = policy.matching.replace_in
+    if named is None:
+        return tuple(name for name in DEFAULT_REPLACE_IN if name in policy.phases)
+    return tuple(named)
+
+
+def matching_problems(policy: _PolicyLike) -> list[tuple[tuple[str | int, ...], str]]:
+    """``matching.replace_in`` names phases a pair has a mentor in: known, neither initial nor terminal."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for i, name in enumerate(policy.matching.replace_in or ()):
+        loc = ("matching", "replace_in", i)
+        phase = policy.phases.get(name)
+        if phase is None:
+            problems.append((loc, unknown_name("phase", name, policy.phases)))
+        elif phase.initial or phase.terminal:
+            which = "the initial phase" if phase.initial else "a terminal phase"
+            problems.append(
+                (loc, f"{shown(name)} is {which} (expected a phase in which a pair has a mentor and is open)")
+            )
+    return problems

@@ -109,12 +109,15 @@ def _tick_batch(
         answers = records.survey_answers(uow.conn, rels)
         facts = load_facts(uow, policy, rels, now, None, meetings_of=meetings, answers_of=answers)
         stays = audit.stay_starts(uow.conn, [r.id for r in rels if has_stay_notices(policy, r, now)])
+        # a pair that entered its phase at this moment was moved already: no trigger moves it twice
+        fired = audit.triggers_at(uow.conn, [r.id for r in rels if r.phase_entered_at == now], now)
         mover, changes, notices, waits = Mover(policy, now), [], [], []
         for rel in rels:
             last = meetings.get(rel.id, NO_MEETINGS)[2]
             decision = decide(
-                lifecycle, rel, facts[rel.id], last, stay=stays.get(rel.id), answers=answers.get(rel.id, ())
-            )
+                lifecycle, rel, facts[rel.id], last, stay=stays.get(rel.id), answers=answers.get(rel.id, ()),
+                moved_by=fired.get(rel.id, frozenset()),
+            )  # fmt: skip
             if decision.move is not None and decision.cause is not None:
                 cause = replace(decision.cause, actor=actor)
                 changes.append(mover.change(rel, decision.move.dest, cause, last_meeting_at=last))

@@ -17,7 +17,7 @@ app = typer.Typer(help="Validate, show and draw phase policies.", no_args_is_hel
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Policy files to check.", show_default=False)],
 ) -> None:
-    """Check policy files; print every error with file:line. Exit 2 if any is invalid."""
+    """Check policy files; print every error and warning with file:line. Exit 2 if any is invalid."""
     from engine.errors import PolicyError
     from engine.policy.model import load_policy as load
 
@@ -30,6 +30,8 @@ def validate(
             print_error(exc)
             continue
         typer.echo(f"ok  {path}: policy {policy.policy!r}, version {policy.digest[:19]}")
+        for warning in policy.warnings:  # what loads but cannot mean what it says: exit 0 all the same
+            typer.echo(warning, err=True)
     if invalid:
         raise typer.Exit(2)
 
