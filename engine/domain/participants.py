@@ -29,8 +29,11 @@ ROLES: tuple[Role, ...] = ("mentor", "mentee")
 CSV_COLUMNS: tuple[str, ...] = (
     "external_id", "role", "name", "email", "department", "manager_id", "level",
     "skills", "wants", "goals", "interests", "values", "work_style", "communication",
-    "languages", "timezone", "capacity", "trained",
+    "languages", "timezone", "capacity", "trained", "status",
 )  # fmt: skip
+
+Status = Literal["active", "leave", "left"]
+STATUSES: tuple[Status, ...] = ("active", "leave", "left")
 
 _YES = frozenset({"true", "yes", "y", "1", "ja"})
 _NO = frozenset({"false", "no", "n", "0", "nee", ""})
@@ -71,6 +74,7 @@ class Participant(BaseModel):
     timezone: str | None = None
     capacity: int = Field(default=1, ge=0)
     trained: bool = False
+    status: Status = "active"
 
     @property
     def key(self) -> str:
@@ -104,6 +108,16 @@ class Participant(BaseModel):
         if isinstance(items, Iterable) and all(isinstance(item, str) for item in items):
             return tuple(item.strip() for item in items if item.strip())
         return value
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _known_status(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        word = value.strip().lower()
+        if word not in STATUSES:
+            raise _own_error("status", "is not a status (allowed: active, leave, left)")
+        return word
 
     @field_validator("trained", mode="before")
     @classmethod

@@ -21,13 +21,43 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from engine.domain.participants import CSV_COLUMNS, Participant
-from engine.errors import ParticipantsError, listed
+from engine.errors import InputError, ParticipantsError, field, listed
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("role", "name", "email")
+DELIMITERS = {",": "','", ";": "';'", "\t": "tabs"}
+"""The delimiters detected from the header line (Excel in Dutch, German or French saves with ';')."""
+
+
+@dataclass(frozen=True)
+class ParticipantsFile:
+    """A participants file read: its people, the known columns it has, where each row is, what it ignored.
+
+    A column the file does not have leaves that field of an existing participant as
+    it is; ``columns`` says which fields the file speaks about.
+    """
+
+    source: str
+    people: list[Participant]
+    columns: frozenset[str]
+    rows: list[str]  # per person, "people.csv: row 3 (line 4)"
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def warning(self) -> str | None:
+        """One line naming the unknown columns that were ignored, or ``None``."""
+        if not self.ignored:
+            return None
+        names = ", ".join(f"'{name}'" for name in self.ignored)
+        return f"{self.source}: ignoring unknown column(s) {names} (known: {', '.join(CSV_COLUMNS)})"
 
 
 def parse_participants_csv(path: Path) -> list[Participant]:
-    """Read an HR export; raise :class:`ParticipantsError` listing every problem in it."""
+    """Read an HR export strictly (unknown columns refused); ParticipantsError lists every problem."""
+    return read_participants(path, strict=True).people
+
+
+def read_participants(path: Path, *, delimiter: str | None = None, strict: bool = False) -> ParticipantsFile:
+    """Read an HR export; the delimiter detected unless given; unknown columns refused only if ``strict``."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -36,27 +66,55 @@ def parse_participants_csv(path: Path) -> list[Participant]:
         raise ParticipantsError(f"{path}: is a directory, not a CSV file") from None
     except OSError as exc:
         raise ParticipantsError(f"{path}: cannot be read ({exc.strerror})") from None
-    return parse_participants_text(_decode(data, str(path)), str(path))
+    return read_participants_text(_decode(data, str(path)), str(path), delimiter=delimiter, strict=strict)
 
 
 def parse_participants_text(text: str, source: str) -> list[Participant]:
+    """Parse CSV text strictly; ``source`` names the file in every problem."""
+    return read_participants_text(text, source, strict=True).people
+
+
+def read_participants_text(
+    text: str, source: str, *, delimiter: str | None = None, strict: bool = False
+) -> ParticipantsFile:
     """Parse CSV text; ``source`` names the file in every problem."""
-    records = _records(text.removeprefix("\ufeff"), source)
+    text = text.removeprefix("\ufeff")
+    records = _records(text, source, delimiter or _detect_delimiter(text))
     if not records:
         header = ",".join(CSV_COLUMNS)
         raise _failure(source, [f"{source}: line 1: file is empty (expected a header: {header})"])
     header_line, header_fields = records[0]
-    columns = _columns(header_fields, source, header_line)
+    columns, ignored = _columns(header_fields, source, header_line, strict=strict)
     rows = [_Row.of(n, line, columns, fields) for n, (line, fields) in enumerate(records[1:], 1)]
     if not rows:
         only = f"only the header, line {header_line}"
         raise _failure(source, [f"{source}: no participants in file ({only})"])
     problems: list[tuple[int, str]] = []
-    participants = [p for row in rows if (p := _participant(row, source, problems)) is not None]
+    read = [(row, p) for row in rows if (p := _participant(row, source, problems, ignored)) is not None]
     problems += _duplicates(rows, source)
     if problems:
         raise _failure(source, [text for _, text in sorted(problems, key=lambda p: p[0])])
-    return participants
+    known = frozenset(columns) - set(ignored)
+    return ParticipantsFile(source, [p for _, p in read], known, [r.where(source) for r, _ in read], ignored)
+
+
+def check_delimiter(value: str) -> str:
+    """The delimiter an operator gives (``;``, ``,``, ``tab`` or one character); InputError otherwise."""
+    if value.lower() in ("tab", "\\t", "\t"):
+        return "\t"
+    if len(value) != 1 or value in ('"', "\n", "\r"):
+        raise InputError(
+            f"{field('delimiter')}: {value!r} is not a delimiter (expected ';', ',', 'tab' or one character)"
+        )
+    return value
+
+
+def _detect_delimiter(text: str) -> str:
+    """The delimiter of the header line: the most frequent of ',', ';' and tab (',' if none)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: first.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 @dataclass(frozen=True)
@@ -95,9 +153,9 @@ def _decode(data: bytes, source: str) -> str:
     raise _failure(source, problems)
 
 
-def _records(text: str, source: str) -> list[tuple[int, list[str]]]:
+def _records(text: str, source: str, delimiter: str) -> list[tuple[int, list[str]]]:
     """The non-blank records of ``text``, each with the line it starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[tuple[int, list[str]]] = []
     start = 1
     try:
@@ -119,8 +177,8 @@ def _csv_problem(exc: csv.Error) -> str:
     return f"is not valid CSV ({reason})"
 
 
-def _columns(header: list[str], source: str, line: int) -> list[str]:
-    """The normalised column names; raise if the header cannot be used."""
+def _columns(header: list[str], source: str, line: int, *, strict: bool) -> tuple[list[str], tuple[str, ...]]:
+    """The normalised column names and the unknown ones to ignore; raise if the header cannot be used."""
     where = f"{source}: line {line}"
     names = [name.strip().lower() for name in header]
     if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
@@ -129,14 +187,16 @@ def _columns(header: list[str], source: str, line: int) -> list[str]:
     if not any(name in CSV_COLUMNS or _suggest(name) for name in names):
         expected = ",".join(CSV_COLUMNS)
         raise _failure(source, [f"{where}: no header (expected column names: {expected})"])
-    problems = [f"{where}: {text}" for text in _header_problems(names)]
+    problems, ignored = _header_problems(names, strict=strict)
     if problems:
-        raise _failure(source, problems)
-    return names
+        raise _failure(source, [f"{where}: {text}" for text in problems])
+    return names, ignored
 
 
-def _header_problems(names: list[str]) -> list[str]:
-    problems = []
+def _header_problems(names: list[str], *, strict: bool) -> tuple[list[str], tuple[str, ...]]:
+    """(problems, unknown columns to ignore): unless ``strict``, only a misspelt required one is refused."""
+    problems, ignored = [], []
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
     for index, name in enumerate(names, start=1):
         if not name:
             problems.append(f"column {index} has no name")
@@ -145,11 +205,14 @@ def _header_problems(names: list[str]) -> list[str]:
             problems.append(f"column '{name}' appears twice (columns {first} and {index})")
         elif name not in CSV_COLUMNS:
             guess = _suggest(name)
-            hint = f"did you mean '{guess}'?" if guess else f"known: {', '.join(CSV_COLUMNS)}"
-            problems.append(f"unknown column '{name}' ({hint})")
+            if strict or guess in missing:
+                hint = f"did you mean '{guess}'?" if guess else f"known: {', '.join(CSV_COLUMNS)}"
+                problems.append(f"unknown column '{name}' ({hint})")
+            else:
+                ignored.append(name)
     guessed = {_suggest(name) for name in names if name not in CSV_COLUMNS}
-    missing = [c for c in REQUIRED_COLUMNS if c not in names and c not in guessed]
-    return problems + [f"missing required column '{column}'" for column in missing]
+    problems += [f"missing required column '{column}'" for column in missing if column not in guessed]
+    return problems, tuple(ignored)
 
 
 def _suggest(name: str) -> str | None:
@@ -157,14 +220,16 @@ def _suggest(name: str) -> str | None:
     return guesses[0] if guesses else None
 
 
-def _participant(row: _Row, source: str, problems: list[tuple[int, str]]) -> Participant | None:
+def _participant(
+    row: _Row, source: str, problems: list[tuple[int, str]], ignored: tuple[str, ...]
+) -> Participant | None:
     """Validate one row; its problems are appended, already worded for the operator."""
     if row.extra:
         count = f"{len(row.cells) + row.extra} fields but the header has {len(row.cells)} columns"
         hint = "quote a value that contains a comma"
         problems.append((row.number, f"{row.where(source)}: {count} ({hint})"))
         return None
-    given = {c: v for c, v in row.cells.items() if v or c in REQUIRED_COLUMNS}
+    given = {c: v for c, v in row.cells.items() if (v or c in REQUIRED_COLUMNS) and c not in ignored}
     try:
         return Participant.model_validate(given)
     except ValidationError as exc:

@@ -3,87 +3,220 @@
 Each is one transaction: a new mentee's relationship is opened in the policy's
 initial phase with the first entry of its audit chain and the outbox rows of
 entering that phase, in the same commit as the participant rows.
+
+An import changes only what the file says: a column the file does not have
+leaves that field as it is, a present but empty cell clears it (to the field's
+default), ``trained`` can set a mentor trained but never undoes a recorded
+training, and an empty ``external_id`` never clears one. Every participant
+created or changed gets an entry in their own chain naming the fields changed
+(:func:`engine.store.participants.record_participant_change`). A ``status``
+column puts people on leave or marks them gone (:mod:`engine.services.leave`).
+A dry run works all of it out and writes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.cadence import Standing, next_due
 from engine.domain.changes import Cause, Mover
 from engine.domain.participants import Participant
-from engine.errors import NotFoundError, ParticipantsError
+from engine.errors import NotFoundError
 from engine.policy.model import Policy
+from engine.services.import_checks import refuse_manager_loops, refuse_role_changes, refuse_taken_emails
+from engine.services.leave import apply_status
 from engine.store import audit
 from engine.store import participants as people_store
 from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Engine, RowMapping
 
     from engine.clock import Clock
+
+FIELDS: tuple[str, ...] = tuple(Participant.model_fields)
+
+
+@dataclass(frozen=True)
+class PersonPlan:
+    """What an import does (or, in a dry run, would do) to one person of the file."""
+
+    key: str
+    name: str
+    action: str  # new, updated, unchanged
+    changes: tuple[tuple[str, Any, Any], ...] = ()  # (field, old, new)
+    relationships: tuple[
+        str, ...
+    ] = ()  # "opens a relationship in 'intake'", "relationship 3: closed (close)"
 
 
 @dataclass(frozen=True)
 class ImportSummary:
-    """What a participants import did."""
+    """What a participants import did (or, with ``dry_run``, would do)."""
 
     created: int
     updated: int
     unchanged: int
     relationships_opened: list[int]
+    people: list[PersonPlan] = field(default_factory=list)
+    dry_run: bool = False
+    to_open: int = 0  # in a dry run: the relationships it would open
+
+    @property
+    def opened(self) -> int:
+        """How many relationships the import opened (or would open)."""
+        return self.to_open if self.dry_run else len(self.relationships_opened)
+
+
+@dataclass
+class _Pending:
+    """One person of the file matched to their row: what to insert or set, and their status change."""
+
+    person: Participant
+    row: RowMapping | None
+    values: dict[str, Any]
+    status: str | None = None
 
 
 def import_participants(
-    store: Engine, policy: Policy, clock: Clock, people: Sequence[Participant], *, actor: str
+    store: Engine,
+    policy: Policy,
+    clock: Clock,
+    people: Sequence[Participant],
+    *,
+    actor: str,
+    columns: Collection[str] | None = None,
+    rows: Sequence[str] | None = None,
+    dry_run: bool = False,
 ) -> ImportSummary:
-    """Add or update participants (matched by external id, else email); open a relationship per new mentee."""
+    """Add or update participants (matched by external id, else email); open a relationship per new mentee.
+
+    ``columns`` names the fields the file has (``None``: all of them); ``rows`` says
+    where each person is in the file, for the refusals.
+    """
     now = clock.now()
-    with UnitOfWork(store) as uow:
-        existing = {_key(row): row for row in people_store.all_participants(uow.conn)}
-        _refuse_taken_emails(existing, people)
-        created, updated, unchanged, new_mentees = 0, 0, 0, []
-        for person in people:
-            values = person.model_dump(exclude={"key"})
-            row = existing.get(person.key)
-            if row is None:
-                new_id = people_store.insert_participant(uow.conn, values, now)
-                created += 1
-                if person.role == "mentee":
-                    new_mentees.append((new_id, person.key))
-            elif any(_comparable(row[k]) != _comparable(v) for k, v in values.items()):
-                people_store.update_participant(uow.conn, row["id"], values, now)
-                updated += 1
-            else:
-                unchanged += 1
-        opened = _open_relationships(uow, policy, new_mentees, actor, now)
+    given = frozenset(columns) if columns is not None else frozenset(FIELDS)
+    where = list(rows) if rows is not None else [f"participant {p.key}" for p in people]
+    with UnitOfWork(store, write=not dry_run) as uow:
+        existing = people_store.all_participants(uow.conn)
+        matched = _match(existing, people)
+        refuse_taken_emails(existing, people, matched, where)
+        refuse_manager_loops(existing, people, matched, given, where)
+        refuse_role_changes(uow.conn, policy, people, matched, given, where)
+        pending = [_pending(p, row, given) for p, row in zip(people, matched, strict=True)]
+        if dry_run:
+            return _plan(uow, policy, pending, actor, now)
+        summary = _write(uow, policy, pending, actor, now)
         audit.record_policy_version(uow.conn, policy, now)
         uow.commit()
-    return ImportSummary(created, updated, unchanged, opened)
+    return summary
 
 
-def _refuse_taken_emails(existing: dict[str, Any], people: Sequence[Participant]) -> None:
-    """A new participant whose email another participant already has would break the import midway."""
-    owners = {row["email"]: key for key, row in existing.items()}
-    clashes = [
-        f"participant {p.key}: email {p.email} already belongs to participant {owners[p.email]}"
-        for p in people
-        if p.key not in existing and owners.get(p.email, p.key) != p.key
-    ]
-    if clashes:
-        raise ParticipantsError("two participants cannot share an email; nothing was imported", clashes)
+def _match(existing: Sequence[RowMapping], people: Sequence[Participant]) -> list[RowMapping | None]:
+    """Each person's row: by external id when the file gives one, else by email."""
+    by_id = {row["external_id"]: row for row in existing if row["external_id"]}
+    by_email = {row["email"]: row for row in existing}
+    return [by_id.get(p.external_id) if p.external_id else by_email.get(p.email) for p in people]
 
 
-def _key(row: Any) -> str:
-    return str(row["external_id"] or row["email"])
+def _pending(person: Participant, row: RowMapping | None, given: frozenset[str]) -> _Pending:
+    if row is None:
+        return _Pending(person, None, person.model_dump())
+    values: dict[str, Any] = {}
+    for name in FIELDS:
+        if name not in given or name == "status":
+            continue
+        new = getattr(person, name)
+        if name == "external_id" and new is None:
+            continue  # an empty cell does not take a participant's identity away
+        if name == "trained":
+            new = bool(row["trained"]) or new  # HR's file never undoes a recorded training
+        if _comparable(row[name]) != _comparable(new):
+            values[name] = list(new) if isinstance(new, tuple) else new
+    changed = "status" in given and person.status != row["status"]
+    return _Pending(person, row, values, person.status if changed else None)
 
 
 def _comparable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple | list) else value
+
+
+def _plan(
+    uow: UnitOfWork, policy: Policy, pending: list[_Pending], actor: str, now: datetime
+) -> ImportSummary:
+    """What the import would do, person by person; nothing is written."""
+    plans = []
+    for item in pending:
+        person, row = item.person, item.row
+        if row is None:
+            opens = person.role == "mentee" and person.status != "left"
+            shown = (f"opens a relationship in {policy.initial_phase!r}",) if opens else ()
+            plans.append(PersonPlan(person.key, person.name, "new", (), shown))
+            continue
+        changes = [(name, row[name], value) for name, value in item.values.items()]
+        moves: tuple[str, ...] = ()
+        if item.status is not None:
+            changes.append(("status", row["status"], item.status))
+            status = apply_status(uow, policy, _as_row(uow, row), item.status, None, actor, now, write=False)
+            moves = tuple(str(c) for c in status.consequences)
+        action = "updated" if changes else "unchanged"
+        plans.append(PersonPlan(_key(row), person.name, action, tuple(changes), moves))
+    to_open = sum(1 for p in plans if p.action == "new" and p.relationships)
+    new, changed, same = (sum(p.action == a for p in plans) for a in ("new", "updated", "unchanged"))
+    return ImportSummary(new, changed, same, [], plans, dry_run=True, to_open=to_open)
+
+
+def _write(
+    uow: UnitOfWork, policy: Policy, pending: list[_Pending], actor: str, now: datetime
+) -> ImportSummary:
+    created, updated, unchanged, new_mentees, plans = 0, 0, 0, [], []
+    for item in pending:
+        person, row = item.person, item.row
+        if row is None:
+            new_id = people_store.insert_participant(uow.conn, item.values, now)
+            people_store.record_participant_change(uow.conn, new_id, actor, _given(person), "create", now)
+            created += 1
+            if person.role == "mentee" and person.status != "left":
+                new_mentees.append((new_id, person.key))
+            plans.append(PersonPlan(person.key, person.name, "new"))
+            continue
+        moves: tuple[str, ...] = ()
+        if item.values:
+            people_store.update_participant(uow.conn, row["id"], item.values, now)
+            people_store.record_participant_change(
+                uow.conn, row["id"], actor, list(item.values), "import", now
+            )
+        if item.status is not None:
+            status = apply_status(uow, policy, _as_row(uow, row), item.status, None, actor, now)
+            moves = tuple(str(c) for c in status.consequences)
+        changed = bool(item.values) or item.status is not None
+        updated, unchanged = updated + changed, unchanged + (not changed)
+        changes = tuple((name, row[name], value) for name, value in item.values.items())
+        plans.append(
+            PersonPlan(_key(row), person.name, "updated" if changed else "unchanged", changes, moves)
+        )
+    opened = _open_relationships(uow, policy, new_mentees, actor, now)
+    return ImportSummary(created, updated, unchanged, opened, plans)
+
+
+def _given(person: Participant) -> list[str]:
+    """The fields a new participant was given a value for (not left at their default)."""
+    defaults = Participant.model_construct(role=person.role, name=person.name, email=person.email)
+    return [name for name in FIELDS if getattr(person, name) != getattr(defaults, name)]
+
+
+def _as_row(uow: UnitOfWork, row: RowMapping) -> Any:
+    """The participant's row as it is now in this transaction (the import may just have changed it)."""
+    found = people_store.participants_by_id(uow.conn, [int(row["id"])], lock=True)
+    return found[int(row["id"])]
+
+
+def _key(row: Any) -> str:
+    return str(row["external_id"] or row["email"])
 
 
 def open_relationships(
@@ -103,23 +236,45 @@ def open_relationships(
     return opened
 
 
+def open_relationships_in(
+    uow: UnitOfWork,
+    policy: Policy,
+    mentees: Sequence[tuple[int, str]],
+    actor: str,
+    now: datetime,
+    *,
+    previous: Mapping[int, int] | None = None,
+    reason: str | None = None,
+) -> list[int]:
+    """:func:`_open_relationships` for another service's transaction, each linked to its ``previous`` one."""
+    return _open_relationships(uow, policy, mentees, actor, now, previous=previous, reason=reason)
+
+
 def _open_relationships(
-    uow: UnitOfWork, policy: Policy, mentees: Sequence[tuple[int, str]], actor: str, now: datetime
+    uow: UnitOfWork,
+    policy: Policy,
+    mentees: Sequence[tuple[int, str]],
+    actor: str,
+    now: datetime,
+    *,
+    previous: Mapping[int, int] | None = None,
+    reason: str | None = None,
 ) -> list[int]:
     """A relationship per (mentee id, mentee key) in the initial phase, its chain begun, its outbox rows."""
-    initial = policy.initial_phase
+    initial, before = policy.initial_phase, previous or {}
     due = next_due(policy, Standing(initial, now))
     rel_ids = rel_store.insert_relationships(
         uow.conn,
         [
             {"mentee_id": mentee_id, "mentor_id": None, "policy_name": policy.policy, "phase": initial,
              "phase_entered_at": now, "due_at": due, "version": 1, "audit_seq": 0, "audit_head": "",
-             "created_at": now}
+             "created_at": now, "previous_id": before.get(mentee_id)}
             for mentee_id, _ in mentees
         ],
     )  # fmt: skip
     causes = [
-        Cause(actor, "create", None, {"mentee_id": mentee_id, "mentee": key}) for mentee_id, key in mentees
+        Cause(actor, "create", reason, _creation_data(mentee_id, key, before.get(mentee_id)))
+        for mentee_id, key in mentees
     ]
     mover = Mover(policy, now)
     entries = [mover.creation(i, cause) for i, cause in zip(rel_ids, causes, strict=True)]
@@ -127,3 +282,11 @@ def _open_relationships(
     effects = [row for rel_id in rel_ids for row in mover.effects(rel_id, 1, initial)]
     rel_store.append(uow.conn, entries, effects)
     return rel_ids
+
+
+def _creation_data(mentee_id: int, key: str, previous_id: int | None) -> dict[str, Any]:
+    """What a creation entry records; a first relationship's data is what it always was."""
+    data: dict[str, Any] = {"mentee_id": mentee_id, "mentee": key}
+    if previous_id is not None:
+        data["previous_id"] = previous_id
+    return data

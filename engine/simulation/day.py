@@ -18,9 +18,8 @@ from engine.clock import SimulatedClock
 from engine.domain.lifecycle import Lifecycle
 from engine.policy.model import Policy
 from engine.services import advance as services
+from engine.services import journeys, recording
 from engine.services import matching as match_service
-from engine.services import participants as participant_services
-from engine.services import recording
 from engine.services.recording import HeldMeeting, SurveyResponse
 from engine.simulation.behaviour import PairState, Proposal, Roles, Today, World, decide
 from engine.simulation.traits import survey_answers
@@ -141,7 +140,8 @@ def record(
             closed += moved
     back = [today.rematch[rel_id] for rel_id in closed if rel_id in today.rematch]
     if back:
-        opened = participant_services.open_relationships(store, policy, clock, back, actor=COORDINATOR)
+        reason = "matched again after an early close"
+        opened = journeys.open_again_many(store, policy, clock, back, actor=COORDINATOR, reason=reason)
         summary.rematched = len(opened)
     return summary
 

@@ -10,11 +10,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, RowMapping, insert, select, update
+from sqlalchemy import Connection, Row, RowMapping, func, insert, select, update
 
+from engine.domain.audit import GENESIS
+from engine.domain.participant_audit import participant_entry
 from engine.domain.participants import Participant
 from engine.store.batches import chunks
-from engine.store.tables import LIST_FIELDS, participants, relationships
+from engine.store.tables import LIST_FIELDS, participant_entries, participants, relationships
 
 
 def participant_by_ref(conn: Connection, ref: str, *, lock: bool = False) -> Row[Any] | None:
@@ -75,8 +77,43 @@ def update_participant(
 
 
 def mark_trained(conn: Connection, participant_id: int, now: datetime) -> None:
-    """Record that a mentor finished the mentor training."""
+    """Record that a mentor finished the mentor training (the caller writes its participant entry)."""
     update_participant(conn, participant_id, {"trained": True}, now)
+
+
+def record_participant_change(
+    conn: Connection, participant_id: int, actor: str, fields: Sequence[str], cause: str, now: datetime
+) -> dict[str, Any]:
+    """Append an entry to the participant's chain: who, when, why (``cause``), the NAMES of ``fields``.
+
+    The values are never written, so a participant's personal data can be erased and
+    the chain still verifies. Returns the entry written (with its ``seq`` and ``hash``).
+    """
+    return record_participant_changes(conn, [(participant_id, fields, cause)], actor, now)[0]
+
+
+def record_participant_changes(
+    conn: Connection, changes: Sequence[tuple[int, Sequence[str], str]], actor: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Append one entry per (participant id, field names, cause), in order, each chained to its head."""
+    if not changes:
+        return []
+    heads = {
+        pid: (int(row.audit_seq), str(row.audit_head))
+        for pid, row in participants_by_id(conn, [c[0] for c in changes], lock=True).items()
+    }
+    written = []
+    for pid, fields, cause in changes:
+        seq, head = heads[pid]
+        entry = participant_entry(pid, seq + 1, head or GENESIS, actor, cause, fields, now)
+        heads[pid] = (entry["seq"], entry["hash"])
+        written.append(entry)
+    conn.execute(insert(participant_entries), written)
+    for pid, (seq, head) in heads.items():
+        conn.execute(
+            update(participants).where(participants.c.id == pid).values(audit_seq=seq, audit_head=head)
+        )
+    return written
 
 
 def trained_mentors(conn: Connection, mentor_ids: Iterable[int]) -> set[int]:
@@ -99,3 +136,70 @@ def mentee_goals(conn: Connection, rel_ids: Sequence[int]) -> dict[int, list[str
         )
         goals.update((int(rid), list(found or [])) for rid, found in conn.execute(query))
     return goals
+
+
+def open_relationship_ids(
+    conn: Connection, participant_id: int, policy_name: str, terminal: Iterable[str]
+) -> list[int]:
+    """The open relationships of ``policy_name`` with ``participant_id`` as mentee or mentor, by id."""
+    query = (
+        select(relationships.c.id)
+        .where(
+            (relationships.c.mentee_id == participant_id) | (relationships.c.mentor_id == participant_id),
+            relationships.c.policy_name == policy_name,
+            relationships.c.phase.not_in(list(terminal)),
+        )
+        .order_by(relationships.c.id)
+    )
+    return [int(rel_id) for rel_id in conn.execute(query).scalars()]
+
+
+def open_relationship_counts(
+    conn: Connection, participant_ids: Iterable[int], terminal: Iterable[str]
+) -> dict[int, int]:
+    """Per participant (mentee or mentor), how many relationships of any program are not in ``terminal``."""
+    counts: dict[int, int] = {}
+    phases = list(terminal)
+    for part in chunks(sorted(set(participant_ids))):
+        for column in (relationships.c.mentee_id, relationships.c.mentor_id):
+            query = (
+                select(column, func.count())
+                .where(column.in_(part), relationships.c.phase.not_in(phases))
+                .group_by(column)
+            )
+            for pid, count in conn.execute(query):
+                counts[int(pid)] = counts.get(int(pid), 0) + int(count)
+    return counts
+
+
+def set_status(conn: Connection, participant_id: int, status: str, now: datetime) -> None:
+    """Set a participant's status: active, leave or left."""
+    update_participant(conn, participant_id, {"status": status}, now)
+
+
+def latest_relationships(conn: Connection, mentee_ids: Iterable[int]) -> dict[int, int]:
+    """Per mentee, the id of their latest relationship in any program (absent: none yet)."""
+    latest: dict[int, int] = {}
+    for part in chunks(sorted(set(mentee_ids))):
+        query = (
+            select(relationships.c.mentee_id, func.max(relationships.c.id))
+            .where(relationships.c.mentee_id.in_(part))
+            .group_by(relationships.c.mentee_id)
+        )
+        latest.update((int(mentee), int(rel)) for mentee, rel in conn.execute(query))
+    return latest
+
+
+def open_relationships_of_mentees(
+    conn: Connection, mentee_ids: Iterable[int], policy_name: str, terminal: Iterable[str]
+) -> dict[int, int]:
+    """Per mentee, an open relationship of ``policy_name`` they have (absent: none)."""
+    found: dict[int, int] = {}
+    for part in chunks(sorted(set(mentee_ids))):
+        query = select(relationships.c.mentee_id, relationships.c.id).where(
+            relationships.c.mentee_id.in_(part),
+            relationships.c.policy_name == policy_name,
+            relationships.c.phase.not_in(list(terminal)),
+        )
+        found.update((int(mentee), int(rel)) for mentee, rel in conn.execute(query))
+    return found

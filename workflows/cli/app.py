@@ -19,6 +19,7 @@ from workflows.cli import demo as cli_demo
 from workflows.cli import flows as cli_flows
 from workflows.cli import match as cli_match
 from workflows.cli import outbox as cli_outbox
+from workflows.cli import people as cli_people  # noqa: F401  (adds to participants, relationships)
 from workflows.cli import policy as cli_policy
 from workflows.cli import program as cli_program
 from workflows.cli import record as cli_record

@@ -1,0 +1,134 @@
+"""More commands of the `participants` and `relationships` groups: leave, return, history, open again."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from workflows.cli.common import (
+    ActorOption,
+    DatabaseOption,
+    FormatTableJson,
+    PolicyOption,
+    actor_name,
+    check_choice,
+    load_policy,
+    open_store,
+    parse_moment,
+    settings,
+)
+from workflows.cli.output import print_rows, say
+from workflows.cli.program import participants, relationships
+
+PersonArgument = Annotated[
+    str, typer.Argument(metavar="PERSON", help="Participant id, external id or email.")
+]
+
+
+@participants.command("leave")
+def leave(
+    person: PersonArgument,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded on each relationship it moves).")],
+    on: Annotated[str | None, typer.Option("--on", help="The day the leave began (default: today).")] = None,
+    left: Annotated[
+        bool, typer.Option("--left", help="They left the organisation: their relationships close.")
+    ] = False,
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Put a participant on leave (their pairs pause where the policy has a pause; else the coordinator is
+    told), or with --left mark them gone (their pairs close, a mentor's places are freed)."""
+    from engine.clock import SystemClock
+    from engine.services.leave import change_status
+
+    chosen = settings(database, policy)
+    loaded = load_policy(chosen)
+    since = parse_moment(on, "--on", loaded.program.timezone) if on else None
+    status = "left" if left else "leave"
+    done = change_status(
+        open_store(chosen),
+        loaded,
+        SystemClock(),
+        person,
+        status,
+        reason=reason,
+        actor=actor_name(actor),
+        on=since,
+    )
+    _print_change(done)
+
+
+@participants.command("return")
+def return_(
+    person: PersonArgument,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, if worth recording.")] = None,
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """End a participant's leave: the pairs their leave paused resume, where the policy allows it."""
+    from engine.clock import SystemClock
+    from engine.services.leave import change_status
+
+    chosen = settings(database, policy)
+    done = change_status(
+        open_store(chosen), load_policy(chosen), SystemClock(), person, "active", reason=reason,
+        actor=actor_name(actor),
+    )  # fmt: skip
+    _print_change(done)
+
+
+def _print_change(done: object) -> None:
+    from engine.services.leave import StatusChange
+
+    assert isinstance(done, StatusChange)
+    typer.echo(f"{done.key} ({done.name}): {done.before} -> {done.after}")
+    for consequence in done.consequences:
+        say(f"  {consequence}")
+    if not done.consequences:
+        typer.echo("  no open relationship was affected")
+
+
+@participants.command("history")
+def participant_history(
+    person: PersonArgument,
+    database: DatabaseOption = None,
+    format: FormatTableJson = "table",
+) -> None:
+    """Who changed a participant, when, why, and which fields (never their values)."""
+    from engine.services.participant_history import participant_history as run
+
+    check_choice(format, "--format", ("table", "json"))
+    found, entries = run(open_store(settings(database)), person)
+    rows = [
+        {"seq": e["seq"], "at": e["at"], "cause": e["cause"], "actor": e["actor"],
+         "fields": ", ".join(e["fields"]), "hash": e["hash"] if format == "json" else e["hash"][:12]}
+        for e in entries
+    ]  # fmt: skip
+    title = f"history of participant {found['key']} ({found['name']}, {found['role']}, {found['status']})"
+    print_rows(rows, ["seq", "at", "cause", "actor", "fields", "hash"], format, title=title)
+
+
+@relationships.command("open")
+def open_relationship(
+    person: Annotated[str, typer.Argument(metavar="PERSON", help="Mentee id, external id or email.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (recorded in its first entry).")] = None,
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Open a new relationship in the initial phase for a mentee who has none open (after an early close,
+    or for the next cohort), linked to their previous one; matching sees them again."""
+    from engine.clock import SystemClock
+    from engine.services.journeys import open_again
+
+    chosen = settings(database, policy)
+    opened = open_again(
+        open_store(chosen), load_policy(chosen), SystemClock(), person, actor=actor_name(actor), reason=reason
+    )
+    after = f" (after relationship {opened.previous_id})" if opened.previous_id is not None else ""
+    typer.echo(
+        f"relationship {opened.relationship_id} opened in {opened.phase!r} for mentee {opened.mentee}{after}"
+    )
