@@ -34,7 +34,11 @@ CONSTRAINT_LABELS = {
     "no_rematch": "already had a relationship together",
     "max_timezone_hours": "time zones too far apart",
     "rejected": "rejected by the coordinator",
+    "role": "not a mentor",
+    "self": "the mentee themselves",
 }
+UNOVERRIDABLE = frozenset({"role", "self"})
+"""Constraints no coordinator can overrule: only a mentor mentors, and never themselves."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ def failures(
         apart = np.abs(np.asarray(offsets[0])[:, None] - np.asarray(offsets[1])[None, :])
         found["max_timezone_hours"] = np.asarray(apart > constraints.max_timezone_hours).reshape(shape)
     found["rejected"] = _pairs(pool, pool.rejected.keys())
+    found["role"] = np.broadcast_to(np.array([m.role != "mentor" for m in mentors], dtype=bool), shape).copy()
+    found["self"] = _pairs(pool, ((m.key, m.key) for m in mentors))
     return found
 
 
@@ -190,6 +196,10 @@ def violations(
         found.append(("max_timezone_hours", f"{hours_apart:g} h apart (at most {limit:g} h allowed)"))
     if (mentee.key, mentor.key) in pool.rejected:
         found.append(("rejected", f"rejected by the coordinator: {pool.rejected[(mentee.key, mentor.key)]}"))
+    if mentor.role != "mentor":
+        found.append(("role", f"is a {mentor.role}, not a mentor"))
+    if mentee.key == mentor.key:
+        found.append(("self", "is the mentee themselves"))
     return found
 
 

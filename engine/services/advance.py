@@ -9,7 +9,7 @@ happened (meetings, trainings, survey answers) in :mod:`engine.services.recordin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,10 +18,12 @@ from engine.domain.changes import Cause, Change, Mover, phase_change
 from engine.domain.lifecycle import Lifecycle
 from engine.domain.programs import refusal
 from engine.domain.relationships import AuditEntry, Relationship
-from engine.errors import NotFoundError, RefusedError
+from engine.errors import InputError, NotFoundError, RefusedError
 from engine.errors import field as named
+from engine.matching.manual import Overrides, overrides
 from engine.policy.model import Policy
 from engine.services.facts import NO_MEETINGS, load_facts
+from engine.services.pairing import PairCheck, mentor_data
 from engine.store import audit, records
 from engine.store import participants as people_store
 from engine.store import relationships as rel_store
@@ -44,6 +46,8 @@ class AdvanceRequest:
     reason: str | None = None
     mentor: str | None = None
     data: dict[str, Any] | None = None
+    overrides: tuple[str, ...] = ()
+    """Hard constraints of matching the coordinator overrules for ``mentor`` (with ``reason``)."""
 
 
 def advance(store: Engine, lifecycle: Lifecycle, clock: Clock, request: AdvanceRequest) -> AuditEntry:
@@ -54,7 +58,7 @@ def advance(store: Engine, lifecycle: Lifecycle, clock: Clock, request: AdvanceR
         if rel is None:
             raise NotFoundError(f"no relationship {request.relationship_id}")
         _check_program(rel, lifecycle.policy)
-        mentor_id, data = _mentor_for(uow, lifecycle.policy, rel, request.mentor)
+        mentor_id, data = _mentor_for(uow, lifecycle.policy, rel, request, now)
         facts = load_facts(uow, lifecycle.policy, [rel], now, request.reason, {rel.id: mentor_id})[rel.id]
         move = lifecycle.fire(rel.phase, request.trigger, facts)
         cause = Cause(
@@ -78,44 +82,39 @@ def advance(store: Engine, lifecycle: Lifecycle, clock: Clock, request: AdvanceR
 
 
 def _mentor_for(
-    uow: UnitOfWork, policy: Policy, rel: Relationship, ref: str | None
+    uow: UnitOfWork, policy: Policy, rel: Relationship, request: AdvanceRequest, now: datetime
 ) -> tuple[int | None, dict[str, Any]]:
+    """The mentor ``request`` attaches to ``rel`` and what the entry says of them, checked against every
+    hard constraint of matching (those ``request.overrides`` names excepted)."""
+    ref = request.mentor
     if ref is None:
+        if request.overrides:
+            raise InputError(f"{named('override')} applies to a mentor chosen by hand ({named('mentor')})")
         return rel.mentor_id, {}
+    allowed = overrides(request.overrides, request.reason)
     # Locked so that two pairs matched at once cannot both take a mentor's last place.
     mentor = people_store.participant_by_ref(uow.conn, ref, lock=True)
     if mentor is None:
         raise NotFoundError(_no_mentor(ref))
     mentor_id = int(mentor.id)
-    refusal = _mentor_refusal(
-        rel, mentor, ref, lambda: rel_store.active_mentee_count(uow.conn, mentor_id, policy.terminal_phases)
-    )
-    if refusal is not None:
-        raise RefusedError(refusal)
-    return mentor_id, _mentor_data(mentor)
+    if rel.mentor_id == mentor_id:
+        return mentor_id, mentor_data(mentor)  # nothing new is decided
+    if rel.mentor_id is not None:
+        raise RefusedError(_has_mentor(rel.id, rel.mentor_id))
+    taken = rel_store.active_mentee_count(uow.conn, mentor_id, policy.terminal_phases)
+    broken = PairCheck.load(uow.conn, policy, now).check(rel.mentee_id, mentor, ref, taken, allowed)
+    return mentor_id, {**mentor_data(mentor), **allowed.data(broken)}
 
 
 def _no_mentor(ref: str) -> str:
     return f"{named('mentor')}: no participant {ref!r} (give an id, external id or email)"
 
 
-def _mentor_refusal(
-    rel: Relationship | RelationshipRow, mentor: Row[Any], ref: str, taken: Callable[[], int]
-) -> str | None:
-    """Why ``mentor`` may not be attached to ``rel``, or ``None``; ``taken`` counts their open pairs."""
-    if mentor.role != "mentor":
-        return f"{named('mentor')}: {mentor.name} ({ref}) is a {mentor.role}, not a mentor"
-    if rel.mentor_id is not None and rel.mentor_id != mentor.id:
-        return f"relationship {rel.id} already has mentor {rel.mentor_id}"
-    if rel.mentor_id is None:
-        count = taken()
-        if count >= mentor.capacity:
-            return f"{named('mentor')}: {mentor.name} is at capacity ({count} of {mentor.capacity} mentees)"
-    return None
-
-
-def _mentor_data(mentor: Row[Any]) -> dict[str, Any]:
-    return {"mentor_id": int(mentor.id), "mentor": mentor.external_id or mentor.email}
+def _has_mentor(rel_id: int, mentor_id: int) -> str:
+    return (
+        f"relationship {rel_id} already has mentor {mentor_id} "
+        "(to correct a match: `mentorflow match replace`)"
+    )
 
 
 def _last_meeting(uow: UnitOfWork, rel_id: int) -> datetime | None:
@@ -161,7 +160,7 @@ def advance_many(
     result = BatchResult()
     with UnitOfWork(store) as uow:
         rels = list(rel_store.relationship_rows(uow.conn, list(ids)).values())
-        assignment = _Assignment.load(uow, lifecycle.policy, mentors or {})
+        assignment = _Assignment.load(uow, lifecycle.policy, mentors or {}, now)
         mentor_of, reads = assignment.mentor_of(rels), lifecycle.reads(trigger)
         facts = load_facts(uow, lifecycle.policy, rels, now, reason, mentor_of, reads=reads)
         fire, mover = lifecycle.firing(trigger), Mover(lifecycle.policy, now)
@@ -194,19 +193,23 @@ def _check_program(rel: Relationship | RelationshipRow, policy: Policy) -> None:
 
 @dataclass
 class _Assignment:
-    """The mentors a batch attaches, and how many open pairs each has, for the capacity check."""
+    """The mentors a batch attaches, how many open pairs each has, and the constraints they are held to."""
 
     wanted: Mapping[int, int]
     mentors: dict[int, Row[Any]]
     taken: dict[int, int]
+    mentees: dict[int, int] = field(default_factory=dict)
+    pairs: PairCheck | None = None
 
     @classmethod
-    def load(cls, uow: UnitOfWork, policy: Policy, wanted: Mapping[int, int]) -> _Assignment:
+    def load(cls, uow: UnitOfWork, policy: Policy, wanted: Mapping[int, int], now: datetime) -> _Assignment:
         if not wanted:
             return cls(wanted, {}, {})
         # Locked, as advance locks its mentor, so that two batches cannot both fill a mentor's last place.
         mentors = people_store.participants_by_id(uow.conn, wanted.values(), lock=True)
-        return cls(wanted, mentors, rel_store.active_mentee_counts(uow.conn, mentors, policy.terminal_phases))
+        taken = rel_store.active_mentee_counts(uow.conn, mentors, policy.terminal_phases)
+        mentees = rel_store.mentees_of(uow.conn, wanted.keys())
+        return cls(wanted, mentors, taken, mentees, PairCheck.load(uow.conn, policy, now))
 
     def mentor_of(self, rels: Sequence[RelationshipRow]) -> dict[int, int | None]:
         return {r.id: self.wanted.get(r.id, r.mentor_id) for r in rels}
@@ -219,9 +222,12 @@ class _Assignment:
         mentor, ref = self.mentors.get(mentor_id), str(mentor_id)
         if mentor is None:
             raise NotFoundError(_no_mentor(ref))
-        refusal = _mentor_refusal(rel, mentor, ref, lambda: self.taken.get(mentor_id, 0))
-        if refusal is not None:
-            raise RefusedError(refusal)
+        if rel.mentor_id == mentor_id:
+            return
+        if rel.mentor_id is not None:
+            raise RefusedError(_has_mentor(rel.id, rel.mentor_id))
+        assert self.pairs is not None
+        self.pairs.check(self.mentees[rel.id], mentor, ref, self.taken.get(mentor_id, 0), Overrides())
 
     def take(self, rel: RelationshipRow) -> tuple[int | None, dict[str, Any]]:
         """Attach the wanted mentor to ``rel`` (now moved): its id and what the audit entry says."""
@@ -230,4 +236,4 @@ class _Assignment:
         mentor_id = self.wanted[rel.id]
         if rel.mentor_id is None:
             self.taken[mentor_id] = self.taken.get(mentor_id, 0) + 1
-        return mentor_id, _mentor_data(self.mentors[mentor_id])
+        return mentor_id, mentor_data(self.mentors[mentor_id])

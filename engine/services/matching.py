@@ -98,8 +98,9 @@ def _load_pool(conn: Connection, policy: Policy) -> tuple[dict[str, int], Pool, 
     ids = {p.key: pid for pid, p in as_participant.items()}
     waiting: dict[str, int] = {}
     for rel_id, mentee_id in rel_store.waiting_for_mentor(conn, policy.policy, sources):
-        waiting.setdefault(as_participant[mentee_id].key, rel_id)  # a mentee waits once, oldest first
-    mentors = [p for p in as_participant.values() if p.role == "mentor"]
+        if as_participant[mentee_id].status == "active":  # on leave or gone: not matched now
+            waiting.setdefault(as_participant[mentee_id].key, rel_id)  # a mentee waits once, oldest first
+    mentors = [p for p in as_participant.values() if p.role == "mentor" and p.status == "active"]
     # A mentor's load is global: their open relationships in every program count against capacity.
     taken = rel_store.active_mentee_counts(conn, [ids[m.key] for m in mentors], policy.terminal_phases)
     pool = Pool(

@@ -169,3 +169,26 @@ def status_counts(conn: Connection) -> dict[str, dict[str, int]]:
     for action, status, number in conn.execute(query):
         counts.setdefault(action, {})[status] = int(number)
     return counts
+
+
+def skip_unsent(
+    conn: Connection, rel_id: int, actions: Iterable[str], recipient: str, note: str
+) -> list[int]:
+    """Mark ``skipped`` (with ``note``) the rows of ``rel_id`` for ``actions`` to ``recipient`` that have
+    not gone out (pending or parked); their ids. A row being sent now is left to its worker."""
+    wanted = set(actions)
+    query = select(outbox.c.id, outbox.c.action, outbox.c.params).where(
+        outbox.c.relationship_id == rel_id, outbox.c.status.in_((PENDING, FAILED))
+    )
+    ids = [
+        int(row.id)
+        for row in conn.execute(query)
+        if row.action in wanted and (row.params or {}).get("recipient") == recipient
+    ]
+    if ids:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids))
+            .values(status=SKIPPED, next_attempt_at=None, last_error=note)
+        )
+    return ids

@@ -21,7 +21,7 @@ from engine.store.tables import audit_entries, outbox, participants, relationshi
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "participants.csv"
 
-TRAINED_MENTOR = "E1001"  # Jeroen van den Bergh: trained, capacity 3
+TRAINED_MENTOR = "E1004"  # Marieke de Vries: trained, capacity 3 (not E1001: Jeroen is above Zoë)
 UNTRAINED_MENTOR = "E1003"  # Søren Ødegaard: not trained, capacity 3
 SINGLE_MENTOR = "E1006"  # Anouk Jansen: trained, capacity 1
 A_MENTEE = "E1102"  # Thijs Bakker

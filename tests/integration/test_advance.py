@@ -235,11 +235,11 @@ def test_an_untrained_mentor_holds_the_kickoff_back_and_nothing_is_written(
 def test_a_mentor_at_capacity_is_refused_and_nothing_is_written(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
-    first, second = import_examples(store, policy, clock)[:2]
+    first, second = import_examples(store, policy, clock)[1:3]  # Anouk manages Zoë, the first
     fire(store, lifecycle, clock, first, "match", mentor=SINGLE_MENTOR)
     before = footprint(store)
 
-    with pytest.raises(RefusedError, match=r"at capacity \(1 of 1 mentees\)"):
+    with pytest.raises(RefusedError, match=r"no places left \(1 of 1 mentees\) \(capacity\)"):
         fire(store, lifecycle, clock, second, "match", mentor=SINGLE_MENTOR)
 
     assert footprint(store) == before
@@ -378,13 +378,13 @@ def test_goals_set_counts_the_development_goals_of_the_mentees_profile(
     first, second = import_examples(store, needing(3).policy, clock)[:2]  # each mentee names two goals
 
     result = services.advance_many(
-        store, needing(3), clock, [first, second], "match", actor="coordinator", mentors={first: 1, second: 2}
+        store, needing(3), clock, [first, second], "match", actor="coordinator", mentors={first: 4, second: 1}
     )
 
     assert result.moved == []
     assert result.refused[first].endswith("2 development goal(s) set, at least 3 required")
     moved = services.advance_many(
-        store, needing(2), clock, [first], "match", actor="coordinator", mentors={first: 1}
+        store, needing(2), clock, [first], "match", actor="coordinator", mentors={first: 4}
     )
     assert moved.moved == [first]
 

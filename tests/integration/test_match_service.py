@@ -152,7 +152,7 @@ def test_approval_is_refused_when_the_mentor_filled_up_meanwhile(
     decided = match_service.approve(store, lifecycle, clock, [BRAM, LOTTE], actor=COORDINATOR)
 
     assert decided.done == [LOTTE]
-    assert "at capacity" in decided.refused[BRAM]
+    assert "no places left" in decided.refused[BRAM]
     assert proposals(store)[(1, BRAM)]["status"] == "pending"
     assert mentor_of(store, BRAM) is None
 

@@ -22,6 +22,10 @@ from tests.integration.support import TRAINED_MENTOR, count, fire, footprint, im
 
 ROOT = Path(__file__).parents[2]
 
+# Trained mentors for the first six example mentees, each outside the mentee's reporting line (Jeroen
+# is above Zoë, Marieke manages Sanne), Marieke and Jeroen at their capacity of three.
+TRAINED_MENTORS = ("E1004", "E1001", "E1001", "E1001", "E1004", "E1004")
+
 
 def _rows(store: Engine) -> dict[int, tuple[str, int]]:
     with store.connect() as conn:
@@ -51,8 +55,8 @@ def test_tick_twice_at_the_same_moment_changes_nothing(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
     rels = import_examples(store, policy, clock)
-    for rel in rels[:3]:
-        fire(store, lifecycle, clock, rel, "match", mentor=TRAINED_MENTOR)
+    for rel, mentor in zip(rels[:3], TRAINED_MENTORS, strict=False):
+        fire(store, lifecycle, clock, rel, "match", mentor=mentor)
     clock.advance(timedelta(days=30))
     tick.run_tick(store, lifecycle, clock.now())
     after_first = footprint(store)
@@ -71,8 +75,8 @@ def test_a_tick_that_fails_halfway_leaves_each_pair_whole_or_untouched(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rels = import_examples(store, policy, clock)
-    for rel in rels[:6]:
-        fire(store, lifecycle, clock, rel, "match", mentor=TRAINED_MENTOR if rel < rels[3] else "E1004")
+    for rel, mentor in zip(rels[:6], TRAINED_MENTORS, strict=True):
+        fire(store, lifecycle, clock, rel, "match", mentor=mentor)
     before = footprint(store)
     calls = {"n": 0}
     real = tick.decide
@@ -102,8 +106,8 @@ def test_a_killed_tick_process_leaves_each_pair_whole_or_untouched(
 ) -> None:
     """A real process, killed with SIGKILL while it writes a batch: what committed is whole."""
     rels = import_examples(store, policy, clock)
-    for rel in rels[:6]:
-        fire(store, lifecycle, clock, rel, "match", mentor=TRAINED_MENTOR if rel < rels[3] else "E1004")
+    for rel, mentor in zip(rels[:6], TRAINED_MENTORS, strict=True):
+        fire(store, lifecycle, clock, rel, "match", mentor=mentor)
     url = store.url.render_as_string(hide_password=False)
     script = textwrap.dedent(
         f"""
@@ -141,7 +145,7 @@ def test_concurrent_ticks_never_handle_a_pair_twice(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
     rels = import_examples(store, policy, clock)
-    mentors = [TRAINED_MENTOR] * 3 + ["E1004"] * 3 + ["E1002"] * 2  # all trained, at their capacity
+    mentors = [*TRAINED_MENTORS, "E1002", "E1002"]  # all trained, at their capacity
     for rel, mentor in zip(rels, mentors, strict=False):
         fire(store, lifecycle, clock, rel, "match", mentor=mentor)
     clock.advance(timedelta(days=25))

@@ -317,3 +317,37 @@ def reject(
 
     done = run(open_store(settings(database)), SystemClock(), relationships, reason, actor=actor_name(actor))
     typer.echo(f"rejected: {_ids(done)} (run `mentorflow match propose` for new proposals)")
+
+
+@app.command("replace")
+def replace(
+    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
+    mentor: Annotated[str, typer.Option("--mentor", help="The new mentor: id, external id or email.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the match is corrected (in the audit entry).")],
+    override: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--override",
+            metavar="CONSTRAINT",
+            help="Overrule a hard constraint of matching for the new mentor knowingly; repeatable.",
+        ),
+    ] = None,
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Correct a match: the pair gets another mentor (in matched or kickoff, or where the policy's
+    matching.replace_in allows); the old mentor's place is freed, the new one gets the phase's messages."""
+    from engine.clock import SystemClock
+    from engine.services.replacing import ReplaceRequest, replace_mentor
+
+    chosen = settings(database, policy)
+    request = ReplaceRequest(relationship, mentor, reason, actor_name(actor), tuple(override or ()))
+    entry = replace_mentor(open_store(chosen), load_policy(chosen), SystemClock(), request)
+    data = entry.data or {}
+    typer.echo(
+        f"relationship {relationship}: mentor {data['old_mentor']} -> {data['mentor']} in {entry.to_phase!r} "
+        f"(entry {entry.seq}, by {entry.actor})"
+    )
+    if "override" in data:
+        say(f"overridden: {', '.join(data['override']['constraints'])} ({data['override']['reason']})")

@@ -1,0 +1,92 @@
+"""A pair chosen by hand: the same hard constraints as ``match propose``, and the coordinator's overrides.
+
+A coordinator who matches (or re-matches) a pair by hand is held to every hard
+constraint :func:`engine.matching.constraints.violations` checks for a proposal,
+in the words ``match explain`` uses. They may overrule one knowingly by naming
+it (with a reason); ``role`` and ``self`` can never be overruled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.domain.participants import Participant
+from engine.errors import InputError, RefusedError
+from engine.errors import field as named
+from engine.matching.constraints import CONSTRAINT_LABELS, UNOVERRIDABLE, Pool
+from engine.matching.proposals import proposal_for
+from engine.policy.matching import MatchingPolicy
+
+OVERRIDABLE: tuple[str, ...] = tuple(name for name in CONSTRAINT_LABELS if name not in UNOVERRIDABLE)
+"""The constraints a coordinator may overrule by name, in the order ``match explain`` lists them."""
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The constraints a coordinator overrules for one manual match, and why."""
+
+    names: tuple[str, ...] = ()
+    reason: str | None = None
+
+    def data(self, broken: Sequence[tuple[str, str]]) -> dict[str, Any]:
+        """What the audit entry records: the names given, the reason, and what they overruled."""
+        if not self.names:
+            return {}
+        overruled = [f"{name}: {text}" for name, text in broken if name in self.names]
+        return {"override": {"constraints": list(self.names), "reason": self.reason, "overruled": overruled}}
+
+
+def overrides(names: Collection[str], reason: str | None) -> Overrides:
+    """Validated overrides: known, overridable names, and a reason; InputError saying what is wrong."""
+    given = tuple(dict.fromkeys(name.strip() for name in names))
+    if not given:
+        return Overrides()
+    fixed = [name for name in given if name in UNOVERRIDABLE]
+    if fixed:
+        raise InputError(
+            f"{named('override')}: {', '.join(fixed)} cannot be overridden (only a mentor mentors, "
+            "and never themselves)"
+        )
+    unknown = [name for name in given if name not in OVERRIDABLE]
+    if unknown:
+        raise InputError(
+            f"{named('override')}: unknown constraint {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(OVERRIDABLE)})"
+        )
+    if reason is None or not reason.strip():
+        raise InputError(f"{named('reason')}: say why the constraint is overridden")
+    return Overrides(given, reason.strip())
+
+
+def check_pair(
+    mentee: Participant,
+    mentor: Participant,
+    pool: Pool,
+    policy: MatchingPolicy,
+    now: datetime,
+    default_timezone: str,
+    allowed: Overrides,
+    *,
+    who: str,
+) -> list[tuple[str, str]]:
+    """The constraints the pair breaks (``who`` names the mentor in the refusal).
+
+    Raises RefusedError listing each broken constraint that is not overridden;
+    returns every broken one (so the audit entry can say what was overruled).
+    """
+    _, broken = proposal_for(mentee, mentor, pool, policy, now, default_timezone)
+    kept = [(name, text) for name, text in broken if name not in allowed.names]
+    if kept:
+        listed = "; ".join(f"{text} ({name})" for name, text in kept)
+        hint = "" if all(name in UNOVERRIDABLE for name, _ in kept) else _hint(kept)
+        raise RefusedError(f"{named('mentor')}: {who} breaks a hard constraint of matching: {listed}{hint}")
+    return broken
+
+
+def _hint(kept: Sequence[tuple[str, str]]) -> str:
+    names = [name for name, _ in kept if name not in UNOVERRIDABLE]
+    flags = " ".join(f"{named('override')} {name}" for name in names)
+    return f" (to overrule knowingly: {flags} with a {named('reason')})"

@@ -1,0 +1,78 @@
+"""What a manual match is checked against: the pool ``match propose`` would see, for chosen pairs.
+
+:func:`engine.services.advance.advance` (``advance REL match --mentor ID``), its
+batch form, and :func:`engine.services.replacing.replace_mentor` load one
+:class:`PairCheck` per transaction and ask it about each pair; the rules
+themselves are :func:`engine.matching.manual.check_pair`, the same
+:func:`engine.matching.constraints.violations` that explains a proposal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.domain.participants import Participant
+from engine.errors import NotFoundError
+from engine.matching.constraints import Pool
+from engine.matching.manual import Overrides, check_pair
+from engine.policy.model import Policy
+from engine.store import participants as people_store
+from engine.store import proposals as proposal_store
+from engine.store import relationships as rel_store
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Row
+
+
+@dataclass
+class PairCheck:
+    """Everyone by id, earlier pairs, rejections and reporting lines, loaded once per transaction."""
+
+    policy: Policy
+    now: datetime
+    people: dict[int, Participant]
+    previous: frozenset[tuple[str, str]]
+    rejected: dict[tuple[str, str], str]
+    managers: dict[str, str]
+
+    @classmethod
+    def load(cls, conn: Connection, policy: Policy, now: datetime) -> PairCheck:
+        people = people_store.all_as_domain(conn)
+        key = {pid: p.key for pid, p in people.items()}
+        return cls(
+            policy,
+            now,
+            people,
+            frozenset((key[a], key[b]) for a, b in rel_store.mentored_pairs(conn)),
+            {(key[a], key[b]): reason or "" for a, b, reason in proposal_store.rejected_pairs(conn)},
+            {p.external_id: p.manager_id for p in people.values() if p.external_id and p.manager_id},
+        )
+
+    def check(
+        self, mentee_id: int, mentor: Row[Any], ref: str, taken: int, allowed: Overrides
+    ) -> list[tuple[str, str]]:
+        """Refuse (RefusedError) the pair unless every broken constraint is overridden; the broken ones.
+
+        ``taken`` is the mentor's open relationships that count against their capacity.
+        """
+        mentee, chosen = self.people.get(mentee_id), self.people.get(int(mentor.id))
+        if mentee is None or chosen is None:
+            raise NotFoundError(f"no participant {mentee_id if mentee is None else ref!r}")
+        pool = Pool(
+            mentees=[mentee],
+            mentors=[chosen],
+            taken={chosen.key: taken},
+            previous=self.previous,
+            rejected=self.rejected,
+            managers=self.managers,
+        )
+        who = f"{mentor.name} ({ref})"
+        program = self.policy.program.timezone
+        return check_pair(mentee, chosen, pool, self.policy.matching, self.now, program, allowed, who=who)
+
+
+def mentor_data(mentor: Row[Any]) -> dict[str, Any]:
+    """How an audit entry names a mentor: id and external id (or email)."""
+    return {"mentor_id": int(mentor.id), "mentor": mentor.external_id or mentor.email}
