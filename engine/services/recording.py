@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.answers import check_answers
-from engine.domain.audit import iso
 from engine.domain.changes import Cause, Mover
 from engine.domain.programs import other_program
 from engine.domain.relationships import MEETING_KINDS
@@ -30,6 +29,7 @@ from engine.errors import InputError, NotFoundError, RefusedError, listed
 from engine.policy.model import Policy
 from engine.policy.surveys import RESPONDENTS, Survey
 from engine.policy.vocabulary import RECORD_MEETING, RECORD_SURVEY
+from engine.services.meeting_checks import MeetingCheck
 from engine.store import audit, records
 from engine.store import participants as people_store
 from engine.store import relationships as rel_store
@@ -45,12 +45,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class HeldMeeting:
-    """A meeting of a pair to record; ``held_on`` ``None`` is the moment it is recorded."""
+    """A meeting of a pair to record; ``held_on`` ``None`` is the moment it is recorded.
+
+    ``again`` records a genuine second meeting of the same kind on the same day.
+    """
 
     relationship_id: int
     kind: str
     held_on: datetime | None = None
     notes: str | None = None
+    again: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,9 +101,11 @@ def record_meeting(
     *,
     actor: str,
     notes: str | None = None,
+    again: bool = False,
 ) -> None:
     """Record one meeting as held; the relationship becomes due so the tick reconsiders it."""
-    _record_meetings(store, policy, clock, [HeldMeeting(rel_id, kind, held_on, notes)], actor, single=True)
+    meeting = HeldMeeting(rel_id, kind, held_on, notes, again)
+    _record_meetings(store, policy, clock, [meeting], actor, single=True)
 
 
 def record_meetings(
@@ -126,20 +132,25 @@ def _record_meetings(
                 "(record a meeting once it was held)",
             )
     with UnitOfWork(store) as uow:
-        rels = rel_store.relationship_rows(uow.conn, sorted({m.relationship_id for m in held}), lock=True)
+        ids = sorted({m.relationship_id for m in held})
+        rels = rel_store.relationship_rows(uow.conn, ids, lock=True)
         for rel_id in dict.fromkeys(m.relationship_id for m in held):
             _check_meeting_pair(policy, rel_id, rels.get(rel_id), problems)
+        if not problems.found:
+            check = MeetingCheck(policy, now, records.relationship_starts(uow.conn, ids),
+                                 records.same_day_meetings(uow.conn, ids))  # fmt: skip
+            for m in held:
+                for text in check.meeting(m, rels[m.relationship_id].phase):
+                    problems.add(RefusedError, text)
         problems.raise_any("meetings", single=single)
+        facts = [(m.relationship_id, records.meeting_fact(m.kind, m.held_on or now)) for m in held]
+        seqs = write_facts(uow, policy, now, rels, RECORD_MEETING, actor, facts)
         rows = [
             {"relationship_id": m.relationship_id, "kind": m.kind, "held_on": m.held_on or now,
-             "recorded_at": now, "recorded_by": actor, "notes": m.notes}
-            for m in held
+             "recorded_at": now, "recorded_by": actor, "notes": m.notes, "entry_seq": seq}
+            for m, seq in zip(held, seqs, strict=True)
         ]  # fmt: skip
         records.insert_meetings(uow.conn, rows)
-        facts = [
-            (m.relationship_id, {"meeting": {"kind": m.kind, "held_on": iso(m.held_on or now)}}) for m in held
-        ]
-        _write_facts(uow, policy, now, rels, RECORD_MEETING, actor, facts)
         uow.commit()
     return len(held)
 
@@ -159,16 +170,28 @@ def _check_meeting_pair(
         )
 
 
-def record_training(store: Engine, clock: Clock, mentor_ref: str) -> list[int]:
-    """Record that a mentor finished the mentor training; their pairs become due."""
+def record_training(
+    store: Engine, clock: Clock, mentor_ref: str, *, actor: str = "mentorflow", revoke: bool = False
+) -> list[int]:
+    """Record that a mentor finished the mentor training (``revoke``: that they are not trained after all).
+
+    The change is an entry of the mentor's participant chain (cause ``training`` or
+    ``training_revoked``, field ``trained``); recording a training again changes
+    nothing. Their pairs become due; returns their ids.
+    """
     now = clock.now()
     with UnitOfWork(store) as uow:
-        mentor = people_store.participant_by_ref(uow.conn, mentor_ref)
+        mentor = people_store.participant_by_ref(uow.conn, mentor_ref, lock=True)
         if mentor is None or mentor.role != "mentor":
             raise NotFoundError(f"no mentor {mentor_ref!r} (give an id, external id or email)")
-        people_store.mark_trained(uow.conn, mentor.id, now)
+        if revoke and not mentor.trained:
+            raise RefusedError(f"mentor {mentor_ref!r} is not trained: there is no training to revoke")
+        if revoke or not mentor.trained:
+            people_store.update_participant(uow.conn, mentor.id, {"trained": not revoke}, now)
+            cause = "training_revoked" if revoke else "training"
+            people_store.record_participant_change(uow.conn, mentor.id, actor, ["trained"], cause, now)
         rel_ids = rel_store.ids_of_mentor(uow.conn, mentor.id)
-        # what happened may let a pair move on: the next tick looks at it
+        # what happened may let a pair move on (or no longer): the next tick looks at it
         rel_store.make_due(uow.conn, rel_ids, now)
         uow.commit()
     return rel_ids
@@ -219,28 +242,35 @@ def _record_surveys(
              "answered_at": now, "answers": answers}
             for r, answers in zip(responses, checked, strict=True)
         ]  # fmt: skip
-        records.insert_survey_responses(uow.conn, rows)
-        causes = [
-            (r.relationship_id, _survey_data(policy.survey_definitions[r.survey], r, answers))
+        split = [
+            _split_free_text(policy.survey_definitions[r.survey], answers)
             for r, answers in zip(responses, checked, strict=True)
         ]
-        _write_facts(uow, policy, now, rels, RECORD_SURVEY, actor, causes)
+        causes = [
+            (r.relationship_id, records.answer_fact(r.survey, r.respondent, kept))
+            for r, (kept, _) in zip(responses, split, strict=True)
+        ]
+        seqs = write_facts(uow, policy, now, rels, RECORD_SURVEY, actor, causes)
+        for row, (kept, text), seq in zip(rows, split, seqs, strict=True):
+            row.update(answers=kept, free_text=text or None, entry_seq=seq)
+        records.insert_survey_responses(uow.conn, rows)
         uow.commit()
     return [answers or {} for answers in checked]
 
 
-def _survey_data(survey: Survey, response: SurveyResponse, answers: dict[str, Any] | None) -> dict[str, Any]:
-    """What the audit entry of an answer holds: every answer but free text.
+def _split_free_text(survey: Survey, answers: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(every answer but free text, the free text) of one response.
 
-    Free text stays only in ``survey_responses``, where it can be erased on
-    request; the append-only chain must never hold what a person wrote.
+    The first is what the audit entry holds and the ``answers`` column keeps;
+    free text stays only in the ``free_text`` column, where it can be erased on
+    request: the append-only chain must never hold what a person wrote.
     """
-    kept = {
-        qid: value
-        for qid, value in (answers or {}).items()
-        if (q := survey.question(qid)) is not None and q.type != "text"
-    }
-    return {"survey": {"name": response.survey, "respondent": response.respondent, "answers": kept}}
+    kept: dict[str, Any] = {}
+    text: dict[str, Any] = {}
+    for qid, value in (answers or {}).items():
+        q = survey.question(qid)
+        (text if q is None or q.type == "text" else kept)[qid] = value
+    return kept, text
 
 
 @dataclass
@@ -326,7 +356,7 @@ def _when_sent(policy: Policy, survey: str) -> str:
     return f" (it is sent {' and '.join(places)})" if places else " (this policy never sends it)"
 
 
-def _write_facts(
+def write_facts(
     uow: UnitOfWork,
     policy: Policy,
     now: datetime,
@@ -334,11 +364,15 @@ def _write_facts(
     trigger: str,
     actor: str,
     facts: Sequence[tuple[int, dict[str, Any]]],
-) -> None:
-    """Append an entry per fact to its relationship's chain; each row takes its new head and becomes due."""
+    reason: str | None = None,
+) -> list[int]:
+    """Append an entry per fact to its relationship's chain; each row takes its new head and becomes due.
+
+    Returns the seq of each fact's entry, in the order of ``facts``.
+    """
     by_rel: dict[int, list[Cause]] = defaultdict(list)
     for rel_id, data in facts:
-        by_rel[rel_id].append(Cause(actor, trigger, None, data))
+        by_rel[rel_id].append(Cause(actor, trigger, reason, data))
     mover = Mover(policy, now)
     recorded = [mover.facts(rels[rel_id], causes) for rel_id, causes in by_rel.items()]
     rel_store.apply_moves(
@@ -346,3 +380,5 @@ def _write_facts(
     )
     if recorded:
         audit.record_policy_version(uow.conn, policy, now)
+    seqs = {rel_id: iter(e["seq"] for e in r.entries) for rel_id, r in zip(by_rel, recorded, strict=True)}
+    return [next(seqs[rel_id]) for rel_id, _ in facts]

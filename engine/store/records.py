@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, tuple_
 
+from engine.domain.audit import iso
+from engine.policy.vocabulary import RECORD_MEETING, RECORD_RETRACT, RECORD_SURVEY
 from engine.store.batches import chunks
-from engine.store.tables import meetings, survey_responses
+from engine.store.tables import audit_entries, meetings, relationships, survey_responses
 
 if TYPE_CHECKING:
     from engine.domain.relationships import Relationship
@@ -23,14 +25,59 @@ MeetingStats = tuple[int, bool, datetime | None]
 """Meetings held, whether a kickoff was held, and when the last meeting was."""
 
 
+def meeting_fact(kind: str, held_on: datetime) -> dict[str, Any]:
+    """What the ``record_meeting`` entry of a meeting holds: the one shape the row is checked against."""
+    return {"meeting": {"kind": kind, "held_on": iso(held_on)}}
+
+
+def answer_fact(survey: str, respondent: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """What the ``record_survey`` entry of an answer holds: every answer but free text."""
+    return {"survey": {"name": survey, "respondent": respondent, "answers": answers}}
+
+
+Retracted = set[tuple[int, int]]
+"""(relationship id, seq of the entry that recorded it) of each meeting or survey answer taken back."""
+
+
+def retracted(
+    conn: Connection, ids: Sequence[int] | None = None, *, until: datetime | None = None
+) -> Retracted:
+    """The records taken back by a ``retract`` entry by ``until`` (of the relationships ``ids``; all without).
+
+    Retractions are rare: this reads only the ``retract`` entries, and the readers
+    below leave out the records they name.
+    """
+    query = select(audit_entries.c.relationship_id, audit_entries.c.data).where(
+        audit_entries.c.trigger == RECORD_RETRACT
+    )
+    if until is not None:
+        query = query.where(audit_entries.c.at <= until)
+    parts = [None] if ids is None else list(chunks(sorted(set(ids))))
+    found: Retracted = set()
+    for part in parts:
+        chosen = query if part is None else query.where(audit_entries.c.relationship_id.in_(part))
+        for rid, data in conn.execute(chosen):
+            seq = ((data or {}).get("retracted") or {}).get("seq")
+            if isinstance(seq, int):
+                found.add((int(rid), seq))
+    return found
+
+
+def _kept(table: Any, gone: Retracted) -> Any:
+    """A WHERE clause that leaves out the retracted rows of ``table`` (true when nothing is retracted)."""
+    if not gone:
+        return table.c.id.is_not(None)
+    return tuple_(table.c.relationship_id, table.c.entry_seq).not_in(sorted(gone))
+
+
 def meeting_stats(conn: Connection, ids: Sequence[int]) -> dict[int, MeetingStats]:
-    """Per relationship: meetings held, whether a kickoff was held, last meeting time."""
+    """Per relationship: meetings held, whether a kickoff was held, last meeting (none retracted)."""
     stats: dict[int, MeetingStats] = {}
     kickoffs = func.sum((meetings.c.kind == "kickoff").cast(meetings.c.id.type))
     for part in chunks(ids):
         query = (
             select(meetings.c.relationship_id, func.count(), kickoffs, func.max(meetings.c.held_on))
-            .where(meetings.c.relationship_id.in_(part))
+            .where(meetings.c.relationship_id.in_(part), _kept(meetings, retracted(conn, part)))
             .group_by(meetings.c.relationship_id)
         )
         for rid, count, kicks, last in conn.execute(query):
@@ -39,17 +86,38 @@ def meeting_stats(conn: Connection, ids: Sequence[int]) -> dict[int, MeetingStat
 
 
 def last_meetings(conn: Connection, by: datetime) -> dict[int, datetime]:
-    """Per relationship with a meeting held by ``by``: when the last of those was."""
+    """Per relationship with a meeting held by ``by`` (and not retracted): when the last of those was."""
     query = (
         select(meetings.c.relationship_id, func.max(meetings.c.held_on))
-        .where(meetings.c.held_on <= by)
+        .where(meetings.c.held_on <= by, _kept(meetings, retracted(conn, until=by)))
         .group_by(meetings.c.relationship_id)
     )
     return {int(rid): last for rid, last in conn.execute(query)}
 
 
+def relationship_starts(conn: Connection, ids: Sequence[int]) -> dict[int, datetime]:
+    """When each relationship of ``ids`` began (was opened): no meeting can be held before."""
+    found: dict[int, datetime] = {}
+    for part in chunks(sorted(set(ids))):
+        query = select(relationships.c.id, relationships.c.created_at).where(relationships.c.id.in_(part))
+        found.update((int(rid), at) for rid, at in conn.execute(query))
+    return found
+
+
+def same_day_meetings(conn: Connection, ids: Sequence[int]) -> dict[int, list[tuple[str, datetime]]]:
+    """Per relationship, (kind, held on) of each meeting not retracted: to refuse one recorded twice."""
+    found: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    for part in chunks(sorted(set(ids))):
+        query = select(meetings.c.relationship_id, meetings.c.kind, meetings.c.held_on).where(
+            meetings.c.relationship_id.in_(part), _kept(meetings, retracted(conn, part))
+        )
+        for rid, kind, held in conn.execute(query):
+            found[int(rid)].append((kind, held))
+    return dict(found)
+
+
 def insert_meetings(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert meeting rows (relationship_id, kind, held_on, recorded_at, recorded_by, notes)."""
+    """Insert meeting rows (relationship_id, kind, held_on, recorded_at, recorded_by, notes, entry_seq)."""
     if rows:
         conn.execute(meetings.insert(), rows)
 
@@ -61,7 +129,8 @@ SurveyAnswerRow = tuple[str, str, datetime]
 def survey_answers(
     conn: Connection, rels: Sequence[Relationship | RelationshipRow]
 ) -> dict[int, list[SurveyAnswerRow]]:
-    """Per relationship, the surveys answered since it entered its current phase (absent: none)."""
+    """Per relationship, the surveys answered since it entered its current phase (absent: none), retracted
+    answers left out."""
     entered = {r.id: r.phase_entered_at for r in rels}
     answered: dict[int, list[SurveyAnswerRow]] = defaultdict(list)
     for part in chunks(sorted(entered)):
@@ -70,7 +139,7 @@ def survey_answers(
             survey_responses.c.survey,
             survey_responses.c.respondent,
             survey_responses.c.answered_at,
-        ).where(survey_responses.c.relationship_id.in_(part))
+        ).where(survey_responses.c.relationship_id.in_(part), _kept(survey_responses, retracted(conn, part)))
         for rid, survey, who, at in conn.execute(query):
             if at >= entered[rid]:
                 answered[rid].append((survey, who, at))
@@ -78,6 +147,40 @@ def survey_answers(
 
 
 def insert_survey_responses(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert survey response rows (relationship_id, survey, respondent, answered_at, answers)."""
+    """Insert survey response rows (relationship_id, survey, respondent, answered_at, answers, free_text,
+    entry_seq)."""
     if rows:
         conn.execute(survey_responses.insert(), rows)
+
+
+def recording_entry(conn: Connection, rel_id: int, seq: int) -> tuple[str, dict[str, Any]] | None:
+    """(trigger, data) of entry ``seq`` of the relationship's chain, or ``None`` if it has none."""
+    query = select(audit_entries.c.trigger, audit_entries.c.data).where(
+        audit_entries.c.relationship_id == rel_id, audit_entries.c.seq == seq
+    )
+    row = conn.execute(query).first()
+    return None if row is None else (str(row[0]), dict(row[1] or {}))
+
+
+def recording_entries(conn: Connection) -> dict[tuple[int, int], tuple[str, dict[str, Any]]]:
+    """(relationship id, seq) -> (trigger, data) of every entry that recorded a meeting or a survey answer."""
+    query = select(
+        audit_entries.c.relationship_id, audit_entries.c.seq, audit_entries.c.trigger, audit_entries.c.data
+    ).where(audit_entries.c.trigger.in_((RECORD_MEETING, RECORD_SURVEY)))
+    return {
+        (int(rid), int(seq)): (trigger, dict(data or {})) for rid, seq, trigger, data in conn.execute(query)
+    }
+
+
+def all_meetings(conn: Connection) -> list[tuple[int, int, str, datetime, int | None]]:
+    """Every meeting row: id, relationship id, kind, held on, entry seq."""
+    m = meetings.c
+    query = select(m.id, m.relationship_id, m.kind, m.held_on, m.entry_seq).order_by(m.id)
+    return [(i, rid, kind, on, seq) for i, rid, kind, on, seq in conn.execute(query)]
+
+
+def all_answers(conn: Connection) -> list[tuple[int, int, str, str, dict[str, Any], int | None]]:
+    """Every survey answer row: id, relationship id, survey, respondent, answers (no free text), entry seq."""
+    s = survey_responses.c
+    query = select(s.id, s.relationship_id, s.survey, s.respondent, s.answers, s.entry_seq).order_by(s.id)
+    return [(i, rid, name, who, dict(a or {}), seq) for i, rid, name, who, a, seq in conn.execute(query)]

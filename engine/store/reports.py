@@ -13,9 +13,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from engine.policy.vocabulary import RECORD_MEETING, RECORD_SURVEY
 from engine.store.batches import chunks
+from engine.store.records import answer_fact, meeting_fact, retracted
 from engine.store.relationships import ids_of_policy
-from engine.store.tables import meetings, participants, relationships, survey_responses
+from engine.store.tables import audit_entries, meetings, participants, relationships, survey_responses
 
 MeetingRow = tuple[int, str, datetime]
 """A meeting held: relationship id, kind, held on."""
@@ -26,29 +28,42 @@ AnswerRow = tuple[int, str, str, datetime, dict[str, Any] | None]
 
 def meetings_held(conn: Connection, policy_name: str, *, as_of: datetime | None = None) -> list[MeetingRow]:
     """Each meeting of the policy's relationships recorded by ``as_of`` (every one without), in the order
-    they were recorded."""
-    query = select(meetings.c.relationship_id, meetings.c.kind, meetings.c.held_on).where(
-        meetings.c.relationship_id.in_(ids_of_policy(policy_name))
+    they were recorded: only those that verify (the entry that recorded it says the same) and that were
+    not retracted by then."""
+    m, e = meetings.c, audit_entries.c
+    query = (
+        select(m.relationship_id, m.kind, m.held_on, m.entry_seq, e.data)
+        .join(audit_entries, (e.relationship_id == m.relationship_id) & (e.seq == m.entry_seq))
+        .where(m.relationship_id.in_(ids_of_policy(policy_name)), e.trigger == RECORD_MEETING)
     )
     if as_of is not None:
-        query = query.where(meetings.c.recorded_at <= as_of)
-    return [(rid, kind, on) for rid, kind, on in conn.execute(query.order_by(meetings.c.id))]
+        query = query.where(m.recorded_at <= as_of)
+    gone = retracted(conn, until=as_of)
+    return [
+        (rid, kind, on)
+        for rid, kind, on, seq, data in conn.execute(query.order_by(m.id))
+        if (rid, seq) not in gone and data == meeting_fact(kind, on)
+    ]
 
 
 def answers_given(conn: Connection, policy_name: str, *, as_of: datetime | None = None) -> list[AnswerRow]:
     """Each survey answer of the policy's relationships given by ``as_of`` (every one without), in the
-    order they were recorded."""
-    query = select(
-        survey_responses.c.relationship_id,
-        survey_responses.c.survey,
-        survey_responses.c.respondent,
-        survey_responses.c.answered_at,
-        survey_responses.c.answers,
-    ).where(survey_responses.c.relationship_id.in_(ids_of_policy(policy_name)))
+    order they were recorded, with its free text: only those that verify and were not retracted by then."""
+    s, e = survey_responses.c, audit_entries.c
+    query = (
+        select(s.relationship_id, s.survey, s.respondent, s.answered_at, s.answers, s.free_text, s.entry_seq,
+               e.data)
+        .join(audit_entries, (e.relationship_id == s.relationship_id) & (e.seq == s.entry_seq))
+        .where(s.relationship_id.in_(ids_of_policy(policy_name)), e.trigger == RECORD_SURVEY)
+    )  # fmt: skip
     if as_of is not None:
-        query = query.where(survey_responses.c.answered_at <= as_of)
-    rows = conn.execute(query.order_by(survey_responses.c.id))
-    return [(rid, survey, who, at, answers) for rid, survey, who, at, answers in rows]
+        query = query.where(s.answered_at <= as_of)
+    gone = retracted(conn, until=as_of)
+    return [
+        (rid, survey, who, at, {**(answers or {}), **(text or {})})
+        for rid, survey, who, at, answers, text, seq, data in conn.execute(query.order_by(s.id))
+        if (rid, seq) not in gone and data == answer_fact(survey, who, answers or {})
+    ]
 
 
 def pair_names(conn: Connection, ids: Collection[int]) -> dict[int, tuple[str, str | None]]:

@@ -27,8 +27,9 @@ def test_meetings_of_many_pairs_are_recorded_at_once_and_make_them_due(
 ) -> None:
     opened = import_examples(store, policy, clock)
     first, second = opened[:2]
-    fire(store, lifecycle, clock, first, "match", mentor=TRAINED_MENTOR)
-    fire(store, lifecycle, clock, second, "match", mentor=TRAINED_MENTOR)
+    for rel in (first, second):  # a kickoff is held in `kickoff` (or later), where the policy expects it
+        fire(store, lifecycle, clock, rel, "match", mentor=TRAINED_MENTOR)
+        fire(store, lifecycle, clock, rel, "schedule_kickoff")
     clock.advance(timedelta(days=3))
     held = [HeldMeeting(first, "kickoff"), HeldMeeting(second, "kickoff", clock.now() - timedelta(days=1))]
 

@@ -1,4 +1,5 @@
-"""``mentorflow record``: what happened outside mentorflow, meetings, trainings, survey answers."""
+"""``mentorflow record``: what happened outside mentorflow, meetings, trainings, survey answers, and
+retracting what was recorded in error."""
 
 from __future__ import annotations
 
@@ -27,11 +28,14 @@ def record_meeting(
     kind: Annotated[str, typer.Option("--kind", help="kickoff, check-in or group")],
     on: Annotated[str | None, typer.Option("--on", help="Date it was held (default: now).")] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="A short note.")] = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="A genuine second meeting of this kind on the same day.")
+    ] = False,
     actor: ActorOption = None,
     database: DatabaseOption = None,
     policy: PolicyOption = None,
 ) -> None:
-    """Record a meeting of a pair as held."""
+    """Record a meeting of a pair as held (not twice a day, not before the pair began, not in the future)."""
     from engine.clock import SystemClock
     from engine.services.recording import record_meeting as run
 
@@ -47,6 +51,7 @@ def record_meeting(
         held,
         actor=actor_name(actor),
         notes=notes,
+        again=again,
     )
     typer.echo(f"relationship {relationship}: {kind} meeting recorded")
 
@@ -54,14 +59,44 @@ def record_meeting(
 @app.command("training")
 def record_training(
     mentor: Annotated[str, typer.Argument(help="Mentor id, external id or email.")],
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="The mentor is not trained after all (recorded in error).")
+    ] = False,
+    actor: ActorOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Record that a mentor finished the mentor training."""
+    """Record that a mentor finished the mentor training (or, with --revoke, that they did not)."""
     from engine.clock import SystemClock
     from engine.services.recording import record_training as run
 
-    rel_ids = run(open_store(settings(database)), SystemClock(), mentor)
-    typer.echo(f"mentor {mentor}: training recorded ({len(rel_ids)} relationship(s) to reconsider)")
+    store, who = open_store(settings(database)), actor_name(actor)
+    rel_ids = run(store, SystemClock(), mentor, actor=who, revoke=revoke)
+    done = "training revoked" if revoke else "training recorded"
+    typer.echo(f"mentor {mentor}: {done} ({len(rel_ids)} relationship(s) to reconsider)")
+
+
+@app.command("retract")
+def record_retract(
+    relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
+    entry: Annotated[
+        int,
+        typer.Argument(metavar="ENTRY", help="The seq of the entry that recorded it, as `history` shows."),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is retracted (kept in the audit entry).")],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Retract a meeting or survey answer recorded in error; a new audit entry, the history stays intact."""
+    from engine.clock import SystemClock
+    from engine.services.retraction import retract
+
+    chosen = settings(database, policy)
+    loaded = load_policy(chosen)
+    store, who = open_store(chosen), actor_name(actor)
+    data = retract(store, loaded, SystemClock(), relationship, entry, reason=reason, actor=who)
+    what = "meeting" if "meeting" in data["retracted"] else "survey answer"
+    typer.echo(f"relationship {relationship}: the {what} of entry {entry} is retracted")
 
 
 @app.command("survey")
