@@ -33,6 +33,7 @@ class Relationship(_Record):
     audit_seq: int
     audit_head: str
     created_at: datetime
+    phase_clock: dict[str, list[Any]] | None = None  # engine.domain.phase_time: earlier stays per phase
 
 
 class AuditEntry(_Record):

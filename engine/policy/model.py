@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -33,10 +34,11 @@ from pydantic import (
 )
 
 from engine.errors import PolicyError
-from engine.policy.durations import Duration, parse_duration
-from engine.policy.fields import NAME_PATTERN, CadenceText, DurationText, PolicyModel, validate_duration
-from engine.policy.graph import graph_problems
-from engine.policy.matching import MatchingPolicy
+from engine.policy.durations import Duration
+from engine.policy.fields import NAME_PATTERN, CadenceText, DurationText, PolicyModel
+from engine.policy.graph import graph_problems, policy_warnings
+from engine.policy.leavers import LeaveRule, LeftRule, leaver_problems
+from engine.policy.matching import MatchingPolicy, matching_problems
 from engine.policy.problems import call_parameter_error, describe_errors, dotted, shown, unknown_name
 from engine.policy.survey_plans import SurveyPlan, plans_by_phase
 from engine.policy.surveys import (
@@ -47,32 +49,9 @@ from engine.policy.surveys import (
     effective_surveys,
     survey_problems,
 )
+from engine.policy.timers import LATEST_ENTRY, AfterText, timer_of
 from engine.policy.vocabulary import ACTIONS, CONDITIONS, DEADLINE_ACTIONS, Term
 from engine.policy.yamlsafe import LoadedYaml, load_yaml, load_yaml_file
-
-PROGRAM_DURATION = "program.duration"
-
-
-def _after(value: object) -> str:
-    if value == PROGRAM_DURATION:
-        return PROGRAM_DURATION
-    try:
-        return str(validate_duration(value))
-    except ValueError as exc:
-        text = str(exc)
-        hint = (
-            f"{text[:-1]}, or {PROGRAM_DURATION})"
-            if text.endswith(")")
-            else f"{text} (or {PROGRAM_DURATION})"
-        )
-        raise ValueError(hint) from None
-
-
-AfterText = Annotated[
-    str,
-    PlainValidator(_after),
-    WithJsonSchema({"type": "string", "examples": [PROGRAM_DURATION, "3 months"]}),
-]
 
 
 @dataclass(frozen=True)
@@ -245,6 +224,7 @@ class Edge:
     requires: tuple[Call, ...]
     after: Duration | None
     auto: bool
+    since: str = LATEST_ENTRY  # the clock ``after`` is counted on (engine.policy.timers)
 
 
 class Policy(PolicyModel):
@@ -258,6 +238,14 @@ class Policy(PolicyModel):
     transitions: list[Transition]
     matching: MatchingPolicy = Field(default_factory=MatchingPolicy)
     surveys: dict[Annotated[str, Field(pattern=SURVEY_NAME)], SurveyEntry] = Field(default_factory=dict)
+    on_leave: LeaveRule | None = None  # engine.policy.leavers: absent keeps the digest
+    on_left: LeftRule | None = None
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """``file:line: warning: ...``: what loads but cannot mean what it says (``policy_warnings``)."""
+        return self._warnings
 
     @field_validator("phases")
     @classmethod
@@ -288,7 +276,8 @@ class Policy(PolicyModel):
         overrides with the override applied); a policy without ``surveys:``
         has none here, so its version does not depend on the standard surveys.
         """
-        data = self.model_dump(mode="json", by_alias=True, exclude={"surveys"})
+        unset = {name for name in ("on_leave", "on_left") if getattr(self, name) is None}
+        data = self.model_dump(mode="json", by_alias=True, exclude={"surveys", *unset})
         if self.surveys:
             defined = self.survey_definitions
             data["surveys"] = {name: defined[name].model_dump(mode="json") for name in self.surveys}
@@ -314,12 +303,10 @@ def _expand(policy: Policy) -> Iterator[Edge]:
     open_phases = [name for name, phase in policy.phases.items() if not phase.terminal]
     for index, t in enumerate(policy.transitions):
         sources = open_phases if t.sources == ["*"] else t.sources
-        after = policy.program.duration if t.after == PROGRAM_DURATION else None
-        if t.after not in (None, PROGRAM_DURATION):
-            after = parse_duration(t.after)
+        after, since = timer_of(t.after, policy.program.duration)
         for source in sources:
             if source != t.to or t.sources != ["*"]:
-                yield Edge(index, t.trigger, source, t.to, tuple(t.requires), after, t.auto)
+                yield Edge(index, t.trigger, source, t.to, tuple(t.requires), after, t.auto, since)
 
 
 def load_policy_text(text: str, source: str) -> Policy:
@@ -343,12 +330,19 @@ def _validate(loaded: LoadedYaml) -> Policy:
     for check, what in (
         (graph_problems, "the phase graph is not valid"),
         (survey_problems, "its surveys are not valid"),
+        (matching_problems, "its matching section is not valid"),
+        (leaver_problems, "its on_leave/on_left are not valid"),
     ):
         found = check(policy)
         if found:
             found.sort(key=lambda item: loaded.line_for(item[0]))
             problems = [f"{loaded.source}:{loaded.line_for(loc)}: {dotted(loc)}: {msg}" for loc, msg in found]
             raise PolicyError(f"{loaded.source}: {what} ({_count(problems)})", problems)
+    warned = sorted(policy_warnings(policy), key=lambda item: loaded.line_for(item[0]))
+    where = loaded.source
+    policy._warnings = tuple(
+        f"{where}:{loaded.line_for(loc)}: warning: {dotted(loc)}: {m}" for loc, m in warned
+    )
     return policy
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +33,9 @@ class Facts:
     goals_set: int = 0
     surveys_answered: frozenset[str] = field(default_factory=frozenset)
     reason: str | None = None
+    # the clocks of `after:` timers (engine.policy.timers): earlier stays in the phase
+    phase_time_before: timedelta = timedelta(0)
+    phase_first_entered_at: datetime | None = None
 
 
 class AtLeast(BaseModel):
@@ -222,6 +225,8 @@ NOTICES: dict[str, Term] = {
 
 RECORD_MEETING = "record_meeting"
 RECORD_SURVEY = "record_survey"
-RECORD_TRIGGERS = frozenset({RECORD_MEETING, RECORD_SURVEY})
+RECORD_RETRACT = "retract"  # a meeting or survey answer recorded in error, taken back
+REPLACE_MENTOR = "replace_mentor"  # a match corrected: the pair has another mentor, in the same phase
+RECORD_TRIGGERS = frozenset({RECORD_MEETING, RECORD_SURVEY, RECORD_RETRACT, REPLACE_MENTOR})
 """The triggers of audit entries that record a fact (a meeting held, a survey answered) without moving
 the phase: ``from_phase`` and ``to_phase`` are both the phase it happened in. A policy may not use them."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from engine.domain.phase_time import earlier
 from engine.domain.relationships import Relationship
 from engine.domain.surveys import respondents_done
 from engine.policy.model import Policy
@@ -55,6 +56,7 @@ def load_facts(
         held, kickoff, _ = meetings_of.get(rel.id, NO_MEETINGS)
         mentor = mentor_of[rel.id]
         answers = answers_of.get(rel.id)
+        before = earlier(rel.phase_clock, rel.phase)  # from the row: no query
         facts[rel.id] = Facts(
             now=now,
             phase_entered_at=rel.phase_entered_at,
@@ -67,5 +69,7 @@ def load_facts(
             if answers
             else frozenset(),
             reason=reason,
+            phase_time_before=before.spent,
+            phase_first_entered_at=before.first_entered,
         )
     return facts

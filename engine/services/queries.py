@@ -21,12 +21,15 @@ from engine.domain.audit import (
     verify_chain,
 )
 from engine.domain.cadence import Overdue, Standing, overdue
+from engine.domain.participant_audit import ParticipantProblem
 from engine.domain.programs import other_policies
 from engine.domain.relationships import AuditEntry, Relationship
 from engine.errors import InputError, NotFoundError
 from engine.errors import field as named
 from engine.policy.model import Policy
 from engine.policy.vocabulary import RECORD_TRIGGERS
+from engine.services.participant_history import verify_participants
+from engine.services.record_checks import check_records
 from engine.store import audit, records
 from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
@@ -91,10 +94,11 @@ def _moves(entries: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 class VerifyReport:
     """What ``audit verify`` found: problems, chains and entries checked, and the heads' digest."""
 
-    problems: list[Problem]
+    problems: list[Problem | ParticipantProblem]
     relationships: int
     entries: int
     digest: str
+    participant_entries: int = 0  # entries of the participants' own chains, checked too
 
 
 Anchors = dict[int, tuple[int, str]]
@@ -112,7 +116,7 @@ def verify(store: Engine, anchors: Anchors | None = None) -> VerifyReport:
             r.id: Head(r.id, r.audit_seq, r.audit_head, r.phase) for r in rel_store.chain_heads(uow.conn)
         }
         unchecked = dict(heads)
-        problems: list[Problem] = []
+        problems: list[Problem | ParticipantProblem] = []
         count = 0
         for rid, chain in _chains(audit.entries(uow.conn, by_relationship=True)):
             count += len(chain)
@@ -127,7 +131,12 @@ def verify(store: Engine, anchors: Anchors | None = None) -> VerifyReport:
             problems.append(Problem(rid, None, "anchored, but the relationship is gone"))
         for head in unchecked.values():
             problems += verify_chain(head, [])
-    return VerifyReport(problems, len(heads), count, heads_digest(heads.values()))
+        problems += check_records(uow.conn)  # every meeting and answer row against the entry that recorded it
+        people_entries, people_problems = verify_participants(uow.conn)
+        problems += people_problems  # printed alike: "participant N, entry S: ..."
+    report = VerifyReport(problems, len(heads), count, heads_digest(heads.values()))
+    report.participant_entries = people_entries
+    return report
 
 
 def _check_anchor(rid: int, anchor: tuple[int, str], chain: list[dict[str, Any]]) -> list[Problem]:

@@ -73,6 +73,18 @@ def stay_starts(conn: Connection, ids: Sequence[int]) -> dict[int, int]:
     return starts
 
 
+def triggers_at(conn: Connection, ids: Sequence[int], at: datetime) -> dict[int, frozenset[str]]:
+    """Per relationship of ``ids``, the triggers of its entries made at ``at`` (absent: none)."""
+    found: dict[int, set[str]] = {}
+    for part in chunks(sorted(set(ids))):
+        query = select(audit_entries.c.relationship_id, audit_entries.c.trigger).where(
+            audit_entries.c.relationship_id.in_(part), audit_entries.c.at == at
+        )
+        for rid, trigger in conn.execute(query):
+            found.setdefault(int(rid), set()).add(str(trigger))
+    return {rid: frozenset(triggers) for rid, triggers in found.items()}
+
+
 def record_policy_version(conn: Connection, policy: Policy, now: datetime) -> None:
     """Keep a snapshot of each policy version used, so an auditor can read what applied.
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from engine.errors import ConfigError, field
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0006"
 """The Alembic head this code expects; a test checks it against the migrations."""
 
 

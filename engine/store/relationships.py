@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Row, Select, bindparam, func, insert, select,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.domain.changes import RowUpdate
+from engine.domain.phase_time import PhaseClock
 from engine.domain.relationships import Relationship
 from engine.errors import ConflictError
 from engine.store.batches import chunks
@@ -39,6 +40,7 @@ class RelationshipRow(NamedTuple):
     audit_seq: int
     audit_head: str
     policy_name: str
+    phase_clock: PhaseClock | None = None
 
 
 ROW_COLUMNS = [relationships.c[name] for name in RelationshipRow._fields]
@@ -186,6 +188,7 @@ _MOVE = (
         version=relationships.c.version + 1,
         audit_seq=bindparam("audit_seq"),
         audit_head=bindparam("audit_head"),
+        phase_clock=bindparam("phase_clock"),
     )
 )
 _BINDS = {"relationship_id": "b_id", "expected_version": "b_version"}
@@ -229,3 +232,12 @@ _OUTBOX_INSERTS = {
     "sqlite": sqlite.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"]),
 }
 """An outbox insert per dialect that skips a row whose idempotency key is already there."""
+
+
+def mentees_of(conn: Connection, ids: Iterable[int]) -> dict[int, int]:
+    """The mentee id of each relationship of ``ids`` (an unknown id is absent)."""
+    found: dict[int, int] = {}
+    for part in chunks(sorted(set(ids))):
+        query = select(relationships.c.id, relationships.c.mentee_id).where(relationships.c.id.in_(part))
+        found.update((int(rid), int(mentee)) for rid, mentee in conn.execute(query))
+    return found

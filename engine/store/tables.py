@@ -89,6 +89,9 @@ participants = Table(
     Column("trained", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("status", String(10), nullable=False, server_default="active"),  # active, leave, left
+    Column("audit_seq", Integer, nullable=False, server_default="0"),  # head of its participant entries
+    Column("audit_head", String(64), nullable=False, server_default=""),
 )
 
 relationships = Table(
@@ -105,6 +108,9 @@ relationships = Table(
     Column("audit_seq", Integer, nullable=False),
     Column("audit_head", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("previous_id", Integer, ForeignKey("relationships.id")),  # the mentee's relationship before it
+    # per phase left: [seconds spent there in earlier stays, first entry] (engine.domain.phase_time)
+    Column("phase_clock", JSON(none_as_null=True)),
 )
 
 meetings = Table(
@@ -117,6 +123,7 @@ meetings = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("recorded_by", String(200), nullable=False),
     Column("notes", Text),
+    Column("entry_seq", Integer),  # the audit entry (of its relationship's chain) that recorded it
 )
 
 goals = Table(
@@ -138,7 +145,10 @@ survey_responses = Table(
     Column("survey", String(64), nullable=False),
     Column("respondent", String(10), nullable=False),
     Column("answered_at", UTCDateTime, nullable=False),
-    Column("answers", JSON, nullable=False),
+    Column("answers", JSON, nullable=False),  # every answer but free text: what the audit entry holds
+    Column("entry_seq", Integer),  # the audit entry (of its relationship's chain) that recorded it
+    # the free-text answers, never in the chain: the one column that may change (to NULL: erased)
+    Column("free_text", JSON(none_as_null=True)),
 )
 
 audit_entries = Table(
@@ -159,6 +169,24 @@ audit_entries = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("relationship_id", "seq"),
+)
+
+# The history of each participant (created, updated, trained, on leave, left, returned): append-only,
+# hash-chained per participant. It names the fields changed, never their values, so personal data
+# stays erasable from the participants table.
+participant_entries = Table(
+    "participant_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("participant_id", Integer, ForeignKey("participants.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("cause", String(64), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("participant_id", "seq"),
 )
 
 outbox = Table(

@@ -55,11 +55,19 @@ def test_readme_walkthrough(tmp_path: Path) -> None:
         ("schedule_kickoff", "kickoff"),
         ("record_meeting", "kickoff"),  # the kickoff meeting, recorded in the phase it was held in
         ("start", "active"),
+        ("record_meeting", "active"),
+        ("retract", "active"),  # the check-in logged in error, retracted by a new entry
         ("close", "closed"),
     ]
     assert history[-1]["reason"] == "mentee moved to another company"
+    again = json.loads(mentorflow("history", "15", "--format", "json").stdout)
+    assert [(e["trigger"], e["to_phase"]) for e in again] == [("create", "intake")]
+    second = json.loads(mentorflow("history", "2", "--format", "json").stdout)
+    assert [e["trigger"] for e in second] == ["create", "match", "replace_mentor"]
     exported = (tmp_path / "history.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(exported) == 14 + 5  # 14 relationships created, 4 moves and a meeting of relationship 1
+    # 14 relationships created, then relationship 1's 7 entries, relationship 15's creation and
+    # relationship 2's match and replaced mentor
+    assert len(exported) == 14 + 7 + 1 + 2
 
 
 def test_commands_that_run_no_flow_stay_light(tmp_path: Path) -> None:

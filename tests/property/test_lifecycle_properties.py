@@ -31,7 +31,11 @@ from engine.policy.model import Edge, Policy, load_policy, shipped_policies
 from engine.policy.vocabulary import RECORD_TRIGGERS, Facts
 from engine.services import advance as services
 from engine.services import queries, recording
+from engine.services.journeys import open_again
+from engine.services.leave import change_status
 from engine.services.participants import import_participants
+from engine.services.replacing import ReplaceRequest, replace_mentor
+from engine.services.retraction import retract
 from engine.store import relationships as repo
 from engine.store.database import UnitOfWork, open_engine
 from engine.store.tables import participants, relationships
@@ -55,6 +59,8 @@ MENTOR_REFS = ["M1", "M2", "M3", "T1", "m3@example.com", "nobody"]
 REASONS = [None, "", "  ", "moving to another team"]
 _COMPILED: dict[Any, Any] = {}  # SQLAlchemy's statement cache, per engine by default
 _ANSWERS: dict[str, object] = {"scale": 4, "recommend": 8, "yes_no": "ja", "text": "fine", "goals": []}
+IN_PLACE = {"meeting", "survey", "retracted", "old_mentor_id"}  # what each in-place entry's data holds
+PEOPLE = ["M1", "M2", "M3", "T1", "T2"]
 WAITS = [timedelta(hours=1), timedelta(days=3), timedelta(weeks=3), timedelta(days=100), timedelta(days=200)]
 
 
@@ -92,6 +98,10 @@ def _steps(name: str) -> st.SearchStrategy[list[tuple[Any, ...]]]:
         st.tuples(st.just("survey"), rel, st.sampled_from(["mentor", "mentee"])),
         st.tuples(st.just("training"), st.sampled_from(MENTOR_REFS)),
         st.tuples(st.just("wait"), st.sampled_from(WAITS)),
+        st.tuples(st.just("replace"), rel, st.sampled_from(MENTOR_REFS)),
+        st.tuples(st.just("retract"), rel, st.integers(0, 3)),
+        st.tuples(st.just("open"), rel),
+        st.tuples(st.just("status"), st.sampled_from(PEOPLE), st.sampled_from(["leave", "left", "active"])),
     )
     return st.lists(step, min_size=10, max_size=40)
 
@@ -105,7 +115,8 @@ class _Program:
         self.clock = SimulatedClock(START)
         people = [*MENTORS, *MENTEES]
         summary = import_participants(store, policy, self.clock, people, actor="hr")
-        self.rels = summary.relationships_opened
+        self.rels = summary.relationships_opened  # each mentee's latest relationship
+        self.every = list(self.rels)  # and every relationship opened, old ones too
 
     def run(self, step: tuple[Any, ...]) -> None:
         """Apply one step; a refusal or an unknown name is an expected outcome, anything else is not."""
@@ -179,6 +190,34 @@ class _Program:
     def _wait(self, by: timedelta) -> None:
         self.clock.advance(by)
 
+    def _replace(self, rel: int, mentor: str) -> None:
+        request = ReplaceRequest(self.rels[rel], mentor, "a better fit", "op")
+        entry = replace_mentor(self.store, self.policy, self.clock, request)
+        assert entry.trigger == "replace_mentor" and entry.from_phase == entry.to_phase
+
+    def _retract(self, rel: int, pick: int) -> None:
+        """Retract one of the pair's recorded meetings or answers (recording a check-in first if none)."""
+        _, entries = queries.history(self.store, self.rels[rel])
+        recorded = [e.seq for e in entries if e.trigger in ("record_meeting", "record_survey")]
+        if not recorded and pick:
+            self._meeting(rel, "check-in")
+            _, entries = queries.history(self.store, self.rels[rel])
+            recorded = [entries[-1].seq]
+        seq = recorded[pick % len(recorded)] if recorded else entries[-1].seq
+        retract(
+            self.store, self.policy, self.clock, self.rels[rel], seq, reason="recorded in error", actor="op"
+        )
+
+    def _open(self, rel: int) -> None:
+        opened = open_again(self.store, self.policy, self.clock, MENTEES[rel].external_id or "", actor="op")
+        self.rels[rel] = opened.relationship_id
+        self.every.append(opened.relationship_id)
+        event("a mentee was given a new relationship")
+
+    def _status(self, person: str, status: str) -> None:
+        change_status(self.store, self.policy, self.clock, person, status, reason="on leave", actor="hr")
+        event(f"a participant's status became {status}")
+
 
 @contextmanager
 def _fresh_store(template: Path) -> Iterator[Engine]:
@@ -205,8 +244,15 @@ def _check_invariants(store: Engine, policy: Policy, rel_ids: list[int]) -> None
         phase = first.to_phase
         for entry in later:
             assert entry.from_phase == phase
-            if entry.trigger in RECORD_TRIGGERS:  # a meeting or a survey answer, recorded where the pair was
-                assert entry.to_phase == phase and set(entry.data) & {"meeting", "survey"}
+            if (
+                entry.trigger in RECORD_TRIGGERS
+            ):  # a fact recorded (or retracted, or a mentor replaced) in place
+                assert entry.to_phase == phase and set(entry.data) & {
+                    "meeting",
+                    "survey",
+                    "retracted",
+                    "old_mentor_id",
+                }
                 event(f"a {entry.trigger} entry in {phase}")
                 continue
             assert (entry.trigger, entry.from_phase, entry.to_phase) in edges
@@ -245,7 +291,7 @@ def test_any_sequence_of_operations_keeps_the_history_true(
         program = _Program(store, policy)
         for step in steps:
             program.run(step)
-        _check_invariants(store, policy, program.rels)
+        _check_invariants(store, policy, program.every)
 
 
 def _facts() -> st.SearchStrategy[Facts]:

@@ -26,6 +26,11 @@ FLAGS = {
     "since": "--since",
     "as_of": "--as-of",
     "all_failed": "--all-failed",
+    "delimiter": "--delimiter",
+    "phase": "--phase",
+    "on": "--on",
+    "override": "--override",
+    "again": "--again",
 }
 """Each field the engine names, and the option of ``mentorflow`` that gives it."""
 

@@ -50,23 +50,64 @@ def import_participants(
             "(see the README, “Participants CSV”)."
         ),
     ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change, per person; write nothing.")
+    ] = False,
+    delimiter: Annotated[
+        str | None,
+        typer.Option("--delimiter", help="Column delimiter: ',', ';' or 'tab' (default: detected)."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse unknown columns instead of ignoring them.")
+    ] = False,
     database: DatabaseOption = None,
     policy: PolicyOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Import participants, all or nothing; each new mentee gets a relationship in the initial phase."""
+    """Import participants, all or nothing: only the columns in the file change; each new mentee gets a
+    relationship in the initial phase; a `status` column puts people on leave or marks them gone."""
     from engine.clock import SystemClock
-    from engine.files.participants import parse_participants_csv
+    from engine.files.participants import check_delimiter, read_participants
     from engine.services.participants import import_participants as run
 
-    people = parse_participants_csv(file)
+    sep = check_delimiter(delimiter) if delimiter is not None else None
+    read = read_participants(file, delimiter=sep, strict=strict)
+    if read.warning:
+        say(read.warning, err=True)
     chosen = settings(database, policy)
     loaded = load_policy(chosen)
-    summary = run(open_store(chosen), loaded, SystemClock(), people, actor=actor_name(actor))
+    summary = run(
+        open_store(chosen), loaded, SystemClock(), read.people, actor=actor_name(actor),
+        columns=read.columns, rows=read.rows, dry_run=dry_run,
+    )  # fmt: skip
+    if dry_run:
+        _print_plan(summary.people)
+    opened = "would open" if dry_run else "opened"
     typer.echo(
         f"{file}: {summary.created} new, {summary.updated} updated, {summary.unchanged} unchanged; "
-        f"{len(summary.relationships_opened)} relationship(s) opened in {loaded.initial_phase!r}"
+        f"{summary.opened} relationship(s) {opened} in {loaded.initial_phase!r}"
+        + (" (dry run: nothing was written)" if dry_run else "")
     )
+
+
+def _print_plan(people: Any) -> None:
+    """Per person the import would create or change: ``field: old → new`` and the relationships it moves."""
+    for person in people:
+        if person.action == "unchanged":
+            continue
+        typer.echo(f"{person.key} ({person.name}): {person.action}")
+        for name, old, new in person.changes:
+            typer.echo(f"  {name}: {_value(old)} → {_value(new)}")
+        for line in person.relationships:
+            typer.echo(f"  {line}")
+
+
+def _value(value: Any) -> str:
+    if value is None or value == [] or value == ():
+        return "(empty)"
+    if isinstance(value, list | tuple):
+        return ";".join(str(item) for item in value)
+    return str(value)
 
 
 @participants.command("list")
@@ -90,14 +131,19 @@ def list_participants(
 def list_relationships(
     phase: Annotated[str | None, typer.Option("--phase", help="Only relationships in this phase.")] = None,
     database: DatabaseOption = None,
+    policy: PolicyOption = None,
     format: FormatTableJson = "table",
 ) -> None:
     """List relationships with their mentee, mentor, phase and when something is next due (and their
     policy, when the database holds several programs)."""
+    from engine.services.journeys import check_phase
     from engine.services.listing import relationships as run
 
     check_choice(format, "--format", ("table", "json"))
-    rows = run(open_store(settings(database)), phase)
+    chosen = settings(database, policy)
+    if phase is not None:
+        check_phase(load_policy(chosen), phase)
+    rows = run(open_store(chosen), phase)
     columns = ["id", "mentee", "mentor", "phase", "since", "due_at", "version"]
     if len({row["policy"] for row in rows}) > 1:  # several programs in one database: say whose each is
         columns.insert(1, "policy")
@@ -108,12 +154,25 @@ def advance(
     relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
     trigger: Annotated[str, typer.Argument(metavar="TRIGGER", help="Trigger to fire, e.g. match, close.")],
     mentor: Annotated[str | None, typer.Option("--mentor", help="Mentor id, external id or email.")] = None,
-    reason: Annotated[str | None, typer.Option("--reason", help="Why; required for an early close.")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why; required for an early close and an --override.")
+    ] = None,
+    override: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--override",
+            metavar="CONSTRAINT",
+            help="Overrule a hard constraint of matching for --mentor knowingly (with --reason); repeatable.",
+        ),
+    ] = None,
     actor: ActorOption = None,
     database: DatabaseOption = None,
     policy: PolicyOption = None,
 ) -> None:
-    """Fire a trigger on a relationship; refused with the reason if the policy does not allow it now."""
+    """Fire a trigger on a relationship; refused with the reason if the policy does not allow it now.
+
+    A mentor given by hand is held to every hard constraint of `match propose`.
+    """
     from engine.clock import SystemClock
     from engine.domain.lifecycle import Lifecycle
     from engine.services.advance import AdvanceRequest
@@ -121,7 +180,9 @@ def advance(
 
     chosen = settings(database, policy)
     lifecycle = Lifecycle(load_policy(chosen))
-    request = AdvanceRequest(relationship, trigger, actor_name(actor), reason, mentor)
+    request = AdvanceRequest(
+        relationship, trigger, actor_name(actor), reason, mentor, overrides=tuple(override or ())
+    )
     entry = run(open_store(chosen), lifecycle, SystemClock(), request)
     typer.echo(
         f"relationship {relationship}: {entry.from_phase} -> {entry.to_phase} ({trigger}, by {entry.actor})"
@@ -147,10 +208,13 @@ def history(
         row["hash"] = row["hash"][:12]
     columns = ["seq", "at", "trigger", "move", "actor", "reason", "policy", "hash"]
     print_rows(rows, columns, "table", title=f"history of relationship {relationship}")
+    previous = (rows[0].get("data") or {}).get("previous_id") if rows else None
+    if previous is not None:  # the mentee's journey goes on from an earlier relationship
+        typer.echo(f"opened again after relationship {previous}: mentorflow history {previous}")
 
 
 # The triggers of engine.vocabulary.RECORD_TRIGGERS, named here so that `history` stays light.
-_RECORDED = ("record_meeting", "record_survey")
+_RECORDED = ("record_meeting", "record_survey", "replace_mentor")
 
 
 def _move(row: dict[str, Any]) -> str:
