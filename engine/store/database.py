@@ -7,6 +7,8 @@ row locks and the relationship's version column.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -147,19 +149,51 @@ def require_schema(engine: Engine) -> None:
 
 def initialise(engine: Engine) -> tuple[str | None, str]:
     """Create or upgrade the schema to the latest revision; returns (before, after)."""
+    before = schema_revision(engine)
+    migrate(engine, "upgrade", "head")
+    return before, SCHEMA_REVISION
+
+
+def migrate(engine: Engine, direction: str, revision: str) -> None:
+    """Run the Alembic migrations ``direction`` (``upgrade`` or ``downgrade``) to ``revision``, in one
+    transaction; the foreign keys are checked before it commits."""
     from alembic import command
     from alembic.config import Config
 
-    before = schema_revision(engine)
     config = Config()
     config.set_main_option("script_location", "engine.store:migrations")
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn, _foreign_keys_deferred(conn), conn.begin():
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            getattr(command, direction)(config, revision)
+            _check_foreign_keys(conn)
     except OperationalError as exc:
         raise _unusable(engine, exc) from None
-    return before, SCHEMA_REVISION
+
+
+@contextmanager
+def _foreign_keys_deferred(conn: Connection) -> Iterator[None]:
+    """On SQLite, foreign keys off while migrating, as SQLite's own guide to altering tables says.
+
+    A migration that changes a table SQLite cannot alter in place copies it to a
+    new one and drops the old; with foreign keys on, dropping a table that other
+    rows refer to fails. The keys are checked before the migration commits.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys = OFF")  # outside a transaction: inside one it does nothing
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite" and (broken := conn.exec_driver_sql("PRAGMA foreign_key_check").all()):
+        raise ConfigError(f"the migration would leave {len(broken)} row(s) referring to missing rows")
 
 
 def _unusable(engine: Engine, exc: OperationalError) -> ConfigError:

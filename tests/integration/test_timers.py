@@ -12,6 +12,7 @@ from engine.policy.durations import Duration
 from engine.policy.model import Policy, load_policy, shipped_policies
 from engine.policy.yamlsafe import load_yaml
 from engine.services import recording, tick
+from engine.store.database import migrate
 from engine.store.tables import audit_entries, participants, relationships
 from tests.integration.support import fire, import_examples
 
@@ -111,14 +112,7 @@ def test_the_tick_moves_a_pair_at_most_once_per_trigger_per_moment(store: Engine
 
 
 def _migrate(store: Engine, command_name: str, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", "engine.store:migrations")
-    with store.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, command_name)(config, revision)
+    migrate(store, command_name, revision)
 
 
 def test_the_migration_fills_the_phase_clock_in_from_the_audit_history(store: Engine) -> None:
