@@ -40,6 +40,18 @@ def history(url: str, rel_id: int) -> list[dict[str, Any]]:
     return reads.history(open_store(url), rel_id)
 
 
+def journey(url: str, rel_id: int) -> list[tuple[int, str]]:
+    """The mentee's journey: (id, phase) of each of their relationships, oldest first."""
+    from engine.store import lite
+
+    if lite.supported(url):
+        return lite.journey(url, rel_id)
+    from engine.services.setup import open_store
+    from engine.store import reads
+
+    return reads.journey(open_store(url), rel_id)
+
+
 def phases_reached(store: Engine) -> dict[str, int]:
     """Per phase, how many relationships ever moved into it (recording a meeting or a survey answer in
     a phase is not moving there)."""

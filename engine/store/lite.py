@@ -98,3 +98,15 @@ def history(url: str, rel_id: int) -> list[dict[str, Any]]:
         if isinstance(row["data"], str):
             row["data"] = json.loads(row["data"])
     return rows
+
+
+def journey(url: str, rel_id: int) -> list[tuple[int, str]]:
+    """(id, phase) of every relationship of this relationship's mentee, oldest first."""
+    with _connect(url) as (conn, mark):
+        cursor = conn.cursor()
+        cursor.execute(
+            "SELECT id, phase FROM relationships WHERE mentee_id = "
+            f"(SELECT mentee_id FROM relationships WHERE id = {mark}) ORDER BY id",
+            (rel_id,),
+        )
+        return [(int(rid), str(phase)) for rid, phase in cursor.fetchall()]

@@ -60,6 +60,14 @@ def history(store: Engine, rel_id: int) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+def journey(store: Engine, rel_id: int) -> list[tuple[int, str]]:
+    """(id, phase) of every relationship of this relationship's mentee, oldest first."""
+    mentee = select(relationships.c.mentee_id).where(relationships.c.id == rel_id).scalar_subquery()
+    query = select(relationships.c.id, relationships.c.phase).where(relationships.c.mentee_id == mentee)
+    with UnitOfWork(store, write=False) as uow:
+        return [(int(rid), str(phase)) for rid, phase in uow.conn.execute(query.order_by(relationships.c.id))]
+
+
 def participant_count(store: Engine) -> int:
     """How many participants the store holds."""
     with UnitOfWork(store, write=False) as uow:

@@ -88,7 +88,7 @@ def test_leave_left_and_open_again(run: Run, program: Path) -> None:
     opened = run("relationships", "open", "E1102", "--reason", "second try")
     assert opened.code == 0 and "after relationship 2" in opened.out
     history = run("history", "15")
-    assert "mentorflow history 2" in history.out
+    assert "the mentee's relationships: 2 (closed) → 15 (intake, this one)" in history.out
     verify = run("audit", "verify")
     assert verify.code == 0, verify.out
 

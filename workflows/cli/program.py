@@ -198,7 +198,8 @@ def history(
     from engine.services.listing import history as run
 
     check_choice(format, "--format", ("table", "json"))
-    rows = run(settings(database).database_url, relationship)
+    url = settings(database).database_url
+    rows = run(url, relationship)
     if format == "json":
         print_rows(rows, [], "json", title="")
         return
@@ -208,13 +209,23 @@ def history(
         row["hash"] = row["hash"][:12]
     columns = ["seq", "at", "trigger", "move", "actor", "reason", "policy", "hash"]
     print_rows(rows, columns, "table", title=f"history of relationship {relationship}")
-    previous = (rows[0].get("data") or {}).get("previous_id") if rows else None
-    if previous is not None:  # the mentee's journey goes on from an earlier relationship
-        typer.echo(f"opened again after relationship {previous}: mentorflow history {previous}")
+    _print_journey(url, relationship)
+
+
+def _print_journey(url: str, relationship: int) -> None:
+    """Where the mentee has had more than one relationship: each of them, oldest first."""
+    from engine.services.listing import journey
+
+    steps = journey(url, relationship)
+    if len(steps) > 1:
+        shown = " → ".join(
+            f"{rid} ({phase}{', this one' if rid == relationship else ''})" for rid, phase in steps
+        )
+        typer.echo(f"the mentee's relationships: {shown}; see each with `mentorflow history ID`")
 
 
 # The triggers of engine.vocabulary.RECORD_TRIGGERS, named here so that `history` stays light.
-_RECORDED = ("record_meeting", "record_survey", "replace_mentor")
+_RECORDED = ("record_meeting", "record_survey", "replace_mentor", "retract")
 
 
 def _move(row: dict[str, Any]) -> str:
