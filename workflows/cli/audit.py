@@ -40,6 +40,8 @@ def verify(
     for problem in report.problems:
         typer.echo(f"BROKEN {problem}")
     summary = f"{report.relationships} relationship(s), {report.entries} entries checked"
+    if report.participant_entries:
+        summary += f" (and {report.participant_entries} participant entries)"
     if report.problems:
         typer.echo(f"{summary}: {len(report.problems)} problem(s)")
         raise typer.Exit(1)
