@@ -43,8 +43,10 @@ def _postgres_unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-TEST_SCHEMA = "mentorflow_tests"
-"""The only PostgreSQL schema the tests touch: dropped and created afresh once per session."""
+TEST_SCHEMA = os.environ.get("MENTORFLOW_TEST_SCHEMA", "mentorflow_tests")
+"""The only PostgreSQL schema the tests touch: dropped and created afresh once per session (two test runs
+at once on one database each name their own with ``MENTORFLOW_TEST_SCHEMA``)."""
+assert TEST_SCHEMA.isidentifier(), f"MENTORFLOW_TEST_SCHEMA must be a plain name, not {TEST_SCHEMA!r}"
 
 
 @pytest.fixture(scope="session")
