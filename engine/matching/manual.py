@@ -16,8 +16,8 @@ from typing import Any
 from engine.domain.participants import Participant
 from engine.errors import InputError, RefusedError
 from engine.errors import field as named
-from engine.matching.constraints import CONSTRAINT_LABELS, UNOVERRIDABLE, Pool
-from engine.matching.proposals import proposal_for
+from engine.matching.constraints import CONSTRAINT_LABELS, UNOVERRIDABLE, Pool, violations
+from engine.matching.scores import utc_offset_hours
 from engine.policy.matching import MatchingPolicy
 
 OVERRIDABLE: tuple[str, ...] = tuple(name for name in CONSTRAINT_LABELS if name not in UNOVERRIDABLE)
@@ -72,12 +72,16 @@ def check_pair(
     *,
     who: str,
 ) -> list[tuple[str, str]]:
-    """The constraints the pair breaks (``who`` names the mentor in the refusal).
+    """The constraints the pair breaks, as `match explain` names them (``who`` names the mentor).
 
     Raises RefusedError listing each broken constraint that is not overridden;
     returns every broken one (so the audit entry can say what was overruled).
     """
-    _, broken = proposal_for(mentee, mentor, pool, policy, now, default_timezone)
+    hours_apart = abs(
+        utc_offset_hours(mentee.timezone or default_timezone, now)
+        - utc_offset_hours(mentor.timezone or default_timezone, now)
+    )  # the same checks as proposal_for, without scoring the pair
+    broken = violations(mentee, mentor, pool, policy.constraints, hours_apart)
     kept = [(name, text) for name, text in broken if name not in allowed.names]
     if kept:
         listed = "; ".join(f"{text} ({name})" for name, text in kept)

@@ -9,6 +9,7 @@ themselves are :func:`engine.matching.manual.check_pair`, the same
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,16 +39,31 @@ class PairCheck:
     managers: dict[str, str]
 
     @classmethod
-    def load(cls, conn: Connection, policy: Policy, now: datetime) -> PairCheck:
-        people = people_store.all_as_domain(conn)
+    def load(
+        cls,
+        conn: Connection,
+        policy: Policy,
+        now: datetime,
+        mentee_ids: Iterable[int],
+        mentor_ids: Iterable[int],
+    ) -> PairCheck:
+        """What the pairs of these mentees with these mentors are checked against: those people, their
+        earlier pairs and rejections, and their reporting lines (not everyone's: a batch pays for its own)."""
+        mentees = set(mentee_ids)
+        pairs = rel_store.mentored_pairs(conn, mentees)
+        rejections = proposal_store.rejected_pairs(conn, mentees)
+        people = people_store.as_domain(
+            conn, {*mentees, *mentor_ids, *(b for _, b in pairs), *(b for _, b, _ in rejections)}
+        )
         key = {pid: p.key for pid, p in people.items()}
+        lines = people_store.reporting_lines(conn, [p.external_id for p in people.values() if p.external_id])
         return cls(
             policy,
             now,
             people,
-            frozenset((key[a], key[b]) for a, b in rel_store.mentored_pairs(conn)),
-            {(key[a], key[b]): reason or "" for a, b, reason in proposal_store.rejected_pairs(conn)},
-            {p.external_id: p.manager_id for p in people.values() if p.external_id and p.manager_id},
+            frozenset((key[a], key[b]) for a, b in pairs),
+            {(key[a], key[b]): reason or "" for a, b, reason in rejections},
+            lines,
         )
 
     def check(

@@ -76,7 +76,8 @@ def replace_mentor(store: Engine, policy: Policy, clock: Clock, request: Replace
                 f"{named('mentor')}: {mentor.name} ({ref}) is already the mentor of relationship {rel.id}"
             )
         taken = rel_store.active_mentee_count(uow.conn, int(mentor.id), policy.terminal_phases)
-        broken = PairCheck.load(uow.conn, policy, now).check(rel.mentee_id, mentor, ref, taken, allowed)
+        pairs = PairCheck.load(uow.conn, policy, now, [rel.mentee_id], [int(mentor.id)])
+        broken = pairs.check(rel.mentee_id, mentor, ref, taken, allowed)
         old = people_store.participants_by_id(uow.conn, [rel.mentor_id])[rel.mentor_id]
         data: dict[str, Any] = {
             "old_mentor_id": int(old.id),

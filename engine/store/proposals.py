@@ -5,12 +5,13 @@ Every function takes the Connection of the caller's unit of work and never commi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, func, select, update
 
+from engine.store.batches import chunks
 from engine.store.relationships import ids_of_policy
 from engine.store.tables import match_proposals, participants
 
@@ -47,14 +48,26 @@ def insert_proposals(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(match_proposals.insert(), rows)
 
 
-def rejected_pairs(conn: Connection) -> list[tuple[int, int, str | None]]:
-    """(mentee id, mentor id, reason) of every rejected proposal, oldest first."""
+def rejected_pairs(
+    conn: Connection, mentee_ids: Iterable[int] | None = None
+) -> list[tuple[int, int, str | None]]:
+    """(mentee id, mentor id, reason) of every rejected proposal (only of these mentees, if given),
+    oldest first."""
     query = (
         select(match_proposals.c.mentee_id, match_proposals.c.mentor_id, match_proposals.c.reason)
         .where(match_proposals.c.status == REJECTED)
         .order_by(match_proposals.c.id)
     )
-    return [(mentee, mentor, reason) for mentee, mentor, reason in conn.execute(query)]
+    if mentee_ids is None:
+        return [(mentee, mentor, reason) for mentee, mentor, reason in conn.execute(query)]
+    found = [
+        (mentee, mentor, reason, order)
+        for part in chunks(sorted(set(mentee_ids)))
+        for mentee, mentor, reason, order in conn.execute(
+            query.add_columns(match_proposals.c.id).where(match_proposals.c.mentee_id.in_(part))
+        )
+    ]
+    return [(mentee, mentor, reason) for mentee, mentor, reason, _ in sorted(found, key=lambda row: row[3])]
 
 
 def pending_scoring(conn: Connection, policy_name: str, above: float) -> list[int]:

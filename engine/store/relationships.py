@@ -109,14 +109,21 @@ def waiting_for_mentor(conn: Connection, policy_name: str, phases: Sequence[str]
     return [(int(rel_id), int(mentee_id)) for rel_id, mentee_id in conn.execute(query)]
 
 
-def mentored_pairs(conn: Connection) -> set[tuple[int, int]]:
-    """(mentee id, mentor id) of every pair that has been matched, in any program."""
+def mentored_pairs(conn: Connection, mentee_ids: Iterable[int] | None = None) -> set[tuple[int, int]]:
+    """(mentee id, mentor id) of every pair that has been matched, in any program (only of these
+    mentees, if given)."""
     query = (
         select(relationships.c.mentee_id, relationships.c.mentor_id)
         .where(relationships.c.mentor_id.is_not(None))
         .distinct()
     )
-    return {(int(mentee), int(mentor)) for mentee, mentor in conn.execute(query)}
+    if mentee_ids is None:
+        return {(int(mentee), int(mentor)) for mentee, mentor in conn.execute(query)}
+    return {
+        (int(mentee), int(mentor))
+        for part in chunks(sorted(set(mentee_ids)))
+        for mentee, mentor in conn.execute(query.where(relationships.c.mentee_id.in_(part)))
+    }
 
 
 def ids_of_mentor(conn: Connection, mentor_id: int) -> list[int]:
