@@ -29,8 +29,8 @@ class Settings:
     source: str
 
 
-def _settings_file() -> tuple[Path, dict[str, Any]] | None:
-    named = os.environ.get("MENTORFLOW_CONFIG")
+def _settings_file(config: str | Path | None = None) -> tuple[Path, dict[str, Any]] | None:
+    named = str(config) if config else os.environ.get("MENTORFLOW_CONFIG")
     path = Path(named) if named else Path(SETTINGS_FILE)
     if not path.exists():
         if named:
@@ -42,18 +42,29 @@ def _settings_file() -> tuple[Path, dict[str, Any]] | None:
         raise ConfigError(f"{path}: not a readable settings file: {exc}") from None
 
 
-def settings_document() -> tuple[Path | None, dict[str, Any]]:
-    """The settings file in force and its tables, for the sections other modules read (``[channels]``).
+def settings_document(config: str | Path | None = None) -> tuple[Path | None, dict[str, Any]]:
+    """The settings file in force (or the one ``config`` names) and its tables, for the sections other
+    modules read (``[channels]``).
 
     ``(None, {})`` when there is no settings file.
     """
-    found = _settings_file()
+    found = _settings_file(config)
     return found if found else (None, {})
 
 
-def resolve(database: str | None = None, policy: str | None = None) -> Settings:
-    """Resolve the settings, the explicit arguments first."""
+def settings_path() -> str | None:
+    """The absolute path of the settings file in force, ``None`` without one: what a served deployment
+    carries, so its runs read the same file wherever a worker starts them."""
     found = _settings_file()
+    return str(found[0].resolve()) if found else None
+
+
+def resolve(
+    database: str | None = None, policy: str | None = None, *, config: str | Path | None = None
+) -> Settings:
+    """Resolve the settings, the explicit arguments first (``config``: this settings file, not the one
+    in force)."""
+    found = _settings_file(config)
     data = found[1] if found else {}
     source = str(found[0]) if found else "defaults"
     url = database or os.environ.get("MENTORFLOW_DATABASE_URL") or _get(data, "database", "url", found)
@@ -109,3 +120,44 @@ def schedules() -> dict[str, str | None]:
         else:
             chosen[name] = text
     return chosen
+
+
+def password_secret(config: str | Path | None = None) -> str | None:
+    """``database.password_secret``: the name of a Prefect Secret block that holds the database password."""
+    found = _settings_file(config)
+    return _get(found[1], "database", "password_secret", found) if found else None
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password removed (``postgresql+psycopg://app:pw@db/x`` → ``…://app@db/x``):
+    what a Prefect deployment, flow run or log may hold."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, tail = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.partition(':')[0]}@{host}{slash}{tail}"
+
+
+def has_password(url: str) -> bool:
+    """Whether ``url`` carries a password."""
+    return without_password(url) != url
+
+
+def with_credentials(url: str, config: str | Path | None = None) -> str:
+    """``url`` with the password the environment or the settings file gives for the same database.
+
+    ``MENTORFLOW_DATABASE_URL`` or ``database.url`` naming the same user, host and database supply it;
+    otherwise ``url`` as it is (the driver then reads ``PGPASSWORD`` or ``~/.pgpass``).
+    """
+    if has_password(url):
+        return url
+    found = _settings_file(config)
+    candidates = [
+        os.environ.get("MENTORFLOW_DATABASE_URL"),
+        _get(found[1], "database", "url", found) if found else None,
+    ]
+    for candidate in candidates:
+        if candidate and has_password(candidate) and without_password(candidate) == url:
+            return candidate
+    return url

@@ -1,26 +1,34 @@
 """The kickoff meeting (kennismakingsbijeenkomst) as a calendar invitation: an iCalendar file.
 
-One event for the pair, ``METHOD:REQUEST``, organised by the coordinator with
-mentor and mentee as attendees. Its time and UID follow from the outbox row
-alone (its key and when it was written), so the copy sent to the other
-attendee, or sent again after a crash, updates the one event instead of adding
-a second one to anybody's calendar.
+One event for the pair, ``METHOD:REQUEST``, organised by the coordinator, with
+the coordinator (already accepted), mentee and mentor as attendees. Its time
+follows from the outbox row alone (when it was written), its UID from the
+installation and the relationship, so the copy sent to the other attendee, or
+sent again after a crash, updates the one event instead of adding a second one
+to anybody's calendar; a kickoff planned again later (the pair entered the
+kickoff phase again) updates the same event with a higher ``SEQUENCE`` (the
+seq of the audit entry that caused it). The ``VTIMEZONE`` holds the zone's
+rules from 1970 on, so every client shows the time the coordinator meant.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from engine.delivery.channels import key_digest
+from engine.delivery.channels import key_digest, scoped_key
 
 KICKOFF_WORKING_DAYS_AHEAD = 5
 KICKOFF_HOUR = 10
 KICKOFF_LENGTH = timedelta(minutes=60)
+ZONE_RULES_FROM = date(1970, 1, 1)
+ZONE_RULES_UNTIL = date(2038, 1, 1)
+_ENTRY_KEY = re.compile(r"rel:(\d+):entry:(\d+):")
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class Kickoff:
     uid: str
     start: datetime
     end: datetime
+    sequence: int = 0
 
 
 def kickoff_start(written_at: datetime, timezone: str) -> datetime:
@@ -51,10 +60,14 @@ def kickoff_start(written_at: datetime, timezone: str) -> datetime:
     return datetime.combine(day, time(KICKOFF_HOUR), zone)
 
 
-def kickoff(event_key: str, written_at: datetime, timezone: str) -> Kickoff:
-    """The kickoff of the outbox row with key ``event_key``, written at ``written_at``."""
+def kickoff(event_key: str, written_at: datetime, timezone: str, installation: str = "") -> Kickoff:
+    """The kickoff of the outbox row with key ``event_key``, written at ``written_at``, sent by
+    ``installation``: one UID per relationship, its SEQUENCE the seq of the entry that planned it."""
     start = kickoff_start(written_at, timezone)
-    return Kickoff(f"{key_digest(event_key)}@mentorflow", start, start + KICKOFF_LENGTH)
+    entry = _ENTRY_KEY.match(event_key)
+    identity = f"rel:{entry[1]}:kickoff" if entry else event_key
+    uid = f"{key_digest(scoped_key(installation, identity))}@mentorflow"
+    return Kickoff(uid, start, start + KICKOFF_LENGTH, int(entry[2]) if entry else 0)
 
 
 def invitation(
@@ -74,7 +87,7 @@ def invitation(
     event = Event()
     event.add("uid", meeting.uid)
     event.add("dtstamp", stamp)
-    event.add("sequence", 0)
+    event.add("sequence", meeting.sequence)
     event.add("dtstart", meeting.start)
     event.add("dtend", meeting.end)
     event.add("summary", summary)
@@ -82,13 +95,15 @@ def invitation(
     event.add("status", "CONFIRMED")
     if organizer.email:
         event.add("organizer", _address(organizer, {}))
+        chair = {"ROLE": "CHAIR", "PARTSTAT": "ACCEPTED", "RSVP": "FALSE"}
+        event.add("attendee", _address(organizer, chair), encode=False)  # the organizer has it too
     for person in attendees:
         if person.email:
             params = {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
             event.add("attendee", _address(person, params), encode=False)
     calendar.add_component(event)
-    around = meeting.start.date()  # the zone's rules for a year either side, not since 1970
-    calendar.add_missing_timezones(around - timedelta(days=366), around + timedelta(days=366))
+    until = max(ZONE_RULES_UNTIL, meeting.end.date() + timedelta(days=366))
+    calendar.add_missing_timezones(ZONE_RULES_FROM, until)  # the zone's whole history, not a year of it
     text: bytes = calendar.to_ical()
     return text.decode("utf-8")
 

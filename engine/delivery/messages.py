@@ -2,7 +2,8 @@
 
 Texts are Jinja2 templates, one per action per language
 (``engine/delivery/templates/{en,nl}/ACTION.j2``); a template's first line is the
-subject, the rest the body. Undefined names are errors (``StrictUndefined``),
+subject, the rest the body; the HTML body is that same text, escaped, in the
+``_page.html.j2`` wrapper of its language. Undefined names are errors (``StrictUndefined``),
 so a template that mentions something we do not pass fails in the tests, not
 in somebody's inbox. Each recipient reads the first of their languages we have
 texts for; the coordinator reads the program's language.
@@ -17,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, pass_context
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 from engine.delivery.channels import Attachment, Message, ProgramInfo
@@ -95,8 +96,12 @@ def recipients(row: OutboxRow, pair: Pair | None) -> tuple[str, ...]:
 
 
 def message_key(row: OutboxRow, recipient: str) -> str:
-    """The key of the message to ``recipient``: the row's own if it names its recipient, else with it."""
-    return row.key if "recipient" in row.params else f"{row.key}:{recipient}"
+    """The key of the message to ``recipient``: the row's own if it names them, else the row's with them
+    (for a copy, e.g. the organizer's of a kickoff, the key of what the row is about with them)."""
+    named = row.params.get("recipient")
+    if named is None:
+        return f"{row.key}:{recipient}"
+    return row.key if named == recipient else f"{event_key(row)}:{recipient}"
 
 
 def event_key(row: OutboxRow) -> str:
@@ -128,23 +133,37 @@ def language_for(languages: Sequence[str], default: str) -> str:
     return default
 
 
-def compose(row: OutboxRow, pair: Pair | None, program: ProgramInfo) -> list[Message]:
-    """The messages ``row`` sends, one per recipient; raises :class:`ComposeError` if it cannot."""
+def compose(
+    row: OutboxRow, pair: Pair | None, program: ProgramInfo, *, installation: str = ""
+) -> list[Message]:
+    """The messages ``row`` sends, one per recipient (the kickoff's organizer gets the mentee's row's
+    copy); ``installation`` goes into their ids. Raises :class:`ComposeError` if it cannot."""
     if pair is None and any(r != "coordinator" for r in recipients(row, pair)):
         raise ComposeError(f"outbox row {row.id} belongs to no relationship, so has no mentee or mentor")
     if pair is not None and pair.mentor is None and row.action in NEEDS_MENTOR:
         raise ComposeError(f"relationship {row.relationship_id} has no mentor, so {row.action} cannot go out")
-    return [_message(row, pair, program, recipient) for recipient in recipients(row, pair)]
+    names = recipients(row, pair)
+    if _organizer_copy(row, program, names):
+        names = (*names, "coordinator")
+    return [_message(row, pair, program, recipient, installation) for recipient in names]
 
 
-def _message(row: OutboxRow, pair: Pair | None, program: ProgramInfo, recipient: str) -> Message:
+def _organizer_copy(row: OutboxRow, program: ProgramInfo, names: Sequence[str]) -> bool:
+    """Whether the coordinator, who organises the kickoff, gets the invitation with the mentee's."""
+    kickoff_row = row.action == "schedule_kickoff_meeting" and "coordinator" not in names
+    return kickoff_row and "mentee" in names and bool(program.coordinator_email)
+
+
+def _message(
+    row: OutboxRow, pair: Pair | None, program: ProgramInfo, recipient: str, installation: str
+) -> Message:
     contact = _contact(pair, program, recipient)
     language = language_for(contact.languages, program.language)
     context = template_context(row, pair, program, recipient, language)
     text = render(row.action, language, context)
     attachments: tuple[Attachment, ...] = ()
     if row.action == "schedule_kickoff_meeting" and pair is not None and pair.mentor is not None:
-        attachments = (_invitation(row, pair, program, context),)
+        attachments = (_invitation(row, pair, program, context, installation),)
     return Message(
         key=message_key(row, recipient),
         relationship_id=row.relationship_id,
@@ -157,6 +176,8 @@ def _message(row: OutboxRow, pair: Pair | None, program: ProgramInfo, recipient:
         body=text.body,
         created_at=row.created_at,
         attachments=attachments,
+        installation=installation,
+        html=html(text, language, context),
     )
 
 
@@ -178,7 +199,7 @@ def template_context(
     contact = _contact(pair, program, recipient)
     mentee = _person(pair.mentee if pair else None)
     mentor = _person(pair.mentor if pair else None)
-    since = row.params.get("since")  # when the notice fell due (a check-in nudge: engine.domain.cadence)
+    since = row.params.get("since")  # a check-in: the silence began; a deadline: the phase was entered
     meeting = kickoff(event_key(row), row.created_at, program.timezone)
     return {
         "language": language,
@@ -240,9 +261,11 @@ def _person(contact: Contact | None) -> dict[str, str] | None:
     return None if contact is None else {"name": contact.name, "email": contact.email}
 
 
-def _invitation(row: OutboxRow, pair: Pair, program: ProgramInfo, context: Mapping[str, Any]) -> Attachment:
+def _invitation(
+    row: OutboxRow, pair: Pair, program: ProgramInfo, context: Mapping[str, Any], installation: str
+) -> Attachment:
     assert pair.mentor is not None
-    meeting = kickoff(event_key(row), row.created_at, program.timezone)
+    meeting = kickoff(event_key(row), row.created_at, program.timezone, installation)
     event = render("_kickoff_summary", str(context["language"]), context)
     ics = invitation(
         meeting,
@@ -265,12 +288,22 @@ def render(action: str, language: str, context: Mapping[str, Any]) -> Text:
     return Text(subject.strip(), body.strip() + "\n")
 
 
+def html(text: Text, language: str, context: Mapping[str, Any]) -> str:
+    """``text`` as an HTML page: the same words, escaped, a paragraph per blank-line-separated block."""
+    paragraphs = [block.split("\n") for block in text.body.strip().split("\n\n") if block.strip()]
+    page = {**context, "language": language, "subject": text.subject, "paragraphs": paragraphs}
+    try:
+        return _environment().get_template(f"{language}/_page.html.j2").render(page).strip() + "\n"
+    except TemplateError as exc:
+        raise ComposeError(f"the {language} HTML of this message cannot be written: {exc}") from None
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     environment = Environment(
         loader=PackageLoader("engine.delivery", "templates"),
         undefined=StrictUndefined,
-        autoescape=False,  # plain text, not HTML
+        autoescape=select_autoescape(["html.j2"], default=False),  # plain text, but the HTML wrapper
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,

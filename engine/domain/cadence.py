@@ -3,8 +3,9 @@
 This module is the one home of the check-in rule: a pair is *quiet since* the
 later of its phase entry and its last meeting; a phase's ``cadence`` nudges it
 ``remind_after`` that (a reminder to the pair) and, if set, ``escalate_after``
-that (the coordinator is told). The tick's notices, their ``since`` (which the
-reminder and escalation texts show), its ``due_at``, the overdue list of
+that (the coordinator is told). The tick's notices, their ``since`` (the start
+of the silence, :func:`quiet_since`, which the reminder and escalation texts show
+as "no meeting recorded since"), its ``due_at``, the overdue list of
 ``status`` and ``insights`` and the stalls of ``insights`` all come from
 :func:`quiet_since` and :func:`nudges`.
 

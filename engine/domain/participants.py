@@ -2,18 +2,23 @@
 
 A :class:`Participant` is validated field by field, with messages written for
 an operator; :mod:`engine.files.participants` reads them from the CSV file HR
-exports.
+exports. Every text refuses line breaks and control characters (NUL included);
+addresses are checked by ``email-validator`` (international ones kept, normalised).
+The store's limits are not known here (the domain imports no store): a reader
+passes them in the validation context, ``{"lengths": {column: longest},
+"integer_max": n}``, and each value is then checked against them too.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import available_timezones
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -37,18 +42,53 @@ STATUSES: tuple[Status, ...] = ("active", "leave", "left")
 
 _YES = frozenset({"true", "yes", "y", "1", "ja"})
 _NO = frozenset({"false", "no", "n", "0", "nee", ""})
-_EMAIL = re.compile(
-    r"(?!\.)(?!.*\.\.)[\w.!#$%&'*+/=?^`{|}~-]+(?<!\.)@(?:[^\W_]+(?:-+[^\W_]+)*\.)+[^\W\d_]{2,}"
-)
 _HINTS = {"role": "mentor or mentee", "name": "a name", "email": "an email address"}
 _LIST_FIELDS = (
     "skills", "wants", "goals", "interests", "values", "work_style", "communication", "languages",
 )  # fmt: skip
+_TEXT_FIELDS = ("external_id", "role", "name", "email", "department", "manager_id", "timezone")
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 def _own_error(kind: str, message: str, **context: str) -> PydanticCustomError:
     """An error whose message is already written for an operator (see :func:`_describe`)."""
     return PydanticCustomError(f"participant_{kind}", message, context or None)
+
+
+def _one_line(text: str) -> str:
+    """``text`` if it holds no line break and no other control character (NUL, tab, ...); refused otherwise.
+
+    Names and addresses end up in mail headers and single-line fields: a line break
+    there could add a header (``Bcc:``) or break the message for everyone in its batch.
+    """
+    for char in text:
+        if char in _LINE_BREAKS:
+            raise _own_error("line_break", "holds a line break (expected a single line)")
+        if unicodedata.category(char) == "Cc":
+            code = f"U+{ord(char):04X}"
+            raise _own_error("control", "holds the control character {code} (expected plain text)", code=code)
+    return text
+
+
+def _email(text: str) -> str:
+    """The address normalised (international addresses kept, in NFC); refused unless it is one.
+
+    Checked by ``email-validator`` without looking the domain up; the top-level
+    domain must have two characters at least (``example.c`` is a typo).
+    """
+    try:
+        address = validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        reason = str(exc).rstrip(".")
+        reason = reason[:1].lower() + reason[1:]
+        raise _own_error(
+            "email", "is not an email address (expected name@example.com): {reason}", reason=reason
+        ) from None
+    if len(address.rsplit(".", 1)[-1]) < 2:
+        raise _own_error(
+            "email", "is not an email address (expected name@example.com): its domain is cut short"
+        )
+    return address
 
 
 class Participant(BaseModel):
@@ -84,7 +124,7 @@ class Participant(BaseModel):
     @field_validator("external_id", "department", "manager_id", "timezone", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
-        return (value.strip() or None) if isinstance(value, str) else value
+        return (_one_line(value.strip()) or None) if isinstance(value, str) else value
 
     @field_validator("role", "name", "email", mode="before")
     @classmethod
@@ -92,21 +132,38 @@ class Participant(BaseModel):
         if not isinstance(value, str):
             return value
         field = info.field_name or ""
-        text = value.strip() if field == "name" else value.strip().lower()
+        text = _one_line(value.strip() if field == "name" else value.strip().lower())
         if not text:
             raise _own_error("required", f"is empty (expected {_HINTS[field]})")
         if field == "role" and text not in ROLES:
             raise _own_error("role", "is not a role (allowed: mentor, mentee)")
-        if field == "email" and not _EMAIL.fullmatch(text):
-            raise _own_error("email", "is not an email address (expected name@example.com)")
-        return text
+        return _email(text) if field == "email" else text
 
     @field_validator(*_LIST_FIELDS, mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         items: object = value.split(";") if isinstance(value, str) else value
         if isinstance(items, Iterable) and all(isinstance(item, str) for item in items):
-            return tuple(item.strip() for item in items if item.strip())
+            return tuple(_one_line(item.strip()) for item in items if item.strip())
+        return value
+
+    @field_validator(*_TEXT_FIELDS)
+    @classmethod
+    def _fits(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Within the length the store holds, when the reader passes ``lengths`` in the validation context."""
+        longest = _limits(info, "lengths").get(info.field_name or "")
+        if value is not None and longest is not None and len(value) > longest:
+            message = "is {count} characters long (at most {longest} are stored)"
+            raise _own_error("too_long", message, count=str(len(value)), longest=str(longest))
+        return value
+
+    @field_validator("level", "capacity")
+    @classmethod
+    def _integer(cls, value: int | None, info: ValidationInfo) -> int | None:
+        """Within the integer range the store holds, when the reader passes ``integer_max`` in the context."""
+        largest = _limits(info, "integer_max")
+        if value is not None and isinstance(largest, int) and value > largest:
+            raise _own_error("too_large", "is too large (at most {largest})", largest=str(largest))
         return value
 
     @field_validator("status", mode="before")
@@ -145,6 +202,12 @@ class Participant(BaseModel):
             message = "is the participant's own external_id (nobody can be their own manager)"
             raise _own_error("manager_is_self", message)
         return value
+
+
+def _limits(info: ValidationInfo, name: str) -> Any:
+    """``lengths`` or ``integer_max`` of the validation context (see :class:`Participant`), if given."""
+    context = info.context if isinstance(info.context, Mapping) else {}
+    return context.get(name) or ({} if name == "lengths" else None)
 
 
 @lru_cache(maxsize=1)

@@ -19,8 +19,9 @@ from engine.domain.cadence import next_moment as next_look
 from engine.domain.changes import Cause, Recording
 from engine.domain.lifecycle import Lifecycle, Move
 from engine.domain.phase_time import earlier
-from engine.domain.surveys import Answered, answered_in_stay, survey_notices
+from engine.domain.surveys import Answered, answered_in_stay, has_answered, sent_in_stay, survey_notices
 from engine.policy.model import Cadence, Policy
+from engine.policy.survey_plans import SurveyPlan
 from engine.policy.surveys import RESPONDENTS
 from engine.policy.vocabulary import ACTIONS, Facts
 
@@ -76,6 +77,8 @@ def decide(
     phase = policy.phases[rel.phase]
     decision = Decision()
     entry = f"rel:{rel.id}:entry:{rel.audit_seq if stay is None else stay}"
+    answered = answered_in_stay(answers)
+    plans = policy.survey_plans.get(rel.phase, ())
     deadline = phase.deadline
     if deadline is not None and deadline.after.after(rel.phase_entered_at) <= now:
         since = deadline.after.after(rel.phase_entered_at)
@@ -85,11 +88,14 @@ def decide(
             if fired is not None:
                 return Decision(fired, Cause("cadence", fired.trigger, why, {"deadline": iso(since)}))
         if deadline.action is not None:
-            decision.notices += _notices(deadline.action, f"{entry}:deadline", rel.phase, "deadline", since)
+            # "since": the entry into the phase (the texts say "in phase X since ..."); who answered is done
+            done = surveyed(plans, rel.phase_entered_at, now, answered)
+            found = _notices(
+                deadline.action, f"{entry}:deadline", rel.phase, "deadline", rel.phase_entered_at
+            )
+            decision.notices += [n for n in found if n.recipient not in done]
     if phase.cadence is not None:
         decision.notices += _silence(rel, phase.cadence, last_meeting, now)
-    answered = answered_in_stay(answers)
-    plans = policy.survey_plans.get(rel.phase, ())
     decision.notices += [
         Notice(n.action, n.recipient, f"{entry}:{n.key_tail}", n.params)
         for n in survey_notices(plans, rel.phase, rel.phase_entered_at, now, answered, _respondents(rel))
@@ -116,14 +122,33 @@ def _requires(move: Move) -> dict[str, Any]:
     return {"requires": [call.name for call in move.edge.requires], "auto": True}
 
 
+def surveyed(
+    plans: Sequence[SurveyPlan], entered: datetime, now: datetime, answered: Answered
+) -> frozenset[str]:
+    """Who has answered every survey sent so far in a stay that began at ``entered`` (none sent: nobody).
+
+    A deadline notice of a phase that sends a survey skips them: the survey's own reminders chase the others.
+    """
+    sent = sent_in_stay(plans, entered, now)
+    if not sent:
+        return frozenset()
+    return frozenset(
+        who for who in RESPONDENTS if all(has_answered(answered, s, who, at) for s, at in sent.items())
+    )
+
+
 def _silence(rel: Due, cadence: Cadence, last_meeting: datetime | None, now: datetime) -> list[Notice]:
-    """The check-in nudges due at ``now`` (:mod:`engine.domain.cadence`), keyed by the silence they end."""
+    """The check-in nudges due at ``now`` (:mod:`engine.domain.cadence`), keyed by the silence they end.
+
+    Their ``since`` is the start of that silence (the last meeting, or the entry into the phase), which the
+    texts show as "no meeting recorded since ...", not the moment the nudge fell due.
+    """
     quiet = quiet_since(Standing(rel.phase, rel.phase_entered_at, last_meeting))
     cause = f"rel:{rel.id}:quiet:{iso(quiet)}"
     return [
         notice
         for nudge in due_nudges(cadence, quiet, now)
-        for notice in _notices(nudge.action, cause, rel.phase, "check-in", nudge.at)
+        for notice in _notices(nudge.action, cause, rel.phase, "check-in", quiet)
     ]
 
 

@@ -13,6 +13,7 @@ import difflib
 import io
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import (
@@ -22,6 +23,7 @@ from pydantic_core import ErrorDetails
 
 from engine.domain.participants import CSV_COLUMNS, Participant
 from engine.errors import InputError, ParticipantsError, field, listed
+from engine.services.limits import INTEGER_MAX, column_lengths
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("role", "name", "email")
 DELIMITERS = {",": "','", ";": "';'", "\t": "tabs"}
@@ -91,7 +93,7 @@ def read_participants_text(
         raise _failure(source, [f"{source}: no participants in file ({only})"])
     problems: list[tuple[int, str]] = []
     read = [(row, p) for row in rows if (p := _participant(row, source, problems, ignored)) is not None]
-    problems += _duplicates(rows, source)
+    problems += _duplicates(rows, source, {row.number: p for row, p in read})
     if problems:
         raise _failure(source, [text for _, text in sorted(problems, key=lambda p: p[0])])
     known = frozenset(columns) - set(ignored)
@@ -231,11 +233,17 @@ def _participant(
         return None
     given = {c: v for c, v in row.cells.items() if (v or c in REQUIRED_COLUMNS) and c not in ignored}
     try:
-        return Participant.model_validate(given)
+        return Participant.model_validate(given, context=_store_limits())
     except ValidationError as exc:
         for error in exc.errors():
             problems.append((row.number, _row_problem(row, source, error)))
         return None
+
+
+@lru_cache(maxsize=1)
+def _store_limits() -> dict[str, object]:
+    """What the participants table holds, for :class:`Participant`'s checks: column lengths, integers."""
+    return {"lengths": column_lengths("participants"), "integer_max": INTEGER_MAX}
 
 
 def _row_problem(row: _Row, source: str, error: ErrorDetails) -> str:
@@ -261,14 +269,16 @@ def _describe(error: ErrorDetails) -> str:
     return wording.format(**(error.get("ctx") or {}))
 
 
-def _duplicates(rows: list[_Row], source: str) -> list[tuple[int, str]]:
-    """Rows whose email or external_id an earlier row already uses."""
+def _duplicates(rows: list[_Row], source: str, read: dict[int, Participant]) -> list[tuple[int, str]]:
+    """Rows whose email (as normalised) or external_id an earlier row already uses."""
     problems = []
     for column in ("email", "external_id"):
         seen: dict[str, _Row] = {}
         for row in (r for r in rows if not r.extra):
             raw = row.cells.get(column, "")
             value = raw.lower() if column == "email" else raw
+            if column == "email" and raw and row.number in read:
+                value = read[row.number].email
             first = seen.setdefault(value, row) if value else row
             if first is not row:
                 where = f"{row.where(source)}: column '{column}'"

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from engine.errors import InputError, listed
 from engine.policy.surveys import RESPONDENTS
+from engine.services.limits import EARLIEST, INTEGER_MAX, LATEST, in_range
 from engine.services.recording import SurveyResponse
 
 
@@ -56,14 +57,14 @@ def read_survey_answers(path: Path) -> list[SurveyResponse]:
     for line, row in _rows(path, required=("relationship", "respondent"), what="surveys"):
         where = f"{path}:row {line}"
         text = row["relationship"]
-        if not text.isdigit():
+        if not _is_id(text):
             problems.append(f"{where}: column relationship: {text!r} is not a relationship id (a number)")
         respondent = row["respondent"].strip().lower()
         if respondent not in RESPONDENTS:
             problems.append(f"{where}: column respondent: {row['respondent']!r} is not mentor or mentee")
         answers = {k: v for k, v in row.items() if k not in ("relationship", "respondent", "survey") and v}
         survey = row.get("survey", "").strip() or "final"
-        if text.isdigit():
+        if _is_id(text):
             found.append(SurveyResponse(int(text), survey, respondent, answers, where))
     _raise(path, problems)
     return found
@@ -76,6 +77,9 @@ def _rows(path: Path, *, required: tuple[str, ...], what: str) -> list[tuple[int
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the {what} file: {exc}") from None
+    if "\x00" in text:  # no text column of the store holds one
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError(f"{path}:{line}: holds a NUL character (U+0000); nothing was recorded")
     reader = csv.DictReader(text.splitlines())
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [name for name in required if name not in header]
@@ -92,10 +96,15 @@ def _rows(path: Path, *, required: tuple[str, ...], what: str) -> list[tuple[int
 
 def _relationship(path: Path, line: int, row: dict[str, str], problems: list[str]) -> int | None:
     text = row["relationship"]
-    if not text.isdigit():
+    if not _is_id(text):
         problems.append(f"{path}:{line}: relationship: {text!r} is not a relationship id (a number)")
         return None
     return int(text)
+
+
+def _is_id(text: str) -> bool:
+    """Whether ``text`` is a whole number the store's ids can be (at most :data:`INTEGER_MAX`)."""
+    return text.isascii() and text.isdigit() and int(text) <= INTEGER_MAX
 
 
 def _date(path: Path, line: int, text: str, timezone: str, problems: list[str]) -> datetime | None:
@@ -106,7 +115,14 @@ def _date(path: Path, line: int, text: str, timezone: str, problems: list[str]) 
     except ValueError:
         problems.append(f"{path}:{line}: held_on: {text!r} is not a date (expected YYYY-MM-DD)")
         return None
-    return datetime.combine(day, time(12), ZoneInfo(timezone))
+    moment = datetime.combine(day, time(12), ZoneInfo(timezone))
+    if not in_range(moment):
+        problems.append(
+            f"{path}:{line}: held_on: {text!r} is out of range"
+            f" (expected a year from {EARLIEST.year} to {LATEST.year - 1})"
+        )
+        return None
+    return moment
 
 
 def _raise(path: Path, problems: list[str]) -> None:

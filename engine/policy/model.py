@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from engine.errors import PolicyError
+from engine.errors import PolicyError, listed
 from engine.policy.durations import Duration
 from engine.policy.fields import NAME_PATTERN, CadenceText, DurationText, PolicyModel
 from engine.policy.graph import graph_problems, policy_warnings
@@ -325,7 +325,8 @@ def _validate(loaded: LoadedYaml) -> Policy:
     except ValidationError as exc:
         problems = describe_errors(loaded, exc.errors(), Policy)
         raise PolicyError(
-            f"{loaded.source}: the policy is not valid ({_count(problems)})", problems
+            f"{loaded.source}: the policy is not valid ({_count(problems)})",
+            listed(problems, more="more problems"),
         ) from None
     for check, what in (
         (graph_problems, "the phase graph is not valid"),
@@ -337,7 +338,9 @@ def _validate(loaded: LoadedYaml) -> Policy:
         if found:
             found.sort(key=lambda item: loaded.line_for(item[0]))
             problems = [f"{loaded.source}:{loaded.line_for(loc)}: {dotted(loc)}: {msg}" for loc, msg in found]
-            raise PolicyError(f"{loaded.source}: {what} ({_count(problems)})", problems)
+            raise PolicyError(
+                f"{loaded.source}: {what} ({_count(problems)})", listed(problems, more="more problems")
+            )
     warned = sorted(policy_warnings(policy), key=lambda item: loaded.line_for(item[0]))
     where = loaded.source
     policy._warnings = tuple(

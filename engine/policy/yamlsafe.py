@@ -9,7 +9,9 @@ rules, so ``on`` stays text, ``10:30`` stays text and ``2024-01-01`` stays text.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ import yaml
 from yaml.events import AliasEvent, CollectionStartEvent, Event, ScalarEvent, StreamEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from engine.errors import PolicyError
+from engine.errors import PolicyError, listed
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -224,6 +226,23 @@ def load_yaml(text: str, source: str) -> LoadedYaml:
     _refuse(source, problems)
 
 
+def _refuse_unless_regular(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _NOT_FILES if test(mode)), "not a regular file")
+    problem = f"{path}: {kind}, not a regular file (expected a policy file)"
+    raise PolicyError(f"cannot read policy file {path}", problems=[problem])
+
+
+_NOT_FILES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
 def _too_big(source: str) -> str:
     return f"{source}:1: the file is larger than 1 MiB (expected a policy file of at most 1 MiB)"
 
@@ -232,13 +251,23 @@ def _refuse(source: str, problems: list[str]) -> NoReturn:
     prefix = re.compile(re.escape(source) + r":(\d+):")
     problems.sort(key=lambda p: int(m[1]) if (m := prefix.match(p)) else 0)
     count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
-    raise PolicyError(f"{source} is not a usable policy file ({count})", problems=problems)
+    raise PolicyError(
+        f"{source} is not a usable policy file ({count})", problems=listed(problems, more="more problems")
+    )
 
 
 def load_yaml_file(path: Path) -> LoadedYaml:
-    """Read ``path`` as UTF-8 and load it with :func:`load_yaml`, naming the file in errors."""
+    """Read ``path`` as UTF-8 and load it with :func:`load_yaml`, naming the file in errors.
+
+    Only a regular file is read: a FIFO, a directory or a device is refused before it is opened
+    (a FIFO would block until something writes to it), and checked again on the open file (opened
+    without blocking), in case the path changed in between.
+    """
     try:
-        with path.open("rb") as stream:
+        _refuse_unless_regular(path, os.stat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as stream:
+            _refuse_unless_regular(path, os.fstat(stream.fileno()).st_mode)
             raw = stream.read(MAX_BYTES + 1)
     except OSError as error:
         reason = "the file does not exist" if isinstance(error, FileNotFoundError) else None

@@ -3,7 +3,9 @@
 All three carry the same figures, taken from the report data
 (:func:`engine.metrics.program_report`); the JSON also lists, for every
 figure, the relationships it counts. The HTML needs no network to view: its
-style and charts are inline, and it loads no script, font or image.
+style and charts are inline, and it loads no script, font or image. The
+Markdown escapes the HTML and table markup of every text it takes from the
+data (the ``md`` filter), so a reason holding ``<img src=...>`` is shown as text.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from engine.domain.programs import others_note
 from engine.reporting import charts
+from engine.reporting.cells import markdown_text
 
 FORMATS = ("html", "md", "json")
 NO_DATA = "no data"
@@ -55,6 +58,7 @@ def _environment(autoescape: bool) -> Environment:
     env.filters["percent"] = percent
     env.filters["local"] = local
     env.filters["others"] = others_note
+    env.filters["md"] = markdown_text
     return env
 
 

@@ -102,7 +102,8 @@ def _mentor_for(
     if rel.mentor_id is not None:
         raise RefusedError(_has_mentor(rel.id, rel.mentor_id))
     taken = rel_store.active_mentee_count(uow.conn, mentor_id, policy.terminal_phases)
-    broken = PairCheck.load(uow.conn, policy, now).check(rel.mentee_id, mentor, ref, taken, allowed)
+    pairs = PairCheck.load(uow.conn, policy, now, [rel.mentee_id], [mentor_id])
+    broken = pairs.check(rel.mentee_id, mentor, ref, taken, allowed)
     return mentor_id, {**mentor_data(mentor), **allowed.data(broken)}
 
 
@@ -209,7 +210,8 @@ class _Assignment:
         mentors = people_store.participants_by_id(uow.conn, wanted.values(), lock=True)
         taken = rel_store.active_mentee_counts(uow.conn, mentors, policy.terminal_phases)
         mentees = rel_store.mentees_of(uow.conn, wanted.keys())
-        return cls(wanted, mentors, taken, mentees, PairCheck.load(uow.conn, policy, now))
+        pairs = PairCheck.load(uow.conn, policy, now, mentees.values(), mentors)
+        return cls(wanted, mentors, taken, mentees, pairs)
 
     def mentor_of(self, rels: Sequence[RelationshipRow]) -> dict[int, int | None]:
         return {r.id: self.wanted.get(r.id, r.mentor_id) for r in rels}

@@ -5,7 +5,7 @@ delivers them. Due rows are claimed in one short transaction (PostgreSQL:
 ``FOR UPDATE SKIP LOCKED``; SQLite: the write lock ``BEGIN IMMEDIATE`` takes):
 each becomes ``sending``, its attempt counted, leased until ``now + lease``.
 Messages go out with no transaction open; each one sent is recorded in
-``outbox_deliveries`` (email and webhook at once, the log after its fsync), so
+``outbox_deliveries`` (email, webhook and log at once, the log line after its fsync), so
 a later attempt skips the recipients and channels already served. Settling
 marks the row ``delivered``; ``pending`` again after an exponential backoff; or
 ``failed`` (parked) once its attempts are used up or a person must fix the
@@ -21,11 +21,12 @@ same Message-ID and Idempotency-Key, so the receiving side can tell the copy.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.delivery.channels import Channels, DeliveryError, Message
+from engine.delivery.channels import Channel, Channels, DeliveryError, Message
 from engine.delivery.messages import (
     IMPLIED_RECIPIENTS,
     ComposeError,
@@ -35,11 +36,11 @@ from engine.delivery.messages import (
     compose,
     skip_reason,
 )
-from engine.domain.audit import iso
-from engine.errors import MAX_PROBLEMS, InputError, NotFoundError
-from engine.errors import field as field_name
+from engine.errors import MAX_PROBLEMS
+from engine.services.requeue import retry as retry
 from engine.store import outbox
 from engine.store.database import UnitOfWork
+from engine.store.installation import installation_id
 from engine.store.outbox import DELIVERED, FAILED, PENDING, SKIPPED
 
 if TYPE_CHECKING:
@@ -72,6 +73,12 @@ class DeliverySummary:
             (self.problems + other.problems)[:MAX_PROBLEMS],
         )
 
+    @property
+    def troubled(self) -> bool:
+        """Whether a person must look (the CLI exits 1): a row was parked, or every row tried failed."""
+        tried = self.delivered + self.retrying + self.parked
+        return self.parked > 0 or (tried > 0 and self.delivered == 0)
+
 
 @dataclass
 class _Claim:
@@ -85,6 +92,7 @@ class _Outcome:
     status: str
     sent: int = 0
     note: str | None = None
+    wait: timedelta = timedelta(0)  # the receiver's Retry-After: the next attempt is no sooner
 
 
 def deliver_due(
@@ -95,25 +103,30 @@ def deliver_due(
     With ``policy_name``, only the rows of that policy's relationships: ``channels`` carry its
     program's surveys and time zone, and another program's messages are its own delivery's.
     """
-    claims, pairs = _claim(store, now, limit, channels.retry.lease, policy_name)
-    run = _Run(store, channels, now)
-    for claim in claims:
-        run.deliver(claim, pairs.get(claim.row.relationship_id or 0))
-    run.flush()
+    claims, pairs, installation = _claim(store, now, limit, channels.retry.lease, policy_name)
+    run = _Run(store, channels, now, installation)
+    try:
+        for claim in claims:
+            run.deliver(claim, pairs.get(claim.row.relationship_id or 0))
+        run.flush()
+    except BaseException as exc:  # interrupted: no other row waits for its lease
+        run.release(claims, exc)
+        raise
     return _summary(run.settled)
 
 
 def _claim(
     store: Engine, now: datetime, limit: int, lease: timedelta, policy_name: str | None
-) -> tuple[list[_Claim], dict[int, Pair]]:
+) -> tuple[list[_Claim], dict[int, Pair], str]:
     """Take the due rows for this worker: counted, leased, with what composing them needs."""
     with UnitOfWork(store) as uow:
         rows = outbox.claim_due(uow.conn, now, limit, lease, policy_name)
         served = outbox.served(uow.conn, [row["id"] for row in rows])
         pairs = _pairs(uow, {row["relationship_id"] for row in rows if row["relationship_id"]})
+        installation = installation_id(uow.conn, now) if rows else ""
         uow.commit()
     claims = [_Claim(_outbox_row(row), row["attempts"] + 1, served.get(row["id"], set())) for row in rows]
-    return claims, pairs
+    return claims, pairs, installation
 
 
 def _outbox_row(row: Any) -> OutboxRow:
@@ -137,34 +150,44 @@ def _pairs(uow: UnitOfWork, rel_ids: Iterable[int]) -> dict[int, Pair]:
 class _Run:
     """One delivery run: sends the claimed rows, records what went out, settles the rows.
 
-    A message through a channel that is not buffered (email, webhook) is recorded
+    A message through a channel that is not buffered (email, webhook, log) is recorded
     the moment the other side accepted it, and its row is settled straight after,
-    so a slow server never outlives the lease. Through a buffered channel (the
-    log) messages are recorded, and their rows settled, in one transaction after
-    one ``sync`` at the end of the run.
+    so a slow server never outlives the lease and a crash repeats no line. Through
+    a buffered channel (none shipped) messages are recorded, and their rows settled,
+    in one transaction after one ``sync`` at the end of the run.
     """
 
-    def __init__(self, store: Engine, channels: Channels, now: datetime) -> None:
-        self.store, self.channels, self.now = store, channels, now
-        self.down: dict[
-            str, str
-        ] = {}  # channels found unreachable: the rest of the run does not wait on them
+    def __init__(self, store: Engine, channels: Channels, now: datetime, installation: str = "") -> None:
+        self.store, self.channels, self.now, self.installation = store, channels, now, installation
+        self.current: _Claim | None = None  # the row being sent
+        # channels found unreachable (or asking us to wait): the rest of the run does not wait on them
+        self.down: dict[str, DeliveryError] = {}
         self.buffered: list[dict[str, Any]] = []  # sent through buffered channels, recorded after sync
         self.unsettled: list[tuple[_Claim, _Outcome]] = []
         self.settled: list[tuple[_Claim, _Outcome]] = []
 
     def deliver(self, claim: _Claim, pair: Pair | None) -> None:
+        self.current = claim
+        program = self.channels.program
         try:
             reason = skip_reason(claim.row, pair)
-            messages = [] if reason is not None else compose(claim.row, pair, self.channels.program)
+            messages = (
+                []
+                if reason is not None
+                else compose(claim.row, pair, program, installation=self.installation)
+            )
         except ComposeError as exc:
             self.unsettled.append((claim, _Outcome(FAILED, note=str(exc))))  # only a person can fix this
+            return
+        except Exception as exc:  # what the store holds breaks a text: this row waits for a person, alone
+            self.unsettled.append((claim, _Outcome(FAILED, note=f"cannot be written: {_error(exc)}")))
             return
         if reason is not None:
             self.unsettled.append((claim, _Outcome(SKIPPED, note=reason)))
             return
         sent, errors, immediate = self._send(claim, messages)
         self.unsettled.append((claim, self._outcome(claim, sent, errors)))
+        self.current = None
         if immediate:
             self.flush()
 
@@ -177,17 +200,21 @@ class _Run:
                     continue
                 immediate = immediate or not channel.buffered
                 try:
-                    if channel.name in self.down:
-                        raise DeliveryError(f"not tried: {self.down[channel.name]}")
-                    channel.send(message)
+                    if (down := self.down.get(channel.name)) is not None:
+                        raise DeliveryError(
+                            f"not tried: {down}", permanent=down.permanent, retry_after=down.retry_after
+                        )
+                    _send_one(channel, message)
                 except DeliveryError as exc:
                     errors.append(
                         DeliveryError(
-                            f"{channel.name} to {message.recipient}: {exc}", permanent=exc.permanent
+                            f"{channel.name} to {message.recipient}: {exc}",
+                            permanent=exc.permanent,
+                            retry_after=exc.retry_after,
                         )
                     )
                     if exc.unreachable:
-                        self.down[channel.name] = str(exc)
+                        self.down[channel.name] = exc
                     continue
                 record = _delivery(claim.row.id, message, channel.name, self.now)
                 if channel.buffered:
@@ -202,7 +229,8 @@ class _Run:
             return _Outcome(DELIVERED, sent)
         note = "; ".join(str(error) for error in errors)
         parked = any(e.permanent for e in errors) or claim.attempts >= self.channels.retry.max_attempts
-        return _Outcome(FAILED if parked else PENDING, sent, note)
+        wait = max((e.retry_after for e in errors if e.retry_after is not None), default=timedelta(0))
+        return _Outcome(FAILED if parked else PENDING, sent, note, wait)
 
     def flush(self) -> None:
         """Make buffered messages safe, then record them and settle every unsettled row in one transaction."""
@@ -231,13 +259,30 @@ class _Run:
                     (c, self._outcome(c, 0, [error]) if c.row.id in lost else o) for c, o in self.unsettled
                 ]
 
+    def release(self, claims: Sequence[_Claim], exc: BaseException) -> None:
+        """After an interruption: settle what was done, the row being sent as one failed attempt, and give
+        every other claimed row back (pending, due now, its attempt not counted). Best effort: the
+        interruption itself is raised on."""
+        if self.current is not None:
+            error = DeliveryError(f"interrupted while sending: {_error(exc)}")
+            self.unsettled.append((self.current, self._outcome(self.current, 0, [error])))
+        with suppress(Exception):
+            self.flush()
+        done = {claim.row.id for claim, _ in self.settled}
+        rest = [{"b_id": c.row.id, "b_attempts": c.attempts} for c in claims if c.row.id not in done]
+        if rest:
+            with suppress(Exception), UnitOfWork(self.store) as uow:
+                outbox.release(uow.conn, self.now, rest)
+                uow.commit()
+
     def _record(self, records: list[dict[str, Any]]) -> None:
         with UnitOfWork(self.store) as uow:
             outbox.record_deliveries(uow.conn, records)
             uow.commit()
 
     def _settlement(self, claim: _Claim, outcome: _Outcome) -> dict[str, Any]:
-        retry_at = self.now + self.channels.retry.delay(claim.attempts) if outcome.status == PENDING else None
+        delay = max(self.channels.retry.delay(claim.attempts), outcome.wait)
+        retry_at = self.now + delay if outcome.status == PENDING else None
         return {
             "b_id": claim.row.id,
             "b_attempts": claim.attempts,
@@ -246,6 +291,20 @@ class _Run:
             "b_delivered": self.now if outcome.status == DELIVERED else None,
             "b_note": outcome.note[:_NOTE_LENGTH] if outcome.note else None,
         }
+
+
+def _send_one(channel: Channel, message: Message) -> None:
+    """``channel.send``; an error it did not expect fails this message alone, for a person to look at."""
+    try:
+        channel.send(message)
+    except DeliveryError:
+        raise
+    except Exception as exc:
+        raise DeliveryError(f"unexpected error: {_error(exc)}", permanent=True) from None
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _delivery(outbox_id: int, message: Message, channel: str, now: datetime) -> dict[str, Any]:
@@ -277,44 +336,6 @@ def _summary(settled: Sequence[tuple[_Claim, _Outcome]]) -> DeliverySummary:
         sent=sum(outcome.sent for _, outcome in settled),
         problems=problems,
     )
-
-
-def retry(
-    store: Engine, now: datetime, *, ids: Sequence[int] = (), all_failed: bool = False, actor: str
-) -> list[int]:
-    """Requeue parked rows (all of ``ids``, or every parked row): due at ``now``, attempts from zero.
-
-    The row keeps its history: the note says who requeued it, when, after how many
-    attempts, and the error it had. Only parked rows can be requeued; if any of
-    ``ids`` is not one, nothing is requeued and the error lists them.
-    """
-    if not ids and not all_failed:
-        raise InputError(f"name the outbox rows to retry, or give {field_name('all_failed')}")
-    with UnitOfWork(store) as uow:
-        rows = outbox.retry_candidates(uow.conn, ids, all_failed=all_failed)
-        _refuse_unparked(ids if not all_failed else (), rows)
-        if rows:
-            notes = [
-                {
-                    "b_id": row.id,
-                    "b_note": f"requeued by {actor} at {iso(now)} after {row.attempts} attempt(s); "
-                    f"last error: {row.last_error}"[:_NOTE_LENGTH],
-                }
-                for row in rows
-            ]
-            outbox.requeue(uow.conn, now, notes)
-        uow.commit()
-    return [row.id for row in rows]
-
-
-def _refuse_unparked(ids: Sequence[int], rows: Sequence[outbox.ParkedRow]) -> None:
-    found = {row.id: row.status for row in rows}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise NotFoundError(f"no outbox row {', '.join(map(str, missing))} (see `mentorflow outbox list`)")
-    unparked = [f"outbox row {i} is {found[i]}" for i in ids if found[i] != FAILED]
-    if unparked:
-        raise InputError("only parked (failed) rows can be retried; nothing was requeued", unparked)
 
 
 def list_rows(store: Engine, *, failed_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from engine.errors import InputError, NotFoundError
 from engine.errors import field as named
 from engine.policy.model import Policy
 from engine.policy.vocabulary import RECORD_TRIGGERS
+from engine.reporting.cells import csv_record
 from engine.services.participant_history import verify_participants
 from engine.services.record_checks import check_records
 from engine.store import audit, records
@@ -197,7 +198,11 @@ def _chains(entries: Iterator[dict[str, Any]]) -> Iterator[tuple[int, list[dict[
 
 
 def export(store: Engine, out: IO[str], fmt: str, since: datetime | None = None) -> int:
-    """Write the audit history as JSON lines or CSV; returns the number of entries written."""
+    """Write the audit history as JSON lines or CSV; returns the number of entries written.
+
+    The JSON lines are the entries as stored (their hashes can be recomputed from them); in the CSV,
+    text that a spreadsheet would read as a formula starts with a ``'`` (see :mod:`engine.reporting.cells`).
+    """
     count = 0
     with UnitOfWork(store, write=False) as uow:
         writer = csv.DictWriter(out, fieldnames=["id", *ENTRY_FIELDS, "hash"]) if fmt == "csv" else None
@@ -206,7 +211,7 @@ def export(store: Engine, out: IO[str], fmt: str, since: datetime | None = None)
         for entry in audit.entries(uow.conn, since):
             record = export_record(entry)
             if writer is not None:
-                writer.writerow({**record, "data": json.dumps(record["data"], sort_keys=True)})
+                writer.writerow(csv_record({**record, "data": json.dumps(record["data"], sort_keys=True)}))
             else:
                 out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
             count += 1

@@ -8,6 +8,7 @@ costs nothing.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,18 @@ def open_store(url: str, *, initialised: bool = True) -> Engine:
     if initialised:
         require_schema(store)
     return store
+
+
+def commits() -> int:
+    """How many transactions this process has committed so far (0 if it never opened the store)."""
+    database = sys.modules.get("engine.store.database")  # not imported: nothing opened, nothing committed
+    return int(database.UnitOfWork.commits) if database is not None else 0
+
+
+def rolled_back(exc: BaseException) -> bool:
+    """Whether ``exc`` interrupted an operation's transaction, which was then rolled back whole."""
+    database = sys.modules.get("engine.store.database")
+    return database is not None and bool(getattr(exc, database.ROLLED_BACK, False))
 
 
 def initialise(store: Engine) -> tuple[str | None, str]:

@@ -8,18 +8,18 @@ row locks and the relationship's version column.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, ProgrammingError
 
 from engine.errors import ConfigError, field
 
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 """The Alembic head this code expects; a test checks it against the migrations."""
 
 
@@ -79,6 +79,10 @@ class UnitOfWork:
     so no caller needs to translate it.
     """
 
+    commits = 0
+    """Transactions committed by this process (migrations included), so an unexpected error can say
+    truthfully what was committed before it (:func:`engine.services.setup.commits`)."""
+
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self._engine = engine
         self._write = write
@@ -97,6 +101,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self._tx.commit()
+        UnitOfWork.commits += 1
 
     def __exit__(
         self,
@@ -104,6 +109,8 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is not None and self._tx.is_active:
+            mark_rolled_back(exc)
         try:
             try:
                 if self._tx.is_active:
@@ -122,6 +129,16 @@ class UnitOfWork:
         return self._engine.dialect.name
 
 
+ROLLED_BACK = "mentorflow_rolled_back"
+"""The attribute set on an error that left a unit of work whose transaction it rolled back."""
+
+
+def mark_rolled_back(exc: BaseException) -> None:
+    """Note on ``exc`` that the transaction it interrupted was rolled back: nothing of it was committed."""
+    with suppress(AttributeError):  # an error type without attributes of its own
+        setattr(exc, ROLLED_BACK, True)
+
+
 def schema_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at, or ``None`` when it has no schema yet."""
     try:
@@ -133,6 +150,8 @@ def schema_revision(engine: Engine) -> str | None:
         raise ConfigError(f"cannot open database {_shown(engine)}: {_first_line(exc)}") from None
     except ProgrammingError:
         return None
+    except DatabaseError as exc:  # a file that is not SQLite's: "file is not a database"
+        raise ConfigError(f"cannot open database {_shown(engine)}: {_first_line(exc)}") from None
 
 
 def require_schema(engine: Engine) -> None:
@@ -167,6 +186,7 @@ def migrate(engine: Engine, direction: str, revision: str) -> None:
             config.attributes["connection"] = conn
             getattr(command, direction)(config, revision)
             _check_foreign_keys(conn)
+        UnitOfWork.commits += 1
     except OperationalError as exc:
         raise _unusable(engine, exc) from None
 

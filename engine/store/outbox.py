@@ -110,6 +110,21 @@ def settle(conn: Connection, settlements: list[dict[str, Any]]) -> None:
     conn.execute(_SETTLE, settlements)
 
 
+def release(conn: Connection, now: datetime, claims: list[dict[str, Any]]) -> None:
+    """Give claimed rows back (``b_id``, ``b_attempts`` each) that an interrupted run did not try: pending,
+    due at ``now``, their attempt not counted; only those still ``sending`` at the attempt claimed."""
+    conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == bindparam("b_id"),
+            outbox.c.status == SENDING,
+            outbox.c.attempts == bindparam("b_attempts"),
+        )
+        .values(status=PENDING, attempts=outbox.c.attempts - 1, next_attempt_at=now),
+        claims,
+    )
+
+
 # Settling a row: only if it is still ours (a worker whose lease ran out may have claimed it since).
 _SETTLE = (
     update(outbox)

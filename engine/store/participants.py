@@ -16,13 +16,14 @@ from engine.domain.audit import GENESIS
 from engine.domain.participant_audit import participant_entry
 from engine.domain.participants import Participant
 from engine.store.batches import chunks
+from engine.store.limits import INTEGER_MAX
 from engine.store.tables import LIST_FIELDS, participant_entries, participants, relationships
 
 
 def participant_by_ref(conn: Connection, ref: str, *, lock: bool = False) -> Row[Any] | None:
     """A participant by id, external id or email; ``lock`` holds the row (PostgreSQL) until commit."""
     matches = (participants.c.external_id == ref) | (participants.c.email == ref.lower())
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit() and int(ref) <= INTEGER_MAX:  # a larger number is no id
         matches = matches | (participants.c.id == int(ref))
     query = select(participants).where(matches)
     if lock and conn.dialect.name == "postgresql":
@@ -56,6 +57,37 @@ def all_as_domain(conn: Connection) -> dict[int, Participant]:
         values = {name: row[name] for name in Participant.model_fields}
         values.update({name: tuple(row[name] or ()) for name in LIST_FIELDS})
         found[int(row["id"])] = Participant.model_construct(**values)
+    return found
+
+
+def as_domain(conn: Connection, ids: Iterable[int]) -> dict[int, Participant]:
+    """These participants by id, as the domain sees them (lists as tuples)."""
+    found: dict[int, Participant] = {}
+    for part in chunks(sorted(set(ids))):
+        for row in conn.execute(select(participants).where(participants.c.id.in_(part))).mappings():
+            values = {name: row[name] for name in Participant.model_fields}
+            values.update({name: tuple(row[name] or ()) for name in LIST_FIELDS})
+            found[int(row["id"])] = Participant.model_construct(**values)
+    return found
+
+
+def reporting_lines(conn: Connection, external_ids: Iterable[str]) -> dict[str, str]:
+    """external_id -> manager_id of these people and of everyone up their reporting lines.
+
+    One query per level of the lines, not one over everyone: a batch pays for its own people.
+    """
+    found: dict[str, str] = {}
+    todo = set(external_ids)
+    while todo:
+        query = select(participants.c.external_id, participants.c.manager_id).where(
+            participants.c.manager_id.is_not(None)
+        )
+        level = [(e, m) for part in chunks(sorted(todo)) for e, m in conn.execute(
+            query.where(participants.c.external_id.in_(part))
+        )]  # fmt: skip
+        seen = set(todo) | set(found)
+        found.update(level)
+        todo = {manager for _, manager in level} - seen - set(found)
     return found
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Dialect,
@@ -253,4 +254,15 @@ match_proposals = Table(
     Column("decided_at", UTCDateTime),
     Column("reason", Text),
     UniqueConstraint("run", "relationship_id"),
+)
+
+# One row: this installation's id, a random UUID made by `mentorflow init` (migration 0007). Message-IDs
+# and calendar UIDs are derived from it and the message's key, so they are unique in the world.
+installation = Table(
+    "installation",
+    metadata,
+    Column("singleton", Integer, primary_key=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("singleton = 1", name="ck_installation_singleton"),
 )

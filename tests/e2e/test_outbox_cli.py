@@ -49,7 +49,7 @@ def test_an_unreachable_webhook_is_parked_listed_and_delivered_after_retry(run: 
         encoding="utf-8",
     )
     done = run("outbox", "deliver", "--now", "2030-01-01T09:00")
-    assert done.code == 0 and "parked" in done.out
+    assert done.code == 1 and "3 parked" in done.out  # parked messages: a person must look
     assert "unreachable" in done.err and "mentorflow outbox list --failed" in done.err
 
     parked = run("outbox", "list", "--failed")

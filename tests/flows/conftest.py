@@ -15,7 +15,8 @@ import pytest
 
 HARNESS_SETTINGS = {
     # the harness's server inherits these: quiet logs, no telemetry attempts
-    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_LEVEL": "INFO",  # a run's INFO lines reach the server's records
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",  # and only warnings the terminal
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",

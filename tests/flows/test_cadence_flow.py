@@ -49,7 +49,7 @@ def test_one_task_per_batch_of_due_relationships(store: Engine, policy: Policy) 
     assert summary.examined == 25  # the 15 not yet due are not even read
     assert summary.escalations == 25  # still unmatched after 21 days: the coordinator hears of each
     names = task_run_names(state.state_details.flow_run_id, expected=3)
-    assert [name.rsplit("-", 1)[0] for name in names] == ["tick-batch"] * 3  # 25 due, batches of 10
+    assert names == ["tick batch 1 of 3 (10)", "tick batch 2 of 3 (10)", "tick batch 3 of 3 (5)"]
 
     again = cadence(database=_url(store), policy=path, now=now, batch_size=10, return_state=True)
     assert again.result().examined == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,41 @@ def test_a_work_pool_gets_the_scheduled_deployments_that_its_workers_can_load(tm
         ("0 7 * * *", "Europe/Amsterdam")
     ]
     assert deployment.pull_steps and str(ROOT) in str(deployment.pull_steps)
+
+
+def test_serve_after_serve_work_pool_replaces_its_deployment_and_the_next_run_completes(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from prefect import get_client
+    from prefect.runner import Runner
+
+    from workflows.flows.resources import Target
+    from workflows.flows.serving import deployments, register, replace
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    store = open_engine(url)
+    initialise(store)
+    store.dispose()
+    settings = tmp_path / "mentorflow.toml"
+    settings.write_text('[channels]\ndefault = ["log"]\n', encoding="utf-8")
+    target = Target(url, str(shipped_policies()["default"]), "", str(settings))
+    crons = {"cadence": "0 7 * * *", "delivery": None, "matching": None}
+    register(deployments(target, crons, "Europe/Amsterdam", from_source=True), "mentorflow-switch-pool")
+
+    served = deployments(target, crons, "Europe/Amsterdam")
+    replace(served)  # what `mentorflow serve` does before it serves them
+    runner = Runner(name="mentorflow-test-runner")
+    runner.add_deployment(served[0])
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("cadence/mentorflow-cadence")
+        assert deployment.work_pool_name is None and not deployment.pull_steps
+        assert deployment.parameters["settings"] == str(settings)
+        run = client.create_flow_run_from_deployment(deployment.id)
+        asyncio.run(runner.start(run_once=True))
+        deadline = time.monotonic() + 90
+        while not (state := client.read_flow_run(run.id).state) or not state.is_final():
+            assert time.monotonic() < deadline, state
+            time.sleep(0.5)
+    assert state.is_completed(), state

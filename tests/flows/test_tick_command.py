@@ -14,11 +14,13 @@ from tests.integration.support import without_paused_text
 pytestmark = pytest.mark.flows
 
 Cli = Callable[..., tuple[int, str, str]]
+LOG_CHANNEL = '[channels]\ndefault = ["log"]\n'
 
 
 def test_tick_twice_at_the_same_moment_changes_and_sends_nothing_the_second_time(
     cli: Cli, tmp_path: Path
 ) -> None:
+    (tmp_path / "mentorflow.toml").write_text(LOG_CHANNEL, encoding="utf-8")
     assert cli("init")[0] == 0
     assert cli("participants", "import", str(EXAMPLES))[0] == 0
     assert cli("advance", "1", "match", "--mentor", "E1002")[0] == 0  # a trained mentor: kickoff is next
@@ -50,6 +52,7 @@ def test_tick_refuses_an_uninitialised_store_before_starting_prefect(cli: Cli) -
 def test_tick_with_a_policy_ticks_its_program_only_and_names_pairs_in_a_removed_phase(
     cli: Cli, tmp_path: Path
 ) -> None:
+    (tmp_path / "mentorflow.toml").write_text(LOG_CHANNEL, encoding="utf-8")
     assert cli("init")[0] == 0
     assert cli("participants", "import", str(EXAMPLES), "--policy", "with-pause")[0] == 0
     hires = tmp_path / "new-hires.csv"
@@ -77,3 +80,29 @@ def test_tick_with_a_policy_ticks_its_program_only_and_names_pairs_in_a_removed_
     assert [row for row in after["relationships"] if row[0] in (1, 15)] == [
         row for row in before["relationships"] if row[0] in (1, 15)
     ]
+
+
+def test_without_a_prefect_api_tick_runs_in_its_own_process_without_importing_prefect(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e.test_flow_commands_light import PROBE, ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MENTORFLOW_"))}
+    env |= {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PYTHONPATH": str(ROOT)}
+    (tmp_path / "mentorflow.toml").write_text(LOG_CHANNEL, encoding="utf-8")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", PROBE, *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    assert run("init").returncode == 0
+    assert run("participants", "import", str(EXAMPLES)).returncode == 0
+    done = run("tick")
+    assert "working in this process" in done.stderr  # the progress line, before the work
+    assert "PREFECT False" in done.stderr, done.stderr
+    assert "0 due relationship(s) examined" in done.stdout
+    assert "delivery: 0 outbox row(s) due" in done.stdout and done.returncode == 0

@@ -80,11 +80,12 @@ def test_remind_after_moves_the_tick_the_reminder_text_and_insights_alike(
     assert [row.key for row in rows] == [
         f"rel:{rel}:quiet:{iso(quiet)}:remind:{who}" for who in ("mentee", "mentor")
     ]
-    assert {row.params["since"] for row in rows} == {iso(remind_at)}
+    # "since": the start of the silence (the kickoff meeting that began it), not the moment the nudge fell due
+    assert {row.params["since"] for row in rows} == {iso(quiet)}
 
-    # the reminder's text: "since" the moment the same rule gave
+    # the reminder's text: "no meeting recorded since" the start of the silence the same rule gave
     zone = ZoneInfo(policy.program.timezone)
-    day = remind_at.astimezone(zone)
+    day = quiet.astimezone(zone)
     pair = Pair(
         Contact("Zoë Çelik", "zoe@example.com"), Contact("Jeroen van den Bergh", "j@example.com"), "active"
     )

@@ -97,7 +97,7 @@ def test_messages_arrive_with_a_message_id_derived_from_their_key(
     assert any("mentor training" in str(m["Subject"]) for m in mailbox.received)
 
 
-def test_the_kickoff_invitation_is_attached_as_a_calendar_request(
+def test_the_kickoff_invitation_is_an_inline_calendar_request_with_the_file_attached(
     store: Engine,
     pairs: list[int],
     lifecycle: Lifecycle,
@@ -110,14 +110,16 @@ def test_the_kickoff_invitation_is_attached_as_a_calendar_request(
     outbox.deliver_due(store, email_channels(mailbox), clock.now())
 
     invitations = [m for m in mailbox.received if "kickoff.ics" in _filenames(m)]
-    assert len(invitations) == 2  # mentee and mentor
+    assert len(invitations) == 3  # mentee, mentor, and the coordinator who organises it
+    assert "coordinator@example.com" in {m["To"].addresses[0].addr_spec for m in invitations}
     parts = [next(p for p in m.iter_attachments() if p.get_filename() == "kickoff.ics") for m in invitations]
-    assert {p.get_content_type() for p in parts} == {"text/calendar"}
-    assert {p.get_param("method") for p in parts} == {"REQUEST"}
-    calendars = [str(p.get_content()) for p in parts]
+    assert {p.get_content_type() for p in parts} == {"application/ics"}
+    requests = [m.get_body(("calendar",)) for m in invitations]
+    assert all(r is not None and r.get_param("method") == "REQUEST" for r in requests)
+    calendars = [str(r.get_content()) for r in requests if r is not None]
     uids = {line for text in calendars for line in text.splitlines() if line.startswith("UID:")}
     assert len(uids) == 1  # one event, updated rather than duplicated
-    assert all("METHOD:REQUEST" in text and text.count("ATTENDEE") == 2 for text in calendars)
+    assert all("METHOD:REQUEST" in text and text.count("ATTENDEE") == 3 for text in calendars)
     assert all("ORGANIZER;CN=" in text and "coordinator@example.com" in text for text in calendars)
 
 

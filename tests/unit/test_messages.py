@@ -100,10 +100,11 @@ def test_an_undefined_name_in_a_template_is_an_error_not_an_empty_string() -> No
 
 
 def test_the_kickoff_texts_name_the_meeting_the_guide_calls_it() -> None:
-    (dutch, _) = compose(row("schedule_kickoff_meeting"), pair("nl"), program("nl"))
+    (dutch, _, organizer) = compose(row("schedule_kickoff_meeting"), pair("nl"), program("nl"))
     assert "kennismakingsbijeenkomst" in dutch.subject.lower()
     assert "vrijdag 16 januari 2026 om 10:00 (CET)" in dutch.body
-    (english, _) = compose(row("schedule_kickoff_meeting"), pair("en"), program("en"))
+    assert organizer.recipient == "coordinator" and organizer.attachments == dutch.attachments
+    (english, _, _) = compose(row("schedule_kickoff_meeting"), pair("en"), program("en"))
     assert "Friday 16 January 2026 at 10:00 (CET)" in english.body
     assert [a.filename for a in english.attachments] == ["kickoff.ics"]
 
@@ -138,7 +139,8 @@ def test_a_row_naming_its_recipient_keeps_its_own_key_and_shares_the_event_with_
     assert message_key(for_mentor, "mentor") == f"{base}:mentor"
     assert event_key(for_mentor) == event_key(for_mentee) == base
     (a,) = compose(for_mentor, pair(), program())
-    (b,) = compose(for_mentee, pair(), program())
+    (b, organizer) = compose(for_mentee, pair(), program())  # the mentee's row carries the organizer's copy
+    assert organizer.recipient == "coordinator" and organizer.key == f"{base}:coordinator"
     uid = [line for line in a.attachments[0].content.splitlines() if line.startswith("UID:")]
     assert uid and uid[0] in b.attachments[0].content.splitlines()
     with pytest.raises(ComposeError, match="unknown recipient"):

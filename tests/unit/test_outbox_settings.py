@@ -122,9 +122,12 @@ def test_the_email_carries_its_key_as_message_id_and_the_invitation_as_a_calenda
     assert email["To"] == "Zoë Çelik <zoe@example.com>"
     text = email.get_body(("plain",))
     assert text is not None and text["Content-Language"] == "nl" and "Tot snel." in text.get_content()
+    # the meeting request inline, in the alternative with the text; its file attached as application/ics
+    request = email.get_body(("calendar",))
+    assert request is not None and request.get_content_type() == "text/calendar"
+    assert request.get_param("method") == "REQUEST" and "BEGIN:VCALENDAR" in request.get_content()
     (ics,) = email.iter_attachments()
-    assert ics.get_content_type() == "text/calendar" and ics.get_param("method") == "REQUEST"
-    assert ics.get_filename() == "kickoff.ics"
+    assert ics.get_content_type() == "application/ics" and ics.get_filename() == "kickoff.ics"
 
 
 def test_the_webhook_body_is_one_text_field() -> None:

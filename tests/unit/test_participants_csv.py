@@ -145,9 +145,16 @@ def test_numbers_and_zones_are_read() -> None:
 
 
 def test_a_quoted_multiline_value_is_one_cell() -> None:
-    [zoe] = parse('mentee,"Zoë\nÇelik",zoe@example.com')
+    [zoe] = parse('mentee,"Zoë Çelik\n\n",zoe@example.com')  # trailing line breaks are trimmed
 
-    assert zoe.name == "Zoë\nÇelik"
+    assert zoe.name == "Zoë Çelik"
+
+
+def test_a_line_break_inside_a_value_is_refused_with_row_and_column() -> None:
+    assert only_problem('mentee,"Eve\r\nBcc: x@example.com",eve@example.com') == (
+        "people.csv: row 1 (line 2): column 'name': \"Eve\\r\\nBcc: x@example.com\" "
+        "holds a line break (expected a single line)"
+    )
 
 
 def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
@@ -171,12 +178,12 @@ def test_a_problem_names_file_row_line_column_and_value() -> None:
 
     assert only_problem(*good, "mentee,Jan,jan@") == (
         "people.csv: row 7 (line 8): column 'email': "
-        '"jan@" is not an email address (expected name@example.com)'
+        '"jan@" is not an email address (expected name@example.com): there must be something after the @-sign'
     )
 
 
 def test_line_numbers_count_multiline_values_and_blank_lines() -> None:
-    rows = ['mentee,"Zoë\nÇelik\n",zoe@example.com', "", "mentee,Jan,jan@"]
+    rows = ['mentee,"Zoë Çelik\n\n",zoe@example.com', "", "mentee,Jan,jan@"]
 
     assert only_problem(*rows).startswith("people.csv: row 2 (line 6): ")
 
@@ -193,6 +200,50 @@ def test_bad_email_addresses_are_refused(email: str) -> None:
 @pytest.mark.parametrize("email", ["o'brien@example.co.uk", "jan_2@mail.example-corp.nl"])
 def test_good_email_addresses_are_accepted(email: str) -> None:
     assert parse(f"mentor,Jan,{email}")[0].email == email
+
+
+def test_an_international_address_is_kept_in_its_normalised_form() -> None:
+    # NFD "é" (e + combining accent) and an upper-case domain: stored as NFC, lower case
+    assert parse("mentor,José,JOSE\u0301.MÜLLER@EXÄMPLE.COM")[0].email == "josé.müller@exämple.com"
+    assert parse("mentor,Jan,jan@xn--exmple-cua.com")[0].email == "jan@exämple.com"
+
+
+def test_two_spellings_of_one_address_are_one_email() -> None:
+    found = problems(csv_text("mentor,Jan,jan@xn--exmple-cua.com", "mentor,Jan,JAN@exämple.com"))
+    assert any("is already used by row 1" in problem for problem in found), found
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [("Ann\x00e", "U+0000"), ("Ann\te", "U+0009"), ("Ann\x1be", "U+001B")],
+)
+def test_control_characters_are_refused_with_row_and_column(cell: str, shown: str) -> None:
+    problem = only_problem(f"mentor,{cell},ann@example.com")
+    assert problem.startswith("people.csv: row 1 (line 2): column 'name': ")
+    assert problem.endswith(f"holds the control character {shown} (expected plain text)")
+
+
+@pytest.mark.parametrize("column", ["department", "external_id", "manager_id", "skills"])
+def test_control_characters_are_refused_in_every_text_column(column: str) -> None:
+    problem = only_problem("mentor,Ann,ann@example.com,a\u2028b", header=f"role,name,email,{column}")
+    assert f"column '{column}'" in problem and "holds a line break" in problem
+
+
+@pytest.mark.parametrize(("column", "longest"), [("name", 200), ("external_id", 100),
+                                                 ("department", 200), ("manager_id", 100)])  # fmt: skip
+def test_values_longer_than_their_column_are_refused(column: str, longest: int) -> None:
+    cells = {"role": "mentor", "name": "Ann", "email": "ann@example.com", column: "x" * (longest + 1)}
+    problem = only_problem(",".join(cells.values()), header=",".join(cells))
+    assert (
+        f"column '{column}'" in problem
+        and f"is {longest + 1} characters long (at most {longest} are stored)" in problem
+    )
+
+
+@pytest.mark.parametrize("column", ["level", "capacity"])
+def test_integers_beyond_the_store_are_refused(column: str) -> None:
+    problem = only_problem("mentor,Ann,ann@example.com,2147483648", header=f"role,name,email,{column}")
+    assert f"column '{column}': \"2147483648\" is too large (at most 2147483647)" in problem
 
 
 def test_unknown_role_says_which_values_are_allowed() -> None:

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from workflows.cli import audit as cli_audit
+from workflows.cli import config as cli_config
 from workflows.cli import demo as cli_demo
 from workflows.cli import flows as cli_flows
 from workflows.cli import match as cli_match
@@ -24,7 +25,7 @@ from workflows.cli import policy as cli_policy
 from workflows.cli import program as cli_program
 from workflows.cli import record as cli_record
 from workflows.cli import report as cli_report
-from workflows.cli.common import fail_unexpected, print_error
+from workflows.cli.common import bound_integers, debugging, fail_unexpected, print_error, what_was_committed
 
 app = typer.Typer(
     name="mentorflow",
@@ -41,6 +42,7 @@ app.add_typer(cli_record.app, name="record")
 app.add_typer(cli_audit.app, name="audit")
 app.add_typer(cli_match.app, name="match")
 app.add_typer(cli_outbox.app, name="outbox")
+app.add_typer(cli_config.app, name="config")
 app.command("init")(cli_program.init)
 app.command("advance")(cli_program.advance)
 app.command("history")(cli_program.history)
@@ -52,15 +54,38 @@ app.command("serve")(cli_flows.serve)
 app.command("demo")(cli_demo.demo)
 
 
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if version:
+def _print_version(wanted: bool) -> None:
+    """``--version``: eager, so it prints and exits before Click asks for a command."""
+    if wanted:
+        from importlib.metadata import PackageNotFoundError
         from importlib.metadata import version as dist_version
 
-        typer.echo(f"mentorflow {dist_version('mentorflow')}")
+        try:
+            shown = dist_version("mentorflow")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            shown = "unknown (not installed)"
+        typer.echo(f"mentorflow {shown}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version),
+    ] = False,
+) -> None:
+    """Run a mentoring program as software: phases, policies, and a verifiable audit history."""
+    no_telemetry()
+
+
+def no_telemetry() -> None:
+    """``DO_NOT_TRACK=1`` for Prefect (and the servers and workers it starts), unless the operator set it.
+
+    Runs before any command, so before Prefect is imported: Prefect then sends no usage data and prints
+    no telemetry notice in an HR user's terminal.
+    """
+    os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,19 +94,21 @@ def main(argv: list[str] | None = None) -> None:
     Typer (standalone) handles usage errors itself, with exit code 2.
     """
     from engine.errors import MentorflowError
+    from engine.services.setup import commits
 
+    before = commits()
     try:
-        app(args=argv, prog_name="mentorflow")
+        bound_integers(typer.main.get_command(app))(args=argv, prog_name="mentorflow")
     except MentorflowError as exc:
         print_error(exc)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: the unfinished operation wrote nothing", err=True)
+    except KeyboardInterrupt as exc:
+        typer.echo(f"interrupted: {what_was_committed(exc, commits() - before)}", err=True)
         sys.exit(130)
     except Exception as exc:
-        if os.environ.get("MENTORFLOW_DEBUG"):
+        if debugging():
             raise
-        fail_unexpected(exc)
+        fail_unexpected(exc, committed=commits() - before)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from workflows.cli.common import (
     check_choice,
     load_policy,
     open_store,
+    output_file,
     parse_moment,
     settings,
 )
@@ -57,7 +58,7 @@ def anchor(
     """Write every chain head to a file to keep outside the database; verify against it later."""
     from engine.services.queries import write_anchor
 
-    count, digest = write_anchor(open_store(settings(database)), output)
+    count, digest = write_anchor(open_store(settings(database)), output_file(output))
     typer.echo(f"{output}: {count} chain head(s) anchored, digest {digest}")
 
 
@@ -76,6 +77,8 @@ def export(
     chosen = settings(database, policy)
     start = parse_moment(since, "--since", load_policy(chosen).program.timezone) if since else None
     store = open_store(chosen)
+    if output is not None:
+        output_file(output)
     if output is None:
         run(store, sys.stdout, format, start)
         return

@@ -10,7 +10,7 @@ import getpass
 import os
 import sys
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -54,13 +54,63 @@ def print_error(exc: MentorflowError) -> None:
         typer.echo(f"  {in_flags(problem)}", err=True)
 
 
-def fail_unexpected(exc: Exception) -> NoReturn:
+def debugging() -> bool:
+    """Whether ``MENTORFLOW_DEBUG`` asks for tracebacks: ``1``, ``true``, ``yes``, ``on``; ``0``, ``false``,
+    ``no``, ``off`` or empty read as off."""
+    return os.environ.get("MENTORFLOW_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def fail_unexpected(exc: BaseException, *, committed: int = 0) -> NoReturn:
+    """An error nobody foresaw, without its message: a database error's carries the SQL and the values of
+    other people's rows. ``committed``: the transactions the command committed before it failed."""
+    typer.echo(f"unexpected error: {_kind(exc)}{_origin(exc)}", err=True)
+    typer.echo(what_was_committed(exc, committed), err=True)
     typer.echo(
-        f"unexpected error: {type(exc).__name__}: {exc}\n"
-        "nothing was committed by the failed operation; rerun with MENTORFLOW_DEBUG=1 for details",
+        "rerun with MENTORFLOW_DEBUG=1 for the details (they may show personal data: do not share them)",
         err=True,
     )
     sys.exit(1)
+
+
+def what_was_committed(exc: BaseException, committed: int) -> str:
+    """What the failed command left in the database, as far as is known for sure.
+
+    Every operation of the engine is one transaction: an error from inside one rolled it
+    back whole. Transactions the command committed before (a tick commits the cadence
+    before delivery starts) stay, and so does what an error outside a transaction
+    interrupted (messages handed to a server, files written).
+    """
+    from engine.services.setup import rolled_back
+
+    earlier = f"{committed} earlier transaction(s) of this command were committed and stay"
+    if rolled_back(exc):
+        return "the failed operation was rolled back: " + (earlier if committed else "nothing was committed")
+    if committed:
+        return f"the error came outside a transaction; {earlier} (see `mentorflow outbox list` for messages)"
+    return "the error came outside a transaction; nothing was committed to the database"
+
+
+def _kind(exc: BaseException) -> str:
+    """The error's type, and for a database error the driver's (``psycopg.errors.UniqueViolation``)."""
+    kind = type(exc).__name__
+    original = getattr(exc, "orig", None)
+    if isinstance(original, BaseException):
+        kind += f" ({type(original).__module__}.{type(original).__name__})"
+    return kind
+
+
+def _origin(exc: BaseException) -> str:
+    """Where in mentorflow's code the error came from (the innermost frame in engine/ or workflows/)."""
+    import traceback
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename)
+        if path.is_relative_to(root) and path.relative_to(root).parts[0] in ("engine", "workflows"):
+            found = f" in {path.relative_to(root).as_posix()}:{frame.lineno} ({frame.name})"
+    return found
 
 
 def settings(database: str | None = None, policy: str | None = None) -> Settings:
@@ -95,14 +145,42 @@ def load_policy(chosen: Settings) -> Policy:
 
 
 def actor_name(actor: str | None) -> str:
-    """Who runs the command: ``--actor``, ``MENTORFLOW_ACTOR``, or the login name."""
+    """Who runs the command: ``--actor``, ``MENTORFLOW_ACTOR``, or the login name; one line, as long as the
+    audit history can record."""
+    given = "--actor" if actor else "MENTORFLOW_ACTOR"
     name = actor or os.environ.get("MENTORFLOW_ACTOR")
     if not name:
+        given = "the login name"
         try:
             name = getpass.getuser()
         except (KeyError, OSError):
             name = "operator"
+    return _recordable(name, given)
+
+
+def _recordable(name: str, given: str) -> str:
+    from engine.errors import InputError
+    from engine.services.limits import actor_length
+
+    longest = actor_length()
+    if len(name) > longest:
+        raise InputError(f"{given}: {len(name)} characters long (at most {longest} are recorded)")
+    if any(ord(char) < 32 or ord(char) == 127 or char in "\x85\u2028\u2029" for char in name):
+        raise InputError(f"{given}: {name!r} holds a line break or control character (expected one line)")
     return name
+
+
+def output_file(path: Path, option: str = "--output") -> Path:
+    """A file a command is to write: its folder must exist (the file itself need not)."""
+    from engine.errors import InputError
+
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise InputError(f"{option}: cannot write {path}: the folder {folder} {what}")
+    if path.is_dir():
+        raise InputError(f"{option}: {path} is a folder (expected a file name)")
+    return path
 
 
 def parse_moment(text: str, option: str, timezone: str, *, end_of_day: bool = False) -> datetime:
@@ -116,13 +194,45 @@ def parse_moment(text: str, option: str, timezone: str, *, end_of_day: bool = Fa
         if len(text.strip()) == 10:
             day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
             moment = datetime.combine(day, time(0), zone)
-            return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
-        moment = datetime.fromisoformat(text.strip())
+            if end_of_day:
+                moment += timedelta(days=1, microseconds=-1)
+        else:
+            moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InputError(
             f"{option}: {text!r} is not a date (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM)"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    return _within_range(moment if moment.tzinfo else moment.replace(tzinfo=zone), text, option)
+
+
+def _within_range(moment: datetime, text: str, option: str) -> datetime:
+    """``moment`` if the program can work with it (and store what follows from it); InputError otherwise."""
+    from engine.errors import InputError
+    from engine.services.limits import EARLIEST, LATEST, in_range
+
+    try:
+        inside = in_range(moment)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        inside = False
+    if not inside:
+        first, last = EARLIEST.date(), (LATEST - timedelta(days=1)).date()
+        raise InputError(f"{option}: {text!r} is out of range (expected a date from {first} to {last})")
+    return moment
+
+
+def bound_integers(command: Any) -> Any:
+    """``command`` (Click's, as Typer builds it) with every whole-number option and argument, of it and its
+    subcommands, limited to what the store's integers hold unless it has a range of its own: a relationship
+    id of 2**31 is refused, naming the argument, instead of failing in the database."""
+    from engine.services.limits import INTEGER_MAX, INTEGER_MIN
+
+    for param in command.params:
+        kind = type(param.type)
+        if kind.__name__ == "IntParamType":  # not IntRange; the Click Typer uses (Typer may vendor its own)
+            param.type = sys.modules[kind.__module__].IntRange(INTEGER_MIN, INTEGER_MAX)
+    for sub in getattr(command, "commands", {}).values():
+        bound_integers(sub)
+    return command
 
 
 def check_choice(value: str, option: str, choices: tuple[str, ...]) -> str:

@@ -61,13 +61,15 @@ def render(console: Console, store: Engine, policy: Policy, totals: DemoTotals, 
     kinds = Counter(f"{item.phase} ({item.kind})" for _, item in report.overdue if item.action == "escalate")
     detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"
     console.print(
-        f"\n[bold]Overdue now[/bold]: {len(report.overdue)} item(s): {overdue['escalate']} escalated to the "
+        f"\n[bold]Overdue now[/bold]: {counted(len(report.overdue), 'item')}: "
+        f"{overdue['escalate']} escalated to the "
         f"coordinator ({detail}), {overdue['remind']} awaiting the pair after a reminder."
     )
     checked = verify(store)
-    state = "intact" if not checked.problems else f"{len(checked.problems)} PROBLEM(S)"
+    state = "intact" if not checked.problems else counted(len(checked.problems), "PROBLEM", "PROBLEMS")
     console.print(
-        f"[bold]Audit history[/bold]: {checked.relationships} relationship(s), {checked.entries} entries "
+        f"[bold]Audit history[/bold]: {counted(checked.relationships, 'relationship')}, "
+        f"{counted(checked.entries, 'entry', 'entries')} "
         f"checked: {state}; heads digest {checked.digest}"
     )
     _history(console, store, zone)
@@ -85,15 +87,17 @@ def _behaviour(console: Console, totals: DemoTotals) -> None:
     exits = ", ".join(f"{n} {reason}" for reason, n in done.closed_early.most_common()) or "none"
     moves = ", ".join(f"{trigger} {n}" for trigger, n in sorted(tick.advanced.items())) or "none"
     lines = [
-        f"HR imported {totals.imported} people; {totals.opened} mentee(s) entered intake, "
+        f"HR imported {counted(totals.imported, 'person', 'people')}; "
+        f"{counted(totals.opened, 'mentee')} entered intake, "
         f"{done.rematched} more went back to intake to be matched again",
-        f"matching proposed {totals.proposals} pair(s): {done.approved + totals.auto_approved} approved, "
-        f"{done.rejected} turned down by the coordinator",
-        f"{done.trained} mentor(s) finished the training; {done.kickoffs} kickoff(s) and "
-        f"{done.check_ins} check-in(s) were held; {done.answers} survey answer(s), {done.renewed} renewal(s)",
+        f"matching proposed {counted(totals.proposals, 'pair')}: "
+        f"{done.approved + totals.auto_approved} approved, {done.rejected} turned down by the coordinator",
+        f"{counted(done.trained, 'mentor')} finished the training; {counted(done.kickoffs, 'kickoff')} and "
+        f"{counted(done.check_ins, 'check-in')} were held; "
+        f"{counted(done.answers, 'survey answer')}, {counted(done.renewed, 'renewal')}",
         f"early exits: {sum(done.closed_early.values())} ({exits})",
-        f"the cadence moved pairs on its own ({moves}) and sent {tick.reminders} reminder(s), "
-        f"{tick.escalations} escalation(s) and {tick.survey_reminders} survey reminder(s)",
+        f"the cadence moved pairs on its own ({moves}) and sent {counted(tick.reminders, 'reminder')}, "
+        f"{counted(tick.escalations, 'escalation')} and {counted(tick.survey_reminders, 'survey reminder')}",
     ]
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
@@ -158,9 +162,14 @@ def _history(console: Console, store: Engine, zone: ZoneInfo) -> None:
     console.print()
     console.print(table)
     console.print(
-        f"(its history also records {recorded['record_meeting']} meeting(s) and "
-        f"{recorded['record_survey']} survey answer(s) between these moves)"
+        f"(its history also records {counted(recorded['record_meeting'], 'meeting')} and "
+        f"{counted(recorded['record_survey'], 'survey answer')} between these moves)"
     )
+
+
+def counted(count: int, word: str, plural: str | None = None) -> str:
+    """``1 relationship``, ``2 relationships``, ``0 entries``: a count with its noun in English."""
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _why(reason: str | None, data: dict[str, Any]) -> str:

@@ -5,7 +5,6 @@ Prefect is imported only when one of them runs; the store is checked before.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,16 +13,20 @@ import typer
 from workflows.cli.common import (
     DatabaseOption,
     PolicyOption,
+    debugging,
     load_policy,
     parse_moment,
     policy_file,
     settings,
 )
 from workflows.cli.output import in_flags, say
+from workflows.flows.summaries import delivery_line, tick_line
 
 if TYPE_CHECKING:
+    from engine.errors import MentorflowError
     from engine.services.delivery import DeliverySummary
     from engine.services.tick import TickSummary
+    from workflows.flows.resources import Target
 
 NowOption = Annotated[
     str | None,
@@ -35,12 +38,13 @@ NowOption = Annotated[
 ]
 
 
-def quiet_prefect(*, demo: bool = False) -> None:
-    """Prefect's logs stay out of an operator's terminal (MENTORFLOW_DEBUG=1 lets them through)."""
+def quiet_prefect(*, demo: bool = False, recorded: bool = False) -> None:
+    """Prefect's logs stay out of an operator's terminal (MENTORFLOW_DEBUG=1 lets them through);
+    ``recorded``: a run on a configured Prefect API still sends its log lines there."""
     from workflows.flows import environment
 
-    settings = environment.DEMO if demo else environment.QUIET
-    if os.environ.get("MENTORFLOW_DEBUG"):
+    settings = environment.DEMO if demo else environment.RECORDED if recorded else environment.QUIET
+    if debugging():
         settings = {k: v for k, v in settings.items() if "LOGGING" not in k}
     environment.prepare(settings)
 
@@ -48,6 +52,7 @@ def quiet_prefect(*, demo: bool = False) -> None:
 def tick(now: NowOption = None, database: DatabaseOption = None, policy: PolicyOption = None) -> None:
     """One cadence run (due pairs advanced, reminders, escalations), then delivery of the outbox."""
     from engine.clock import SystemClock
+    from engine.settings import settings_path
     from workflows.flows import environment, resources
 
     chosen = settings(database, policy)
@@ -55,53 +60,77 @@ def tick(now: NowOption = None, database: DatabaseOption = None, policy: PolicyO
     moment = (
         parse_moment(now, "--now", loaded.program.timezone).astimezone(UTC) if now else SystemClock().now()
     )
-    target = resources.target(chosen.database_url, policy_file(chosen), moment)
+    target = resources.target(chosen.database_url, policy_file(chosen), moment, settings_path())
     # opened once, for the flows too; an uninitialised store fails here, before Prefect starts
     resources.store(target.database)
-    quiet_prefect()
-    from workflows.flows.cadence import cadence
-    from workflows.flows.delivery import delivery
-
+    shown = moment.astimezone(zone(loaded.program.timezone))
+    recorded = environment.api_url() is not None
+    where = "as a flow run on the Prefect API" if recorded else "in this process"
+    say(f"tick {loaded.policy} at {shown:%Y-%m-%d %H:%M %Z}: working {where}...", err=True)
     try:
-        ticked = cadence(database=target.database, policy=target.policy, now=target.now)
-        sent = delivery(database=target.database, policy=target.policy, now=target.now)
+        ticked, sent, refusal = _recorded(target) if recorded else _here(target)
     finally:
         resources.forget_stores()
-    environment.silence_exit_noise()
-    shown = moment.astimezone(zone(loaded.program.timezone))
-    typer.echo(f"tick at {shown:%Y-%m-%d %H:%M %Z}: {_tick_line(ticked)}")
+    typer.echo(f"tick at {shown:%Y-%m-%d %H:%M %Z}: {tick_line(ticked)}")
     if ticked.stranded:
         from engine.domain.programs import stranded_note
 
         note = in_flags(stranded_note(ticked.stranded_phases()))
         typer.echo(f"  {note} (policy {loaded.policy!r}); left untouched, see `mentorflow status`")
-    typer.echo(f"delivery: {_delivery_line(sent)}")
+    if refusal is not None:
+        raise refusal
+    typer.echo(f"delivery: {delivery_line(sent)}")
     for problem in sent.problems[:10]:
         say(f"  {problem}", err=True)
+    if sent.parked or (sent.retrying and not sent.delivered):
+        raise typer.Exit(1)
+
+
+Outcome = tuple["TickSummary", "DeliverySummary", "MentorflowError | None"]
+
+
+def _here(target: Target) -> Outcome:
+    """The flows' work in this process, batch after batch: no Prefect, no server."""
+    from engine.errors import MentorflowError
+    from engine.services.delivery import DeliverySummary
+    from workflows.flows import work
+
+    ticked = work.advance(target.database, target.policy, target.now, work.TICK_BATCH)
+    try:
+        return ticked, work.deliver_here(target), None
+    except MentorflowError as exc:  # no channel configured: the messages stay pending
+        return ticked, DeliverySummary(), exc
+
+
+def _recorded(target: Target) -> Outcome:
+    """The cadence and delivery flows, as flow runs recorded on the configured Prefect API."""
+    from engine.errors import MentorflowError
+    from engine.services.delivery import DeliverySummary
+    from workflows.flows import environment
+
+    quiet_prefect(recorded=True)
+    from workflows.flows.cadence import cadence
+    from workflows.flows.delivery import delivery
+    from workflows.flows.observe import Parked
+
+    where = {"database": target.database, "policy": target.policy, "now": target.now}
+    ticked: TickSummary = cadence(**where, settings=target.settings)  # type: ignore[call-overload]
+    state = delivery(**where, settings=target.settings, return_state=True)
+    result = state.result(raise_on_failure=False)
+    environment.silence_exit_noise()
+    if isinstance(result, Parked):
+        return ticked, result.summary, None
+    if isinstance(result, MentorflowError):
+        return ticked, DeliverySummary(), result
+    if isinstance(result, DeliverySummary):
+        return ticked, result, None
+    raise result if isinstance(result, BaseException) else RuntimeError(f"delivery ended {state.type}")
 
 
 def zone(name: str) -> tzinfo:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(name)
-
-
-def _tick_line(summary: TickSummary) -> str:
-    moved = ", ".join(f"{trigger} {n}" for trigger, n in sorted(summary.advanced.items())) or "none"
-    conflicts = f", {summary.conflicts} conflict(s)" if summary.conflicts else ""
-    return (
-        f"{summary.examined} due relationship(s) examined; advanced: {moved}; "
-        f"{summary.reminders} reminder(s), {summary.escalations} escalation(s), "
-        f"{summary.surveys_sent} survey(s) sent, {summary.survey_reminders} survey reminder(s), "
-        f"{summary.deadlines_fired} deadline(s) fired{conflicts}"
-    )
-
-
-def _delivery_line(summary: DeliverySummary) -> str:
-    return (
-        f"{summary.claimed} outbox row(s) due: {summary.delivered} delivered ({summary.sent} message(s)), "
-        f"{summary.retrying} to retry, {summary.parked} parked, {summary.skipped} skipped"
-    )
 
 
 def serve(
@@ -118,13 +147,13 @@ def serve(
 ) -> None:
     """Serve the cadence, delivery and matching flows on the schedules of [schedules] in mentorflow.toml."""
     from engine.clock import SystemClock
-    from engine.settings import schedules
+    from engine.settings import schedules, settings_path
     from workflows.flows import environment, resources
 
     chosen = settings(database, policy)
     loaded = load_policy(chosen)
     crons = schedules()
-    target = resources.target(chosen.database_url, policy_file(chosen), SystemClock().now())
+    target = resources.target(chosen.database_url, policy_file(chosen), SystemClock().now(), settings_path())
     resources.store(target.database)  # an uninitialised store fails here, before Prefect starts
     environment.prepare({"PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
     if environment.configured_api_url() is None:

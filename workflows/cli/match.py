@@ -150,6 +150,8 @@ def _ids(ids: list[int]) -> str:
 
 
 def _write_csv(rows: list[dict[str, Any]]) -> None:
+    from engine.reporting.cells import csv_row
+
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(
         [
@@ -170,18 +172,20 @@ def _write_csv(rows: list[dict[str, Any]]) -> None:
         mentor = explanation["mentor"] or {"key": "", "name": ""}
         criteria = {c["criterion"]: c["score"] for c in row["breakdown"].get("criteria", [])}
         writer.writerow(
-            [
-                row["run"],
-                row["relationship_id"],
-                explanation["mentee"]["key"],
-                explanation["mentee"]["name"],
-                mentor["key"],
-                mentor["name"],
-                "" if row["score"] is None else row["score"],
-                *("" if criteria.get(name) is None else criteria[name] for name in CRITERIA_SHORT),
-                row["status"],
-                in_flags(explanation["reason"] or ""),
-            ]
+            csv_row(
+                [
+                    row["run"],
+                    row["relationship_id"],
+                    explanation["mentee"]["key"],
+                    explanation["mentee"]["name"],
+                    mentor["key"],
+                    mentor["name"],
+                    "" if row["score"] is None else row["score"],
+                    *("" if criteria.get(name) is None else criteria[name] for name in CRITERIA_SHORT),
+                    row["status"],
+                    in_flags(explanation["reason"] or ""),
+                ]
+            )
         )
 
 

@@ -119,3 +119,5 @@ def deliver_outbox(
         typer.echo(f"  {in_flags(problem)}", err=True)
     if summary.parked:
         typer.echo("parked rows: mentorflow outbox list --failed", err=True)
+    if summary.troubled:  # parked messages, or every attempt failed: a person must look
+        raise typer.Exit(1)

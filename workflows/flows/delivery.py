@@ -1,4 +1,11 @@
-"""Deliver the outbox: pending messages in batches, one task per batch, until none is due."""
+"""Deliver the outbox: pending messages in batches, one task per batch, until none is due.
+
+A run reads the channels of its settings file (a served deployment's ``settings``
+parameter: the file ``serve`` read); with no ``[channels]`` there it fails,
+saying so, and the messages stay pending. A run that parked messages ends in a
+Failed state (message ``N message(s) parked``), which a Prefect automation can
+alert on; its table artifact lists them (:mod:`workflows.flows.observe`).
+"""
 
 from __future__ import annotations
 
@@ -6,65 +13,66 @@ from typing import TYPE_CHECKING
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
+from prefect.states import Failed
 
-from workflows.flows import resources
+from workflows.flows import observe, resources, work
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from engine.delivery.channels import Channels
-    from engine.policy.surveys import Survey
     from engine.services.delivery import DeliverySummary
 
-BATCH_SIZE = 200
-MAX_BATCHES = 1000  # a backlog larger than this waits for the next run
+BATCH_SIZE = work.DELIVERY_BATCH
+MAX_BATCHES = work.MAX_BATCHES
 
 
-@task(name="deliver-batch", cache_policy=NO_CACHE)
+@task(name="deliver-batch", task_run_name=observe.deliver_batch_name, cache_policy=NO_CACHE)
 def deliver_batch(
-    database: str, policy: str, now: str, limit: int, outbox_log: str | None = None
+    database: str,
+    policy: str,
+    now: str,
+    limit: int,
+    outbox_log: str | None = None,
+    settings: str | None = None,
+    batch: int = 1,
 ) -> DeliverySummary:
     """Send up to ``limit`` due messages of the policy's relationships through the configured channels
     (or only to ``outbox_log``)."""
-    from engine.services.delivery import deliver_due
-
-    loaded = resources.policy(policy)
-    channels = _channels(loaded.program.timezone, loaded.survey_definitions, outbox_log)
-    store, moment = resources.store(database), resources.moment(now)
-    return deliver_due(store, channels, moment, limit=limit, policy_name=loaded.policy)
-
-
-def _channels(timezone: str, surveys: Mapping[str, Survey], outbox_log: str | None) -> Channels:
-    from engine.delivery.channels.config import channels_from, configured_channels
-
-    if outbox_log is None:
-        return configured_channels(timezone=timezone, surveys=surveys)
-    log_only = {"channels": {"log": {"path": outbox_log}}}
-    return channels_from(log_only, None, timezone=timezone, surveys=surveys)
+    return work.deliver_part(database, policy, now, limit, outbox_log, settings)
 
 
 def deliver_pending(
-    database: str, policy: str, now: str, batch_size: int = BATCH_SIZE, outbox_log: str | None = None
+    database: str,
+    policy: str,
+    now: str,
+    batch_size: int = BATCH_SIZE,
+    outbox_log: str | None = None,
+    settings: str | None = None,
 ) -> DeliverySummary:
     """Within a flow: deliver batch after batch while full batches come back."""
-    from engine.services.delivery import DeliverySummary
 
-    total = DeliverySummary()
-    for _ in range(MAX_BATCHES):
-        done = deliver_batch(database, policy, now, batch_size, outbox_log)
-        total = total.merged(done)
-        if done.claimed < batch_size:
-            break
-    return total
+    def one(number: int, limit: int) -> DeliverySummary:
+        return deliver_batch(database, policy, now, limit, outbox_log, settings, number)
+
+    return work.deliver_all(one, batch_size)
 
 
-@flow(name="delivery", log_prints=False)
+@flow(name="delivery", flow_run_name=observe.run_name("delivery"), log_prints=False)
 def delivery(
     database: str | None = None,
     policy: str | None = None,
     now: str | None = None,
     batch_size: int = BATCH_SIZE,
-) -> DeliverySummary:
-    """Send the messages that are due through the channels in the settings; retry or park failures."""
-    target = resources.resolve(database, policy, now)
-    return deliver_pending(target.database, target.policy, target.now, batch_size)
+    settings: str | None = None,
+) -> DeliverySummary | State:
+    """Send the messages that are due through the channels in the settings; retry or park failures.
+
+    Parked messages end the run Failed (its data: :class:`observe.Parked`, with the summary).
+    """
+    target = resources.resolve(database, policy, now, settings)
+    work.channels(resources.policy(target.policy).program.timezone, target.policy, None, target.settings)
+    summary = deliver_pending(target.database, target.policy, target.now, batch_size, None, target.settings)
+    observe.report_delivery(target, summary)
+    if summary.parked:
+        message = f"{summary.parked} message(s) parked; `mentorflow outbox list --failed` shows them"
+        return Failed(message=message, data=observe.Parked(message, summary))
+    return summary

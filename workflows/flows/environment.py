@@ -22,6 +22,14 @@ QUIET = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # no telemetry from a temporary server
 }
 
+RECORDED = {
+    # a run on a configured Prefect API: its log lines go there, none to the operator's terminal
+    "PREFECT_LOGGING_LEVEL": "INFO",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_ROOT_LEVEL": "CRITICAL",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+}
+
 DEMO = {
     **QUIET,
     # The demo's year is a thousand task runs, three state events each. The temporary server would
@@ -56,6 +64,29 @@ def start_temporary_server() -> None:
         SubprocessASGIServer().start()  # the instance the client uses; starting it twice is a no-op
     except Exception:  # the first flow run starts it again, and reports why it cannot
         return
+
+
+def api_url() -> str | None:
+    """The Prefect API the settings name, read without importing Prefect (it takes two seconds):
+    ``PREFECT_API_URL``, else the active profile's (``PREFECT_PROFILE``, ``profiles.toml`` in
+    ``PREFECT_HOME``, ``~/.prefect`` by default). Once Prefect is imported, its own settings."""
+    if "prefect" in sys.modules:
+        return configured_api_url()
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    import tomllib
+    from pathlib import Path
+
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or document.get("active") or "ephemeral"
+    profile = document.get("profiles", {}).get(active, {})
+    url = profile.get("PREFECT_API_URL") if isinstance(profile, dict) else None
+    return str(url) if url else None
 
 
 def configured_api_url() -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -25,25 +25,31 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _stores: dict[str, Engine] = {}
+_credentials: dict[str, str] = {}  # a URL without its password -> the URL with it, in this process only
 
 
 @dataclass(frozen=True)
 class Target:
-    """What a flow run works on: the store's URL, the policy file, and the moment it runs at."""
+    """What a flow run works on: the store's URL (never with its password), the policy file, the moment
+    it runs at, and the settings file its runs read (absolute; ``None``: the one in force)."""
 
     database: str
     policy: str
     now: str
+    settings: str | None = None
 
 
-def target(database: str, policy: str | Path, now: datetime) -> Target:
-    """What a command hands its flows: the store and policy of the settings it resolved, and its moment."""
-    return Target(database, str(Path(policy).resolve()), iso(now))
+def target(database: str, policy: str | Path, now: datetime, settings: str | None = None) -> Target:
+    """What a command hands its flows: the store and policy of the settings it resolved, and its moment.
+
+    The store's password stays in this process (:func:`store` finds it); the Target has none.
+    """
+    return Target(credentials(database, settings), str(Path(policy).resolve()), iso(now), settings)
 
 
-def resolve(database: str | None, policy: str | None, now: str | None) -> Target:
+def resolve(database: str | None, policy: str | None, now: str | None, settings: str | None = None) -> Target:
     """A flow's parameters as a Target: what they leave out comes from the settings (environment,
-    mentorflow.toml), ``now`` from the clock.
+    ``settings`` or mentorflow.toml), ``now`` from the clock.
 
     A command passes the store's URL and the policy's absolute path (:func:`target`), so its
     settings are not resolved a second time here.
@@ -52,23 +58,60 @@ def resolve(database: str | None, policy: str | None, now: str | None) -> Target
     from engine.policy.model import resolve_policy_path
 
     if database is None or policy is None or not Path(policy).is_absolute():
-        from engine.settings import resolve as settings
+        from engine.settings import resolve as resolve_settings
 
-        resolved = settings(database=database, policy=policy)
+        resolved = resolve_settings(database=database, policy=policy, config=settings)
         database, policy = resolved.database_url, resolved.policy
     path = resolve_policy_path(policy)
-    return Target(database, str(path.resolve()), iso(moment(now) if now else SystemClock().now()))
+    when = iso(moment(now) if now else SystemClock().now())
+    return Target(credentials(database, settings), str(path.resolve()), when, settings)
+
+
+def credentials(url: str, settings: str | None = None) -> str:
+    """``url`` without its password, the password kept in this process for :func:`store`.
+
+    A URL without one gets it, by reference, from ``MENTORFLOW_DATABASE_URL`` or the settings file
+    naming the same database, or from the Prefect Secret block ``database.password_secret`` names;
+    failing those the driver reads ``PGPASSWORD`` or ``~/.pgpass``.
+    """
+    from engine.settings import has_password, password_secret, with_credentials, without_password
+
+    bare = without_password(url)
+    if bare in _credentials:
+        return bare
+    full = with_credentials(url, settings)
+    secret = None if has_password(full) or bare.startswith("sqlite") else password_secret(settings)
+    if secret:
+        full = _with_secret(bare, secret)
+    with _lock:
+        _credentials[bare] = full
+    return bare
+
+
+def _with_secret(url: str, block: str) -> str:
+    """``url`` with the password the Prefect Secret block ``block`` holds (imports Prefect)."""
+    from urllib.parse import quote
+
+    from prefect.blocks.system import Secret
+
+    loaded: Any = Secret.load(block)  # in a flow run's sync code: the block itself, not a coroutine
+    password = quote(str(loaded.get()), safe="")
+    scheme, _, rest = url.partition("://")
+    user, at, host = rest.partition("@")
+    return f"{scheme}://{user}:{password}@{host}" if at else url
 
 
 def store(url: str) -> Engine:
-    """The Engine for ``url``, opened (and checked to be initialised) once per process."""
+    """The Engine for ``url``, opened (and checked to be initialised) once per process; a URL without
+    its password opens with the one :func:`credentials` found."""
+    bare = credentials(url)
     with _lock:
-        engine = _stores.get(url)
+        engine = _stores.get(bare)
         if engine is None:
             from engine.services.setup import open_store
 
-            engine = open_store(url)
-            _stores[url] = engine
+            engine = open_store(_credentials.get(bare, url))
+            _stores[bare] = engine
         return engine
 
 
@@ -78,6 +121,7 @@ def forget_stores() -> None:
         for engine in _stores.values():
             engine.dispose()
         _stores.clear()
+        _credentials.clear()
 
 
 @lru_cache(maxsize=16)

@@ -1,5 +1,12 @@
 """``mentorflow serve``: the scheduled flows as Prefect deployments, on the cron schedules of the settings.
 
+A deployment carries the store's URL without its password (a run finds the password by reference:
+``MENTORFLOW_DATABASE_URL``, ``PGPASSWORD``, ``~/.pgpass`` or the Prefect Secret block that
+``database.password_secret`` names), the policy's absolute path, and the absolute path of the
+settings file ``serve`` read (``settings``), so every run, wherever a worker starts it, reads the
+same channels. ``serve`` and ``serve --work-pool`` delete the other's deployments of the same name
+before they create theirs, so a switch between them leaves no hybrid behind.
+
 One ``serve`` serves one policy's program. Several programs in one store are served by one
 ``serve`` each (its own ``--policy``); their deployments are named after the policy, so that
 one program's deployments never replace another's on the Prefect server.
@@ -35,8 +42,11 @@ def deployments(
     from prefect.schedules import Cron
 
     from engine.errors import ConfigError
+    from engine.settings import without_password
 
-    parameters = {"database": absolute(target.database), "policy": target.policy}
+    parameters = {"database": without_password(absolute(target.database)), "policy": target.policy}
+    if target.settings:
+        parameters["settings"] = target.settings
     program = resources.policy(target.policy).policy
     found = []
     for name, cron in schedules.items():
@@ -76,7 +86,23 @@ def serve(found: list[RunnerDeployment]) -> None:
     """Run the deployments' schedules in this process until it is stopped (``mentorflow serve``)."""
     from prefect import serve as prefect_serve
 
+    replace(found)
     prefect_serve(*found)
+
+
+def replace(found: list[RunnerDeployment]) -> None:
+    """Delete the deployments of the same names, whoever made them (``serve`` or ``serve --work-pool``):
+    the new ones start clean, with nothing of the other kind's source, pull steps or work pool."""
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        for deployment in found:
+            try:
+                old = client.read_deployment_by_name(f"{deployment.flow_name}/{deployment.name}")
+            except ObjectNotFound:
+                continue
+            client.delete_deployment(old.id)
 
 
 def _from_source(name: str) -> Any:
@@ -99,4 +125,12 @@ def register(found: list[RunnerDeployment], pool: str) -> None:
 
     with get_client(sync_client=True) as client, suppress(ObjectAlreadyExists):
         client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
-    deploy(*found, work_pool_name=pool, build=False, push=False, print_next_steps_message=False)
+    # ignore_warnings: no "deploying to a process work pool" advice in an HR user's terminal
+    deploy(
+        *found,
+        work_pool_name=pool,
+        build=False,
+        push=False,
+        ignore_warnings=True,
+        print_next_steps_message=False,
+    )

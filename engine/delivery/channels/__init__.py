@@ -36,6 +36,9 @@ class Message:
     ``key`` is the idempotency key of this message (the outbox row's key, with the
     recipient); channels pass it on (email ``Message-ID``, webhook
     ``Idempotency-Key``) so a receiver can drop a copy sent again after a crash.
+    ``installation`` is the id of the installation that sends it (``engine.store.installation``):
+    the Message-ID is derived from both, so it is unique in the world. ``html`` is the
+    body as HTML, for channels that send both (email: ``multipart/alternative``).
     """
 
     key: str
@@ -49,10 +52,18 @@ class Message:
     body: str
     created_at: datetime
     attachments: tuple[Attachment, ...] = ()
+    installation: str = ""
+    html: str | None = None
 
     def message_id(self, domain: str = "mentorflow") -> str:
-        """An RFC 5322 Message-ID derived from ``key``: the same message always has the same id."""
-        return f"<{key_digest(self.key)}@{domain}>"
+        """An RFC 5322 Message-ID derived from ``installation`` and ``key``: the same message always has
+        the same id, and no other installation's message has it."""
+        return f"<{key_digest(scoped_key(self.installation, self.key))}@{domain}>"
+
+
+def scoped_key(installation: str, key: str) -> str:
+    """``key`` within ``installation`` (the key alone without one, as before installations had ids)."""
+    return f"{installation}/{key}" if installation else key
 
 
 def key_digest(key: str) -> str:
@@ -66,13 +77,23 @@ class DeliveryError(Exception):
     ``permanent``: sending it again will fail the same way (an SMTP 5xx reply, an
     HTTP 4xx, a missing address) until an operator fixes something, so the row is
     parked at once. ``unreachable``: the channel itself could not be reached (refused,
-    timed out), so the rest of this run does not wait on it again.
+    timed out, or asked us to wait), so the rest of this run does not wait on it again.
+    ``retry_after``: the receiver asked not to be tried again before this long from now
+    (HTTP ``Retry-After``); the row's next attempt is no sooner.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False, unreachable: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        unreachable: bool = False,
+        retry_after: timedelta | None = None,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.unreachable = unreachable
+        self.retry_after = retry_after
 
 
 class Channel(Protocol):

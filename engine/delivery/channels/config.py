@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from engine.delivery.channels import Channel, Channels, ProgramInfo, RetryPolicy
 from engine.delivery.channels.email import EmailChannel, SmtpSettings
 from engine.delivery.channels.log import LogChannel
-from engine.delivery.channels.webhook import WebhookChannel, WebhookSettings
+from engine.delivery.channels.webhook import WebhookChannel, WebhookSettings, signer
 from engine.errors import ConfigError
 from engine.policy.durations import parse_duration
 from engine.policy.surveys import Survey
@@ -81,13 +81,16 @@ class EmailSection(_Section):
     username: str | None = None
     password_env: str | None = None
     timeout: float = Field(default=30.0, gt=0)
+    allow_insecure_auth: bool = False  # log in without STARTTLS: only for a server on this machine
 
 
 class WebhookSection(_Section):
-    """``[channels.webhook]``: a Slack or Teams incoming-webhook URL, or the variable that holds it."""
+    """``[channels.webhook]``: a Slack or Teams incoming-webhook URL, or the variable that holds it; and the
+    variable that holds the Standard Webhooks signing secret (``whsec_...``), if requests are signed."""
 
     url: str | None = None
     url_env: str | None = None
+    secret_env: str | None = None
     timeout: float = Field(default=10.0, gt=0)
 
 
@@ -179,6 +182,12 @@ def _problem(section: str, error: Any) -> str:
 def _email(section: EmailSection | None, shown: str) -> EmailChannel:
     if section is None:
         raise ConfigError(f"{shown}: email is routed to, but there is no [channels.email] (host, from)")
+    if section.username and not section.starttls and not section.allow_insecure_auth:
+        raise ConfigError(
+            f"{shown}: channels.email.username is set without starttls = true: the password would cross the "
+            "network in cleartext (set starttls = true, or allow_insecure_auth = true for a server on this "
+            "machine)"
+        )
     password = None
     if section.password_env:
         password = os.environ.get(section.password_env)
@@ -194,6 +203,7 @@ def _email(section: EmailSection | None, shown: str) -> EmailChannel:
         section.username,
         password,
         section.timeout,
+        section.allow_insecure_auth,
     )
     return EmailChannel(settings)
 
@@ -207,4 +217,20 @@ def _webhook(section: WebhookSection | None, shown: str) -> WebhookChannel:
         raise ConfigError(f"{shown}: channels.webhook: {named}")
     if not url.startswith(("https://", "http://")):
         raise ConfigError(f"{shown}: channels.webhook.url must start with https://")
-    return WebhookChannel(WebhookSettings(url, section.timeout))
+    secret = _webhook_secret(section, shown)
+    return WebhookChannel(WebhookSettings(url, section.timeout, secret))
+
+
+def _webhook_secret(section: WebhookSection, shown: str) -> str | None:
+    """The signing secret from the variable ``secret_env`` names, checked; errors name the variable only."""
+    if section.secret_env is None:
+        return None
+    where = f"{shown}: channels.webhook.secret_env names {section.secret_env}"
+    secret = os.environ.get(section.secret_env)
+    if not secret:
+        raise ConfigError(f"{where}, which is not set")
+    try:
+        signer(secret)
+    except ValueError as exc:
+        raise ConfigError(f"{where}, which is not a usable secret: {exc}") from None
+    return secret

@@ -1,0 +1,203 @@
+"""What the Prefect API records of mentorflow's runs: names, log lines and artifacts of what they did,
+a Failed delivery when messages are parked or no channel is configured, and never the database
+password."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+
+from engine.clock import SimulatedClock
+from engine.domain.participants import Participant
+from engine.policy.model import Policy, shipped_policies
+from engine.services.delivery import list_rows
+from engine.services.participants import import_participants
+from engine.store.database import initialise, open_engine
+from tests.conftest import START
+
+pytestmark = pytest.mark.flows
+Cli = Callable[..., tuple[int, str, str]]
+POLICY = str(shipped_policies()["default"])
+LATER = START + timedelta(days=22)  # the unmatched mentees' escalations fall due
+SECRET = "Wr0ng-s3cret-pw"
+
+
+def _mentees(count: int) -> list[Participant]:
+    return [
+        Participant(external_id=f"m{i}", role="mentee", name=f"Mentee Nr{i}", email=f"m{i}@example.com")
+        for i in range(count)
+    ]
+
+
+def _program(tmp_path: Path, policy: Policy, channels: str | None) -> tuple[str, str | None]:
+    """A SQLite store with three mentees waiting since START, and a settings file with ``channels``."""
+    url = f"sqlite:///{tmp_path / 'program.db'}"
+    store = open_engine(url)
+    initialise(store)
+    import_participants(store, policy, SimulatedClock(START), _mentees(3), actor="test")
+    store.dispose()
+    if channels is None:
+        return url, None
+    settings = tmp_path / "mentorflow.toml"
+    settings.write_text(channels, encoding="utf-8")
+    return url, str(settings)
+
+
+def _eventually(read: Callable[[], list[Any]], done: Callable[[list[Any]], bool]) -> list[Any]:
+    """What ``read`` returns once ``done`` holds (logs and task runs reach the server a moment later)."""
+    deadline = time.monotonic() + 20
+    while True:
+        found = read()
+        if done(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+def _logs(flow_run_id: Any, expected: str) -> list[Any]:
+    from prefect import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        only = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+        return _eventually(
+            lambda: client.read_logs(log_filter=only), lambda logs: any(expected in x.message for x in logs)
+        )
+
+
+def _artifacts(flow_run_id: Any) -> list[Any]:
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        only = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        return client.read_artifacts(artifact_filter=only)
+
+
+def test_a_cadence_run_is_named_for_its_program_and_logs_and_shows_what_it_did(
+    tmp_path: Path, policy: Policy
+) -> None:
+    from prefect import get_client
+
+    from workflows.flows.cadence import cadence
+    from workflows.flows.summaries import tick_line
+
+    url, _ = _program(tmp_path, policy, None)
+
+    state = cadence(database=url, policy=POLICY, now=LATER.isoformat(), return_state=True)
+
+    summary = state.result()
+    assert summary.escalations == 3
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+    local = LATER.astimezone(ZoneInfo(policy.program.timezone))
+    assert run.name == f"cadence default {local:%Y-%m-%d %H:%M}"
+    logs = _logs(run_id, tick_line(summary))
+    assert any(log.message == f"cadence: {tick_line(summary)}" and log.level == 20 for log in logs)
+    [artifact] = _artifacts(run_id)
+    assert artifact.key == "cadence-default" and artifact.type == "markdown"
+    assert "## Moved, by trigger" in artifact.data and "| escalation | 3 |" in artifact.data
+    assert "Overdue now: 3" in artifact.data and "Mentee Nr0" in artifact.data
+
+
+def test_a_delivery_that_parks_a_message_fails_with_a_table_of_them(tmp_path: Path, policy: Policy) -> None:
+    from workflows.flows.cadence import cadence
+    from workflows.flows.delivery import delivery
+    from workflows.flows.observe import Parked
+
+    unreachable = (
+        '[notifications]\nmax_attempts = 1\n[channels]\ndefault = ["webhook"]\n'
+        '[channels.webhook]\nurl = "http://127.0.0.1:9/hook"\ntimeout = 2\n'
+    )
+    url, settings = _program(tmp_path, policy, unreachable)
+    cadence(database=url, policy=POLICY, now=LATER.isoformat(), settings=settings)
+
+    state = delivery(database=url, policy=POLICY, now=LATER.isoformat(), settings=settings, return_state=True)
+
+    assert state.is_failed() and "parked" in (state.message or "")
+    parked = state.result(raise_on_failure=False)
+    assert isinstance(parked, Parked) and parked.summary.parked == parked.summary.claimed > 0
+    run_id = state.state_details.flow_run_id
+    logs = _logs(run_id, "webhook to")
+    assert any(log.level == 30 and "webhook to" in log.message for log in logs)
+    by_key = {artifact.key: artifact for artifact in _artifacts(run_id)}
+    assert set(by_key) == {"delivery-default", "parked-default"}
+    assert by_key["parked-default"].type == "table" and "escalate" in str(by_key["parked-default"].data)
+
+
+def test_without_a_channel_delivery_refuses_and_the_messages_stay_pending(
+    tmp_path: Path, policy: Policy, cli: Cli
+) -> None:
+    from workflows.flows.cadence import cadence
+    from workflows.flows.delivery import delivery
+
+    url, _ = _program(tmp_path, policy, None)
+    cadence(database=url, policy=POLICY, now=LATER.isoformat())
+    settings = tmp_path / "elsewhere.toml"
+    settings.write_text('[program]\npolicy = "default"\n', encoding="utf-8")
+
+    state = delivery(
+        database=url, policy=POLICY, now=LATER.isoformat(), settings=str(settings), return_state=True
+    )
+    assert state.is_failed()
+    assert "no notification channel is configured" in str(state.result(raise_on_failure=False))
+
+    code, out, err = cli("tick", "--database", url, "--now", LATER.strftime("%Y-%m-%dT%H:%M"))
+    assert code == 2
+    assert "0 due relationship(s) examined" in out and "delivery:" not in out
+    assert "no notification channel is configured" in err and "stay pending" in err
+    store = open_engine(url)
+    assert {row["status"] for row in list_rows(store)} == {"pending"}
+    store.dispose()
+
+
+def _everything(client: Any) -> str:
+    """Every record the Prefect API holds of deployments, flow runs, task runs, logs and artifacts."""
+    records = [
+        *client.read_deployments(),
+        *client.read_flow_runs(),
+        *client.read_task_runs(),
+        *client.read_logs(),
+        *client.read_artifacts(),
+    ]
+    return "\n".join(record.model_dump_json() for record in records)
+
+
+def test_the_database_password_is_in_no_record_of_the_prefect_api(store: Engine, cli: Cli) -> None:
+    from prefect import get_client
+
+    from engine.clock import SystemClock
+    from workflows.flows import resources, serving
+
+    if store.dialect.name != "postgresql":
+        pytest.skip("a password belongs to a server database")
+    url = store.url.set(password=SECRET).render_as_string(hide_password=False)  # the test server trusts
+    policy = resources.policy(POLICY)
+    import_participants(store, policy, SimulatedClock(START), _mentees(3), actor="test")
+    Path("mentorflow.toml").write_text('[channels]\ndefault = ["log"]\n', encoding="utf-8")
+
+    code, out, err = cli("tick", "--database", url, "--now", LATER.strftime("%Y-%m-%dT%H:%M"))
+    assert code == 0, err
+    assert "3 escalation(s)" in out and "3 delivered" in out
+
+    target = resources.target(url, POLICY, SystemClock().now(), str(Path("mentorflow.toml").resolve()))
+    crons = {"cadence": "0 7 * * *", "delivery": "*/5 * * * *"}
+    found = serving.deployments(target, crons, "Europe/Amsterdam", from_source=True)
+    serving.register(found, "mentorflow-secret-pool")
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("delivery/mentorflow-delivery")
+        assert deployment.parameters["settings"] == target.settings
+        assert deployment.parameters["database"] == url.replace(f":{SECRET}", "")
+        client.create_flow_run_from_deployment(deployment.id)
+        _eventually(lambda: client.read_logs(), lambda logs: any("delivery: 3" in x.message for x in logs))
+        recorded = _everything(client)
+    assert "3 outbox row(s) due" in recorded  # the records were read
+    assert SECRET not in recorded
+    resources.forget_stores()

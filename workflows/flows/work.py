@@ -1,0 +1,126 @@
+"""The work of the cadence and delivery flows, without Prefect: what their tasks and flows run.
+
+The flows (:mod:`workflows.flows.cadence`, :mod:`workflows.flows.delivery`) run these functions as
+Prefect tasks, one per batch. ``mentorflow tick`` with no Prefect API configured runs the very
+same functions in turn, in its own process, without importing Prefect or starting a server.
+This module does not import Prefect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workflows.flows import resources
+
+if TYPE_CHECKING:
+    from engine.delivery.channels import Channels
+    from engine.services.delivery import DeliverySummary
+    from engine.services.tick import TickBatches, TickSummary
+
+TICK_BATCH = 500  # the engine's default (engine.services.tick.BATCH_SIZE), not imported at start-up
+DELIVERY_BATCH = 200
+MAX_BATCHES = 1000  # a backlog larger than this waits for the next run
+
+DeliverBatch = Callable[[int, int], "DeliverySummary"]
+"""Delivers one batch: (its number, from 1; the most rows it claims) -> what it did."""
+
+
+def tick_part(database: str, policy: str, now: str, ids: list[int]) -> TickSummary:
+    """Advance one batch of due relationships in one transaction."""
+    from engine.services.tick import tick_batch
+
+    lifecycle = resources.lifecycle(policy)
+    return tick_batch(resources.store(database), lifecycle, resources.moment(now), ids)
+
+
+def advance(
+    database: str, policy: str, now: str, batch_size: int, tick_batches: TickBatches | None = None
+) -> TickSummary:
+    """The engine's tick (:func:`engine.services.tick.run_tick`), pass after pass until nothing more is
+    due now; each pass's batches through ``tick_batches`` (default: :func:`tick_part` in turn)."""
+    from engine.services.tick import run_tick
+
+    store, lifecycle = resources.store(database), resources.lifecycle(policy)
+    submit = tick_batches or (lambda parts: in_turn(database, policy, now, parts))
+    return run_tick(store, lifecycle, resources.moment(now), batch_size=batch_size, tick_batches=submit)
+
+
+def in_turn(database: str, policy: str, now: str, parts: list[list[int]]) -> TickSummary:
+    """The batches ticked one after another in this process; their summaries added up."""
+    from engine.services.tick import added
+
+    return added(tick_part(database, policy, now, part) for part in parts)
+
+
+def deliver_part(
+    database: str,
+    policy: str,
+    now: str,
+    limit: int,
+    outbox_log: str | None = None,
+    settings: str | None = None,
+) -> DeliverySummary:
+    """Send up to ``limit`` due messages of the policy's relationships through the channels of the
+    settings file (``settings``, or the one in force), or only to ``outbox_log`` (the demo)."""
+    from engine.services.delivery import deliver_due
+
+    loaded = resources.policy(policy)
+    chosen = channels(loaded.program.timezone, policy, outbox_log, settings)
+    store, moment = resources.store(database), resources.moment(now)
+    return deliver_due(store, chosen, moment, limit=limit, policy_name=loaded.policy)
+
+
+def channels(timezone: str, policy: str, outbox_log: str | None, settings: str | None) -> Channels:
+    """The configured channels; without a ``[channels]`` table (and no demo log) a ConfigError: nothing
+    falls back to a log file, and the messages stay pending."""
+    from engine.delivery.channels.config import channels_from
+    from engine.settings import settings_document
+
+    surveys = resources.policy(policy).survey_definitions
+    if outbox_log is not None:
+        log_only = {"channels": {"log": {"path": outbox_log}}}
+        return channels_from(log_only, None, timezone=timezone, surveys=surveys)
+    path, document = settings_document(settings)
+    if "channels" not in document:
+        raise no_channels(path)
+    return channels_from(document, path, timezone=timezone, surveys=surveys)
+
+
+def no_channels(path: Path | None) -> Exception:
+    """The refusal to deliver without a configured channel."""
+    from engine.errors import ConfigError
+
+    where = (
+        f"{path} has no [channels] table"
+        if path
+        else f"there is no settings file ({Path.cwd() / 'mentorflow.toml'}, or MENTORFLOW_CONFIG)"
+    )
+    return ConfigError(
+        f"no notification channel is configured: {where}; nothing was "
+        "delivered and the due messages stay pending. Name the channels in [channels] "
+        '(see config/mentorflow.example.toml; default = ["log"] writes them to a file).'
+    )
+
+
+def deliver_all(batch: DeliverBatch, batch_size: int = DELIVERY_BATCH) -> DeliverySummary:
+    """Deliver batch after batch while full batches come back; their summaries added up."""
+    from engine.services.delivery import DeliverySummary
+
+    total = DeliverySummary()
+    for number in range(1, MAX_BATCHES + 1):
+        done = batch(number, batch_size)
+        total = total.merged(done)
+        if done.claimed < batch_size:
+            break
+    return total
+
+
+def deliver_here(target: resources.Target, batch_size: int = DELIVERY_BATCH) -> DeliverySummary:
+    """Delivery in this process, batch after batch, with the channels of ``target``'s settings."""
+
+    def batch(_number: int, limit: int) -> DeliverySummary:
+        return deliver_part(target.database, target.policy, target.now, limit, None, target.settings)
+
+    return deliver_all(batch, batch_size)
