@@ -17,7 +17,7 @@ from engine.domain.participants import Participant
 from engine.errors import InputError, RefusedError
 from engine.errors import field as named
 from engine.matching.constraints import CONSTRAINT_LABELS, UNOVERRIDABLE, Pool, violations
-from engine.matching.scores import utc_offset_hours
+from engine.matching.scores import pair_offsets
 from engine.policy.matching import MatchingPolicy
 
 OVERRIDABLE: tuple[str, ...] = tuple(name for name in CONSTRAINT_LABELS if name not in UNOVERRIDABLE)
@@ -77,11 +77,9 @@ def check_pair(
     Raises RefusedError listing each broken constraint that is not overridden;
     returns every broken one (so the audit entry can say what was overruled).
     """
-    hours_apart = abs(
-        utc_offset_hours(mentee.timezone or default_timezone, now)
-        - utc_offset_hours(mentor.timezone or default_timezone, now)
-    )  # the same checks as proposal_for, without scoring the pair
-    broken = violations(mentee, mentor, pool, policy.constraints, hours_apart)
+    mentee_offset, mentor_offset = pair_offsets(mentee, mentor, default_timezone, now)
+    # the checks of proposal_for, without scoring the pair
+    broken = violations(mentee, mentor, pool, policy.constraints, abs(mentee_offset - mentor_offset))
     kept = [(name, text) for name, text in broken if name not in allowed.names]
     if kept:
         listed = "; ".join(f"{text} ({name})" for name, text in kept)

@@ -25,7 +25,14 @@ from engine.domain.participants import Participant
 from engine.matching import assignment as matching_assign
 from engine.matching.assignment import UNMATCHED, Assignment
 from engine.matching.constraints import CONSTRAINT_LABELS, Pool, failures, places_left, unchecked, violations
-from engine.matching.scores import Breakdown, Scores, pair_breakdown, score_matrices, utc_offset_hours
+from engine.matching.scores import (
+    Breakdown,
+    Scores,
+    pair_breakdown,
+    pair_offsets,
+    score_matrices,
+    utc_offset_hours,
+)
 from engine.policy.matching import MatchingPolicy
 
 __all__ = ["Explanation", "MatchResult", "Pool", "Proposal", "assign", "explain", "match", "prepare"]
@@ -294,10 +301,7 @@ def proposal_for(
     default_timezone: str,
 ) -> tuple[Proposal, list[tuple[str, str]]]:
     """One pair scored and checked on its own: used to re-check a proposal before it is approved."""
-    offsets = (
-        utc_offset_hours(mentee.timezone or default_timezone, now),
-        utc_offset_hours(mentor.timezone or default_timezone, now),
-    )
+    offsets = pair_offsets(mentee, mentor, default_timezone, now)
     breakdown = pair_breakdown(mentee, mentor, policy.weights, offsets)
     found = violations(mentee, mentor, pool, policy.constraints, abs(offsets[0] - offsets[1]))
     return Proposal(mentee, mentor, breakdown, tuple(unchecked(mentee, mentor, policy.constraints))), found

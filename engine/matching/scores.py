@@ -39,6 +39,16 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def pair_offsets(
+    mentee: Participant, mentor: Participant, default_timezone: str, now: datetime
+) -> tuple[float, float]:
+    """The UTC offsets, in hours, of mentee and mentor at ``now`` (their own zone, else the program's)."""
+    return (
+        utc_offset_hours(mentee.timezone or default_timezone, now),
+        utc_offset_hours(mentor.timezone or default_timezone, now),
+    )
+
+
 def utc_offset_hours(zone: str, now: datetime) -> float:
     """The zone's offset from UTC at ``now``, in hours (daylight saving time included)."""
     offset = now.astimezone(_zone(zone)).utcoffset()

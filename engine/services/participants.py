@@ -199,7 +199,7 @@ def _write(
         plans.append(
             PersonPlan(_key(row), person.name, "updated" if changed else "unchanged", changes, moves)
         )
-    opened = _open_relationships(uow, policy, new_mentees, actor, now)
+    opened = open_relationships_in(uow, policy, new_mentees, actor, now)
     return ImportSummary(created, updated, unchanged, opened, plans)
 
 
@@ -230,7 +230,7 @@ def open_relationships(
         if missing:
             raise NotFoundError(f"no mentee with id {', '.join(map(str, missing[:10]))}")
         mentees = [(m, _key(found[m]._mapping)) for m in mentee_ids]
-        opened = _open_relationships(uow, policy, mentees, actor, now)
+        opened = open_relationships_in(uow, policy, mentees, actor, now)
         audit.record_policy_version(uow.conn, policy, now)
         uow.commit()
     return opened
@@ -246,21 +246,8 @@ def open_relationships_in(
     previous: Mapping[int, int] | None = None,
     reason: str | None = None,
 ) -> list[int]:
-    """:func:`_open_relationships` for another service's transaction, each linked to its ``previous`` one."""
-    return _open_relationships(uow, policy, mentees, actor, now, previous=previous, reason=reason)
-
-
-def _open_relationships(
-    uow: UnitOfWork,
-    policy: Policy,
-    mentees: Sequence[tuple[int, str]],
-    actor: str,
-    now: datetime,
-    *,
-    previous: Mapping[int, int] | None = None,
-    reason: str | None = None,
-) -> list[int]:
-    """A relationship per (mentee id, mentee key) in the initial phase, its chain begun, its outbox rows."""
+    """A relationship per (mentee id, mentee key) in the initial phase, its chain begun, its outbox rows,
+    each linked to its ``previous`` one; in the caller's transaction."""
     initial, before = policy.initial_phase, previous or {}
     due = next_due(policy, Standing(initial, now))
     rel_ids = rel_store.insert_relationships(
