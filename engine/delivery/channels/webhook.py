@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from urllib.parse import urlsplit
 
 from standardwebhooks import Webhook
 
+from engine.clock import SystemClock
 from engine.delivery.channels import DeliveryError, Message, key_digest
 
 _RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
@@ -112,7 +112,9 @@ class WebhookChannel:
             "User-Agent": "mentorflow",
         }
         if self._signer is not None:
-            moment = int(time.time() if now is None else now)
+            moment = int(
+                SystemClock().now().timestamp() if now is None else now
+            )  # a receiver checks it against its own
             headers["webhook-timestamp"] = str(moment)
             headers["webhook-signature"] = self._signer.sign(key, datetime.fromtimestamp(moment, UTC), data)
         return headers
@@ -122,7 +124,7 @@ class WebhookChannel:
         if status not in _ASKED_TO_WAIT:
             permanent = 300 <= status < 500 and status not in _RETRYABLE_CLIENT_ERRORS
             return DeliveryError(text, permanent=permanent)
-        wait = parse_retry_after(retry_after, time.time())
+        wait = parse_retry_after(retry_after, SystemClock().now().timestamp())
         if wait is not None:
             text += f" (retry after {int(wait.total_seconds())} s)"
         return DeliveryError(text, unreachable=True, retry_after=wait)

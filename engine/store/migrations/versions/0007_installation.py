@@ -14,11 +14,11 @@ Create Date: 2026-12-01
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
 
+from engine.clock import SystemClock
 from engine.store.tables import UTCDateTime
 
 revision = "0007"
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("singleton", name="pk_installation"),
         sa.UniqueConstraint("id", name="uq_installation_id"),
     )
-    op.bulk_insert(table, [{"singleton": 1, "id": str(uuid.uuid4()), "created_at": datetime.now(UTC)}])
+    op.bulk_insert(table, [{"singleton": 1, "id": str(uuid.uuid4()), "created_at": SystemClock().now()}])
 
 
 def downgrade() -> None:
