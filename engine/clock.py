@@ -6,7 +6,7 @@ clock; the simulated clock lets tests and the demo run a year in seconds.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Protocol
 
 
@@ -48,3 +48,26 @@ class SimulatedClock:
         if to < self._now:
             raise ValueError("a clock does not run backwards")
         self._now = to
+
+
+MOMENT_FORMAT = "%Y-%m-%d %H:%M %Z"
+"""How a moment is shown to a person: wall-clock time to the minute, with the zone's abbreviation."""
+
+
+def shown(moment: datetime | date, zone: tzinfo) -> str:
+    """A moment as people read it, in the program's time zone: ``2027-01-15 09:00 CET``.
+
+    A date alone stays ``2027-01-15``; a naive datetime is taken to be UTC, as the store keeps it.
+    Every command and every text or Markdown rendering shows times through this function, so one
+    format holds everywhere (JSON keeps ISO 8601 with its offset).
+    """
+    if not isinstance(moment, datetime):
+        return moment.isoformat()
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone).strftime(MOMENT_FORMAT)
+
+
+def shown_day(moment: datetime, zone: tzinfo) -> str:
+    """The day ``moment`` falls on in the program's time zone: ``2027-01-15``."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone).date().isoformat()

@@ -6,8 +6,10 @@ later of its phase entry and its last meeting; a phase's ``cadence`` nudges it
 that (the coordinator is told). The tick's notices, their ``since`` (the start
 of the silence, :func:`quiet_since`, which the reminder and escalation texts show
 as "no meeting recorded since"), its ``due_at``, the overdue list of
-``status`` and ``insights`` and the stalls of ``insights`` all come from
-:func:`quiet_since` and :func:`nudges`.
+``status`` and ``insights`` (whose ``since`` is that same start, and ``due`` the
+moment the nudge fell due) and the stalls of ``insights`` all come from
+:func:`quiet_since` and :func:`nudges`. The moments the tick looks at a pair are
+listed once, in :func:`_moments`, for both :func:`next_due` and :func:`next_moment`.
 
 Every rule takes ``now`` (or a standing taken at some moment) and the policy;
 none reads the clock or the database, so a plain unit test reaches each.
@@ -18,11 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from engine.domain.surveys import Answered, next_survey_moment
-from engine.policy.model import Cadence, Edge, Policy
-from engine.policy.surveys import RESPONDENTS
-from engine.policy.timers import runs_out
+if TYPE_CHECKING:  # imported where used, so `status` can read overdue items without the policy models
+    from engine.domain.surveys import Answered
+    from engine.policy.model import Cadence, Edge, Policy
+    from engine.policy.outline import CadenceRule, Outline
 
 REMIND = "remind"
 ESCALATE = "escalate"
@@ -41,6 +44,8 @@ class Standing:
 
 def runs_out_at(edge: Edge, standing: Standing) -> datetime:
     """When the pair may take ``edge`` (its ``after:`` run out, on the clock it reads; else its entry)."""
+    from engine.policy.timers import runs_out
+
     if edge.after is None:
         return standing.phase_entered_at
     return runs_out(
@@ -50,16 +55,25 @@ def runs_out_at(edge: Edge, standing: Standing) -> datetime:
 
 @dataclass(frozen=True)
 class Overdue:
-    """Something the policy expected by now that has not happened."""
+    """Something the policy expected by now that has not happened.
+
+    ``since`` is when the wait began, as the notices say it: for a check-in the start of the silence (the
+    last meeting, or the entry into the phase: :func:`quiet_since`), for a deadline the entry into the
+    phase. ``due`` is the moment it fell due: the nudge's, or the deadline's.
+    """
 
     kind: str  # "deadline" | "check-in"
     phase: str
     since: datetime
+    due: datetime
     action: str
 
     def describe(self) -> str:
-        what = "phase deadline passed" if self.kind == "deadline" else "no meeting logged"
-        return f"{self.phase}: {what} since {self.since:%Y-%m-%d} ({self.action})"
+        if self.kind == "deadline":
+            what = f"in the phase since {self.since:%Y-%m-%d}, deadline passed {self.due:%Y-%m-%d}"
+        else:
+            what = f"no meeting logged since {self.since:%Y-%m-%d}, overdue since {self.due:%Y-%m-%d}"
+        return f"{self.phase}: {what} ({self.action})"
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,7 @@ def quiet_since(standing: Standing) -> datetime:
     return last
 
 
-def nudges(cadence: Cadence, quiet: datetime) -> list[Nudge]:
+def nudges(cadence: Cadence | CadenceRule, quiet: datetime) -> list[Nudge]:
     """The nudges of a silence that began at ``quiet``: the reminder, then the escalation if any."""
     found = [Nudge(REMIND, cadence.remind_after.after(quiet))]
     if cadence.escalate_after is not None:
@@ -86,7 +100,7 @@ def nudges(cadence: Cadence, quiet: datetime) -> list[Nudge]:
     return found
 
 
-def due_nudges(cadence: Cadence, quiet: datetime, now: datetime) -> list[Nudge]:
+def due_nudges(cadence: Cadence | CadenceRule, quiet: datetime, now: datetime) -> list[Nudge]:
     """The nudges due at ``now`` (their moment reached) of a silence that began at ``quiet``."""
     return [nudge for nudge in nudges(cadence, quiet) if nudge.at <= now]
 
@@ -101,23 +115,14 @@ HEARTBEAT = timedelta(days=7)
 
 
 def next_due(policy: Policy, standing: Standing) -> datetime | None:
-    """The next moment the cadence tick must look at this relationship; ``None`` only when terminal."""
-    phase = policy.phases[standing.phase]
-    if phase.terminal:
+    """The first moment the cadence tick must look at a pair that has just entered its phase (one that
+    has already passed means at once); ``None`` only when the phase is terminal."""
+    from engine.policy.surveys import RESPONDENTS
+
+    if policy.phases[standing.phase].terminal:
         return None
     entered = standing.phase_entered_at
-    moments: list[datetime] = []
-    if phase.deadline is not None:
-        moments.append(phase.deadline.after.after(entered))
-    for edge in policy.edges:
-        if edge.source == standing.phase and edge.auto:
-            moments.append(runs_out_at(edge, standing))
-    if phase.cadence is not None:  # the reminder: an escalation always comes later
-        moments.append(nudges(phase.cadence, quiet_since(standing))[0].at)
-    for plan in policy.survey_plans.get(standing.phase, ()):  # a timed survey, or its first reminder
-        first = plan.first_moment(entered)
-        moments += [first] if first is not None else []
-    return min(moments, default=entered + HEARTBEAT)
+    return min(_moments(policy, standing, entered, {}, RESPONDENTS), default=entered + HEARTBEAT)
 
 
 def next_moment(
@@ -125,17 +130,30 @@ def next_moment(
     standing: Standing,
     now: datetime,
     answered: Answered | None = None,
-    respondents: Sequence[str] = RESPONDENTS,
+    respondents: Sequence[str] | None = None,
 ) -> datetime:
-    """The next time after ``now`` the tick must look at a pair in a phase of ``policy``: a deadline, a
-    check-in nudge, a survey sent or reminded (to ``respondents``, given who ``answered`` in this stay),
-    or a weekly look when nothing is scheduled."""
+    """The next time after ``now`` the tick must look at a pair in a phase of ``policy`` (given who
+    ``answered`` a survey in this stay, of ``respondents``: both by default), or a weekly look when nothing
+    is scheduled."""
+    from engine.policy.surveys import RESPONDENTS
+
+    who = RESPONDENTS if respondents is None else respondents
+    moments = _moments(policy, standing, now, answered or {}, who)
+    return min((m for m in moments if m > now), default=now + HEARTBEAT)
+
+
+def _moments(
+    policy: Policy, standing: Standing, now: datetime, answered: Answered, respondents: Sequence[str]
+) -> list[datetime]:
+    """The moments the tick has something to do for the pair in its stay: an auto transition it may take
+    (its ``after:`` run out, else its entry), the deadline, the check-in nudges, and the next survey sent
+    or reminded after ``now``."""
+    from engine.domain.surveys import next_survey_moment
+
     phase = policy.phases[standing.phase]
     entered = standing.phase_entered_at
     moments = [
-        runs_out_at(edge, standing)
-        for edge in policy.edges
-        if edge.source == standing.phase and edge.auto and edge.after
+        runs_out_at(edge, standing) for edge in policy.edges if edge.source == standing.phase and edge.auto
     ]
     if phase.deadline is not None:
         moments.append(phase.deadline.after.after(entered))
@@ -143,12 +161,12 @@ def next_moment(
         moments += [nudge.at for nudge in nudges(phase.cadence, quiet_since(standing))]
     plans = policy.survey_plans.get(standing.phase)
     if plans:
-        survey = next_survey_moment(plans, entered, now, answered or {}, respondents)
+        survey = next_survey_moment(plans, entered, now, answered, respondents)
         moments += [survey] if survey is not None else []
-    return min((m for m in moments if m > now), default=now + HEARTBEAT)
+    return moments
 
 
-def overdue(policy: Policy, standing: Standing, now: datetime) -> list[Overdue]:
+def overdue(policy: Policy | Outline, standing: Standing, now: datetime) -> list[Overdue]:
     """What is overdue for this relationship at ``now`` under ``policy``: a passed deadline, and the
     latest check-in nudge due (an escalation, else a reminder)."""
     phase = policy.phases.get(standing.phase)
@@ -157,12 +175,14 @@ def overdue(policy: Policy, standing: Standing, now: datetime) -> list[Overdue]:
     found: list[Overdue] = []
     deadline = phase.deadline
     if deadline is not None:
-        at = deadline.after.after(standing.phase_entered_at)
+        entered = standing.phase_entered_at
+        at = deadline.after.after(entered)
         if at <= now:
             action = deadline.action or f"fire {deadline.fire}"
-            found.append(Overdue("deadline", standing.phase, at, action))
+            found.append(Overdue("deadline", standing.phase, entered, at, action))
     if phase.cadence is not None:
-        due = due_nudges(phase.cadence, quiet_since(standing), now)
+        quiet = quiet_since(standing)
+        due = due_nudges(phase.cadence, quiet, now)
         if due:
-            found.append(Overdue("check-in", standing.phase, due[-1].at, due[-1].action))
+            found.append(Overdue("check-in", standing.phase, quiet, due[-1].at, due[-1].action))
     return found

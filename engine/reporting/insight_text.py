@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.clock import shown, shown_day
 from engine.domain.audit import iso
+from engine.domain.cadence import Overdue
 from engine.domain.programs import others_note
 from engine.reporting.insights import (
     MIN_PAIRS,
@@ -123,22 +125,29 @@ def attention_sentences(found: Insights, names: Names, zone: ZoneInfo) -> list[s
 def _attention(item: Attention, names: Names, zone: ZoneInfo, moment: datetime) -> str:
     mentee, mentor = names.get(item.relationship_id, ("?", None))
     who = f"{mentee} with {mentor}" if mentor else f"{mentee}, no mentor yet"
-    reasons = []
-    for due in item.overdue:
-        if due.kind == "check-in":
-            quiet = (
-                f"no meeting since {item.last_meeting.astimezone(zone):%Y-%m-%d}"
-                if item.last_meeting is not None and item.last_meeting.tzinfo is not None
-                else "no meeting yet in this phase"
-            )
-            reasons.append(
-                f"{quiet} ({'escalated to the coordinator' if due.action == 'escalate' else 'reminded'})"
-            )
-        else:
-            days = (moment - due.since).days
-            reasons.append(f"{due.phase} deadline passed {days} day(s) ago ({due.action})")
+    reasons = [_overdue_reason(due, item.last_meeting, zone, moment) for due in item.overdue]
     reasons += [f"{who_} satisfaction {value}/5" for who_, value in item.satisfaction.items()]
     return f"Relationship {item.relationship_id} ({who}, {item.phase}): {'; '.join(reasons)}."
+
+
+def _overdue_reason(due: Overdue, last_meeting: datetime | None, zone: ZoneInfo, moment: datetime) -> str:
+    """Since when the pair has waited (the start of the silence, or the entry), and since when it is late."""
+    since = _day(due.since, zone)
+    if due.kind == "check-in":
+        quiet = (
+            f"no meeting since {since}"
+            if last_meeting is not None and last_meeting == due.since
+            else f"no meeting since entering {due.phase} on {since}"
+        )
+        done = "escalated to the coordinator" if due.action == "escalate" else "reminded"
+        return f"{quiet}, overdue since {_day(due.due, zone)} ({done})"
+    days = (moment - due.due).days
+    return f"in {due.phase} since {since}, its deadline passed {days} day(s) ago ({due.action})"
+
+
+def _day(moment: datetime, zone: ZoneInfo) -> str:
+    """The day of ``moment`` in the program's time zone (a time stored without a zone is UTC)."""
+    return shown_day(moment, zone)
 
 
 def insights_data(found: Insights, names: Names, zone: ZoneInfo) -> dict[str, Any]:
@@ -166,7 +175,8 @@ def insights_data(found: Insights, names: Names, zone: ZoneInfo) -> dict[str, An
             {"relationship": a.relationship_id, "mentee": names.get(a.relationship_id, ("?", None))[0],
              "mentor": names.get(a.relationship_id, ("?", None))[1], "phase": a.phase,
              "escalated": a.escalated, "last_meeting": iso(a.last_meeting) if a.last_meeting else None,
-             "overdue": [{"kind": o.kind, "action": o.action, "since": iso(o.since)} for o in a.overdue],
+             "overdue": [{"kind": o.kind, "action": o.action, "since": iso(o.since), "due": iso(o.due)}
+                         for o in a.overdue],
              "low_satisfaction": a.satisfaction}
             for a in found.attention
         ],
@@ -180,7 +190,7 @@ def insights_data(found: Insights, names: Names, zone: ZoneInfo) -> dict[str, An
 
 def insights_text(found: Insights, names: Names, zone: ZoneInfo) -> str:
     """The insights as an operator reads them: three short sections and the policy snippet."""
-    moment = f"{found.as_of.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+    moment = shown(found.as_of, zone)
     out = [f"Insights from {found.pairs} relationship(s), as of {moment}.", ""]
     if found.other_policies:
         out.insert(1, others_note(found.other_policies))

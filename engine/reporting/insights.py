@@ -213,7 +213,7 @@ def needing_attention(pairs: Sequence[PairOutcome], policy: Policy, moment: date
 
     def rank(item: Attention) -> tuple[int, datetime]:
         tier = 0 if item.escalated else 1 if item.satisfaction else 2
-        return tier, min((o.since for o in item.overdue), default=moment)
+        return tier, min((o.due for o in item.overdue), default=moment)
 
     return sorted(found, key=rank)
 

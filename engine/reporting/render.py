@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from engine.clock import shown
 from engine.domain.programs import others_note
 from engine.reporting import charts
 from engine.reporting.cells import markdown_text
@@ -41,8 +42,8 @@ def percent(value: Any) -> str:
 
 
 def local(moment: str, timezone: str) -> str:
-    """An ISO 8601 time from the report, as wall-clock time in the program's time zone."""
-    return datetime.fromisoformat(moment).astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+    """An ISO 8601 time from the report, shown as every time is (:func:`engine.clock.shown`)."""
+    return shown(datetime.fromisoformat(moment), ZoneInfo(timezone))
 
 
 def _environment(autoescape: bool) -> Environment:

@@ -216,7 +216,7 @@ def _table(data: Mapping[str, Any], name: str) -> dict[str, Any]:
 def _used(chans: Mapping[str, Any]) -> dict[str, Loc]:
     """Each channel messages are routed to, with where the first route to it is written."""
     used: dict[str, Loc] = {}
-    default = chans.get("default", ["log"])
+    default = chans.get("default", [])
     for name in default if isinstance(default, list) else []:
         used.setdefault(str(name), ("channels", "default"))
     for action, names in _table(chans, "routes").items():

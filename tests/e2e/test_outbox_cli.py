@@ -25,10 +25,29 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_deliver_writes_the_log_and_list_shows_who_got_what(run: Run, matched: Path) -> None:
+def test_without_a_channel_deliver_refuses_as_tick_does_and_the_messages_stay_pending(
+    run: Run, matched: Path
+) -> None:
+    for settings in (None, '[database]\nurl = "sqlite:///mentorflow.db"\n'):
+        if settings is not None:
+            (matched / "mentorflow.toml").write_text(settings, encoding="utf-8")
+        done = run("outbox", "deliver", "--now", "2030-01-01T09:00")
+        ticked = run("tick", "--now", "2030-01-01T09:00")
+        assert done.code == ticked.code == 2 and done.out == "" and "Traceback" not in done.err
+        for said in (done.err, ticked.err):
+            assert "no notification channel is configured" in said and "stay pending" in said
+    assert "has no [channels] table" in done.err
+    assert not (matched / "mentorflow-outbox.jsonl").exists()
+    rows = json.loads(run("outbox", "list", "--format", "json").out)
+    assert rows and {row["status"] for row in rows} == {"pending"} and {row["sent"] for row in rows} == {""}
+
+
+def test_deliver_writes_the_log_it_is_told_to_and_says_so(run: Run, matched: Path) -> None:
+    (matched / "mentorflow.toml").write_text('[channels]\ndefault = ["log"]\n', encoding="utf-8")
     done = run("outbox", "deliver", "--now", "2030-01-01T09:00")
     assert done.code == 0, done.err
-    assert "3 message(s) sent" in done.out and "0 parked" in done.out
+    assert "3 delivered (3 written to mentorflow-outbox.jsonl)" in done.out and "0 parked" in done.out
+    assert "sent" not in done.out
     lines = (matched / "mentorflow-outbox.jsonl").read_text(encoding="utf-8").splitlines()
     assert sorted(json.loads(line)["recipient"] for line in lines) == ["mentee", "mentor", "mentor"]
 
@@ -37,6 +56,9 @@ def test_deliver_writes_the_log_and_list_shows_who_got_what(run: Run, matched: P
     rows = json.loads(listed.out)
     assert {row["status"] for row in rows} == {"delivered"}
     assert "mentee/log" in {part for row in rows for part in row["sent"].split(", ")}
+    assert "mentee/log file" in {part for row in rows for part in row["delivered_via"].split(", ")}
+    table = run("outbox", "list")
+    assert table.code == 0 and "delivered" in table.out and "log file" in table.out
     assert run("outbox", "deliver", "--now", "2030-01-02").out.startswith("outbox: 0 due")
 
 

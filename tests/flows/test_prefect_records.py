@@ -141,13 +141,18 @@ def test_without_a_channel_delivery_refuses_and_the_messages_stay_pending(
     url, _ = _program(tmp_path, policy, None)
     cadence(database=url, policy=POLICY, now=LATER.isoformat())
     settings = tmp_path / "elsewhere.toml"
-    settings.write_text('[program]\npolicy = "default"\n', encoding="utf-8")
-
-    state = delivery(
-        database=url, policy=POLICY, now=LATER.isoformat(), settings=str(settings), return_state=True
-    )
-    assert state.is_failed()
-    assert "no notification channel is configured" in str(state.result(raise_on_failure=False))
+    for text, why in (
+        ('[program]\npolicy = "default"\n', "has no [channels] table"),
+        ('[channels.log]\npath = "out.jsonl"\n', "[channels] names none"),  # the log is not implied
+    ):
+        settings.write_text(text, encoding="utf-8")
+        state = delivery(
+            database=url, policy=POLICY, now=LATER.isoformat(), settings=str(settings), return_state=True
+        )
+        assert state.is_failed()
+        refusal = str(state.result(raise_on_failure=False))
+        assert "no notification channel is configured" in refusal and why in refusal
+    assert not (tmp_path / "out.jsonl").exists()
 
     code, out, err = cli("tick", "--database", url, "--now", LATER.strftime("%Y-%m-%dT%H:%M"))
     assert code == 2
@@ -156,6 +161,24 @@ def test_without_a_channel_delivery_refuses_and_the_messages_stay_pending(
     store = open_engine(url)
     assert {row["status"] for row in list_rows(store)} == {"pending"}
     store.dispose()
+
+
+def test_a_delivery_to_the_log_file_says_it_wrote_the_messages_there(tmp_path: Path, policy: Policy) -> None:
+    from workflows.flows.cadence import cadence
+    from workflows.flows.delivery import delivery
+
+    log = tmp_path / "outbox.jsonl"
+    url, settings = _program(
+        tmp_path, policy, f'[channels]\ndefault = ["log"]\n[channels.log]\npath = "{log}"\n'
+    )
+    cadence(database=url, policy=POLICY, now=LATER.isoformat(), settings=settings)
+
+    state = delivery(database=url, policy=POLICY, now=LATER.isoformat(), settings=settings, return_state=True)
+
+    summary = state.result()
+    assert summary.sent_by == ((f"written to {log}", 3),) and len(log.read_text().splitlines()) == 3
+    [artifact] = _artifacts(state.state_details.flow_run_id)
+    assert f"3 delivered (3 written to {log})" in artifact.data and "sent" not in artifact.data
 
 
 def _everything(client: Any) -> str:
@@ -171,6 +194,8 @@ def _everything(client: Any) -> str:
 
 
 def test_the_database_password_is_in_no_record_of_the_prefect_api(store: Engine, cli: Cli) -> None:
+    """The tick's recorded runs and the registered deployments; tests/production runs one through a real
+    worker."""
     from prefect import get_client
 
     from engine.clock import SystemClock
@@ -195,7 +220,7 @@ def test_the_database_password_is_in_no_record_of_the_prefect_api(store: Engine,
         deployment = client.read_deployment_by_name("delivery/mentorflow-delivery")
         assert deployment.parameters["settings"] == target.settings
         assert deployment.parameters["database"] == url.replace(f":{SECRET}", "")
-        client.create_flow_run_from_deployment(deployment.id)
+        client.create_flow_run_from_deployment(deployment.id)  # its parameters, as a worker would get them
         _eventually(lambda: client.read_logs(), lambda logs: any("delivery: 3" in x.message for x in logs))
         recorded = _everything(client)
     assert "3 outbox row(s) due" in recorded  # the records were read

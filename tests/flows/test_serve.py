@@ -62,6 +62,7 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path: Path) ->
     store = open_engine(f"sqlite:///{tmp_path / 'mentorflow.db'}")
     initialise(store)
     store.dispose()
+    (tmp_path / "mentorflow.toml").write_text('[channels]\ndefault = ["log"]\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MENTORFLOW_"))}
     env |= {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
@@ -71,6 +72,20 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path: Path) ->
     assert done.returncode == 2, done.stderr
     assert "prefect server start" in done.stderr and "PREFECT_API_URL" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serve_without_a_channel_refuses_before_it_registers_anything(tmp_path: Path) -> None:
+    store = open_engine(f"sqlite:///{tmp_path / 'mentorflow.db'}")
+    initialise(store)
+    store.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MENTORFLOW_"))}
+    env |= {"PREFECT_API_URL": "http://127.0.0.1:9/api", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "workflows.cli", "serve", "--work-pool", "p"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "no notification channel is configured" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_work_pool_gets_the_scheduled_deployments_that_its_workers_can_load(tmp_path: Path) -> None:

@@ -31,20 +31,13 @@ RETRY = RetryPolicy(max_attempts=3, backoff=timedelta(minutes=5), backoff_max=ti
 class FakeChannel:
     """Records what it is given; ``fail`` (if set) decides per message whether and how it fails."""
 
-    def __init__(self, name: str = "log", *, buffered: bool = False) -> None:
+    def __init__(self, name: str = "log") -> None:
         self.name = name
-        self.buffered = buffered
+        self.delivered_as = f"sent by {name}"
         self.sent: list[Message] = []
         self.calls = 0
-        self.syncs = 0
         self.fail: Callable[[Message], DeliveryError | None] | None = None
-        self.fail_sync: DeliveryError | None = None
         self._lock = threading.Lock()
-
-    def sync(self) -> None:
-        self.syncs += 1
-        if self.fail_sync is not None:
-            raise self.fail_sync
 
     def send(self, message: Message) -> None:
         with self._lock:

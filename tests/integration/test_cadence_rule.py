@@ -92,9 +92,10 @@ def test_remind_after_moves_the_tick_the_reminder_text_and_insights_alike(
     (message,) = compose(rows[0], pair, ProgramInfo(timezone=policy.program.timezone))
     assert f"since {day:%A} {day.day} {day:%B %Y}" in message.body
 
-    # insights, a day later: the silence outlasted remind_after; the pair is overdue since that moment
+    # insights, a day later: the silence outlasted remind_after; the pair is quiet since the kickoff meeting,
+    # and overdue since the reminder fell due
     found, _ = program_insights(store, policy, remind_at + timedelta(days=1))
     (active,) = [stall for stall in found.stalls if stall.phase == "active"]
     assert active.quiet == remind_after and rel in active.quiet_spells
     (attention,) = [item for item in found.attention if item.relationship_id == rel]
-    assert [(o.action, o.since) for o in attention.overdue] == [("remind", remind_at)]
+    assert [(o.action, o.since, o.due) for o in attention.overdue] == [("remind", quiet, remind_at)]

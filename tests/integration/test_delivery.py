@@ -241,29 +241,6 @@ def test_counts_by_action_and_status(store: Engine, pairs: list[int], clock: Sim
     assert set(counts["notify_pair"]) == {"delivered"}
 
 
-def test_a_buffered_channel_is_synced_once_per_run_before_its_messages_are_recorded(
-    store: Engine, pairs: list[int], clock: SimulatedClock
-) -> None:
-    log = FakeChannel("log", buffered=True)
-    summary = outbox.deliver_due(store, channels_of(log), clock.now())
-    assert log.syncs == 1 and summary.sent == EXPECTED_MATCH_MESSAGES_BOTH
-    assert len(deliveries(store)) == EXPECTED_MATCH_MESSAGES_BOTH
-
-
-def test_a_buffered_channel_that_cannot_sync_counts_its_messages_as_not_sent(
-    store: Engine, pairs: list[int], clock: SimulatedClock
-) -> None:
-    log = FakeChannel("log", buffered=True)
-    log.fail_sync = DeliveryError("disk full")
-    summary = outbox.deliver_due(store, channels_of(log), clock.now())
-    assert summary.delivered == 0 and summary.retrying == summary.claimed - summary.skipped
-    assert deliveries(store) == []
-    assert all("log: disk full" in row["last_error"] for row in rows(store) if row["status"] == "pending")
-    log.fail_sync = None
-    outbox.deliver_due(store, channels_of(log), later(clock.now(), minutes=5))
-    assert len(deliveries(store)) == EXPECTED_MATCH_MESSAGES_BOTH
-
-
 def test_a_row_from_before_one_row_per_recipient_reaches_each_recipient_once(
     store: Engine, pairs: list[int], clock: SimulatedClock
 ) -> None:

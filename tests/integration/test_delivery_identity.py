@@ -22,7 +22,7 @@ from engine.domain.lifecycle import Lifecycle
 from engine.policy.model import Policy
 from engine.services import delivery as outbox
 from engine.services.replacing import ReplaceRequest, replace_mentor
-from engine.store.database import initialise, migrate, open_engine, schema_revision
+from engine.store.database import SCHEMA_REVISION, initialise, migrate, open_engine, schema_revision
 from engine.store.tables import installation, participants, relationships
 from tests.conftest import START
 
@@ -203,7 +203,7 @@ def test_an_upgrade_of_a_database_holding_a_program_gives_it_an_installation_id(
     migrate(store, "downgrade", "0006")  # the schema of the release before
     assert schema_revision(store) == "0006"
     initialise(store)
-    assert schema_revision(store) == "0007"
+    assert schema_revision(store) == SCHEMA_REVISION
     uuid.UUID(_installation(store))
     with store.connect() as conn:
         assert conn.execute(select(func.count()).select_from(relationships)).scalar_one() == before

@@ -203,7 +203,7 @@ def test_outbox_deliver_parks_the_poison_message_and_exits_1(
     out, err = capsys.readouterr()
 
     assert exited.value.code == 1, err
-    assert f"({EXPECTED_MATCH_MESSAGES_BOTH - 1} message(s) sent)" in out and "1 parked" in out
+    assert f"delivered ({EXPECTED_MATCH_MESSAGES_BOTH - 1} sent by email)" in out and "1 parked" in out
     assert "mentorflow outbox list --failed" in err and "nothing was committed" not in err
     assert len(server.received) == EXPECTED_MATCH_MESSAGES_BOTH - 1
     assert "sending" not in statuses(store) and len(_parked(store)) == 1

@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +19,18 @@ from engine.delivery.channels.webhook import WebhookChannel, WebhookSettings
 from engine.domain.lifecycle import Lifecycle
 from engine.policy.model import Policy
 from engine.services import delivery as outbox
+from engine.store.database import initialise, open_engine
+from tests.conftest import START
 
-from .delivery_support import EXPECTED_MATCH_MESSAGES_BOTH, PROGRAM, RETRY, later, matched_pairs, statuses
+from .delivery_support import (
+    EXPECTED_MATCH_MESSAGES_BOTH,
+    PROGRAM,
+    RETRY,
+    deliveries,
+    later,
+    matched_pairs,
+    statuses,
+)
 
 
 class Hook:
@@ -29,12 +40,14 @@ class Hook:
         self.status = 200
         self.accepted: list[tuple[str, dict[str, Any]]] = []  # (Idempotency-Key, body)
         self.requests = 0
+        self.tried: list[tuple[str, str]] = []  # (Idempotency-Key, webhook-id) of every request
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 hook.requests += 1
+                hook.tried.append((self.headers["Idempotency-Key"], self.headers["webhook-id"]))
                 if hook.status == 200:
                     hook.accepted.append((self.headers["Idempotency-Key"], body))
                 self.send_response(hook.status)
@@ -122,3 +135,38 @@ def test_a_server_that_is_down_is_retried(store: Engine, pairs: list[int], clock
     summary = outbox.deliver_due(store, webhook_channels(url), clock.now())
     assert summary.retrying and summary.sent == 0
     assert any("unreachable" in problem for problem in summary.problems)
+
+
+def test_a_retry_sends_the_same_key_and_the_key_is_the_message_id_of_this_installation(
+    store: Engine, pairs: list[int], clock: SimulatedClock, hook: Hook
+) -> None:
+    channels = webhook_channels(hook.url)
+    hook.status = 500
+    outbox.deliver_due(store, channels, clock.now())
+    failed = [key for key, _ in hook.tried]
+    assert len(failed) == EXPECTED_MATCH_MESSAGES_BOTH and all(key == wid for key, wid in hook.tried)
+
+    hook.status = 200
+    outbox.deliver_due(store, channels, later(clock.now(), hours=1))
+    assert sorted(key for key, _ in hook.accepted) == sorted(failed)  # each message kept its key
+    # the email Message-ID's digest: the installation's id and the message's key, never the key alone
+    ids = {row["message_id"].removeprefix("<").removesuffix("@mentorflow>") for row in deliveries(store)}
+    assert set(failed) == ids
+
+
+def test_two_installations_never_send_the_same_webhook_key(
+    tmp_path: Path, policy: Policy, lifecycle: Lifecycle, hook: Hook
+) -> None:
+    keys = []
+    for name in ("one", "two"):
+        store = open_engine(f"sqlite:///{tmp_path / name}.db")
+        initialise(store)  # `mentorflow init`: a new installation id
+        clock = SimulatedClock(START)
+        matched_pairs(store, policy, lifecycle, clock)
+        outbox.deliver_due(store, webhook_channels(hook.url), clock.now())
+        keys.append({key for key, _ in hook.accepted})
+        hook.accepted.clear()
+        store.dispose()
+    one, two = keys
+    assert len(one) == len(two) == EXPECTED_MATCH_MESSAGES_BOTH  # the same messages, one key each
+    assert not one & two

@@ -35,11 +35,33 @@ def test_the_retry_policy_doubles_the_wait_up_to_its_cap() -> None:
     assert policy.delay(10_000) == timedelta(hours=1)
 
 
-def test_without_settings_everything_goes_to_the_log_next_to_where_we_run() -> None:
-    channels = channels_from({}, None, timezone="Europe/Amsterdam")
+@pytest.mark.parametrize(
+    ("document", "path", "expected"),
+    [
+        ({}, None, "there is no settings file"),
+        ({"database": {"url": "sqlite:///x.db"}}, SETTINGS, f"{SETTINGS} has no [channels] table"),
+        ({"channels": {"log": {"path": "out.jsonl"}}}, SETTINGS, f"{SETTINGS}: [channels] names none"),
+        ({"channels": {"default": [], "routes": {"remind": []}}}, None, "settings: [channels] names none"),
+    ],
+)
+def test_without_a_channel_named_nothing_falls_back_to_the_log(
+    document: dict[str, Any], path: Path | None, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        channels_from(document, path)
+    assert raised.value.message.startswith("no notification channel is configured: ")
+    assert expected in raised.value.message and "stay pending" in raised.value.message
+
+
+def test_the_log_is_used_when_named_and_an_action_no_channel_takes_is_refused() -> None:
+    channels = channels_from({"channels": {"default": ["log"]}}, None, timezone="Europe/Amsterdam")
     assert [c.name for c in channels.for_action("escalate")] == ["log"]
     assert channels.program.timezone == "Europe/Amsterdam" and channels.program.language == "en"
     assert channels.retry == RetryPolicy()
+    with pytest.raises(ConfigError) as raised:
+        channels_from({"channels": {"routes": {"escalate": ["log"]}}}, SETTINGS)
+    assert raised.value.message.startswith(f"{SETTINGS}: channels.default is empty")
+    assert "remind" in raised.value.message and "escalate," not in raised.value.message
 
 
 def test_routes_send_an_action_to_its_own_channels(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.domain.cadence import Overdue, Standing, next_due, overdue
+from engine.domain.cadence import Overdue, Standing, next_due, next_moment, overdue
 from engine.policy.model import Policy, load_policy, load_policy_text, shipped_policies
 
 ENTERED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -82,7 +82,7 @@ def test_the_deadline_is_overdue_from_the_moment_it_passes(default: Policy) -> N
     at = ENTERED + timedelta(days=21)
 
     assert overdue(default, Standing("intake", ENTERED), at) == [
-        Overdue("deadline", "intake", at, "escalate")
+        Overdue("deadline", "intake", ENTERED, at, "escalate")
     ]
 
 
@@ -90,7 +90,7 @@ def test_a_remind_deadline_says_remind(default: Policy) -> None:
     at = ENTERED + timedelta(days=10)
 
     assert overdue(default, Standing("kickoff", ENTERED), at + timedelta(days=1)) == [
-        Overdue("deadline", "kickoff", at, "remind")
+        Overdue("deadline", "kickoff", ENTERED, at, "remind")
     ]
 
 
@@ -100,16 +100,27 @@ def test_a_deadline_that_fires_a_trigger_says_so(buddy: Policy) -> None:
     assert [(i.kind, i.action) for i in items] == [("deadline", "fire close")]
 
 
-def test_silence_in_active_is_reminded_then_escalated(default: Policy) -> None:
+def test_silence_in_active_is_reminded_then_escalated_since_the_entry(default: Policy) -> None:
     standing = Standing("active", ENTERED)
 
     assert overdue(default, standing, ENTERED + timedelta(weeks=3, seconds=-1)) == []
     assert overdue(default, standing, ENTERED + timedelta(weeks=3)) == [
-        Overdue("check-in", "active", ENTERED + timedelta(weeks=3), "remind")
+        Overdue("check-in", "active", ENTERED, ENTERED + timedelta(weeks=3), "remind")
     ]
     assert overdue(default, standing, ENTERED + timedelta(weeks=7)) == [
-        Overdue("check-in", "active", ENTERED + timedelta(weeks=6), "escalate")
+        Overdue("check-in", "active", ENTERED, ENTERED + timedelta(weeks=6), "escalate")
     ]
+
+
+def test_an_overdue_check_in_is_since_the_last_meeting_and_due_remind_after_it(default: Policy) -> None:
+    met = ENTERED + timedelta(days=10)
+    standing = Standing("active", ENTERED, met)
+
+    assert overdue(default, standing, met + timedelta(weeks=3, days=1)) == [
+        Overdue("check-in", "active", met, met + timedelta(weeks=3), "remind")
+    ]
+    before = Standing("active", ENTERED, ENTERED - timedelta(days=2))  # a meeting of an earlier phase
+    assert [o.since for o in overdue(default, before, ENTERED + timedelta(weeks=4))] == [ENTERED]
 
 
 def test_a_recent_meeting_means_nothing_is_overdue(default: Policy) -> None:
@@ -126,9 +137,24 @@ def test_a_closed_pair_or_an_unknown_phase_is_never_overdue(default: Policy) -> 
 
 
 def test_overdue_items_describe_themselves_for_an_operator() -> None:
-    item = Overdue("check-in", "active", ENTERED, "escalate")
+    item = Overdue("check-in", "active", ENTERED, ENTERED + timedelta(weeks=6), "escalate")
 
-    assert item.describe() == "active: no meeting logged since 2026-01-05 (escalate)"
-    assert Overdue("deadline", "intake", ENTERED, "remind").describe() == (
-        "intake: phase deadline passed since 2026-01-05 (remind)"
+    assert (
+        item.describe() == "active: no meeting logged since 2026-01-05, overdue since 2026-02-16 (escalate)"
     )
+    assert Overdue("deadline", "intake", ENTERED, ENTERED + timedelta(days=21), "remind").describe() == (
+        "intake: in the phase since 2026-01-05, deadline passed 2026-01-26 (remind)"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(shipped_policies()))
+def test_next_due_at_entry_is_at_once_or_the_next_moment_seen_from_the_entry(name: str) -> None:
+    """One rule for both: a fresh stay is looked at once if an auto transition without ``after:`` may leave
+    it, else at the next moment seen from its entry."""
+    policy = load_policy(shipped_policies()[name])
+    for phase in (p for p, spec in policy.phases.items() if not spec.terminal):
+        at_once = any(e.source == phase and e.auto and e.after is None for e in policy.edges)
+        for met in (None, ENTERED + timedelta(days=4)):
+            standing = Standing(phase, ENTERED, met)
+            expected = ENTERED if at_once else next_moment(policy, standing, ENTERED)
+            assert next_due(policy, standing) == expected, (phase, met)

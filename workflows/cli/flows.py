@@ -52,6 +52,7 @@ def quiet_prefect(*, demo: bool = False, recorded: bool = False) -> None:
 def tick(now: NowOption = None, database: DatabaseOption = None, policy: PolicyOption = None) -> None:
     """One cadence run (due pairs advanced, reminders, escalations), then delivery of the outbox."""
     from engine.clock import SystemClock
+    from engine.clock import shown as moment_text
     from engine.settings import settings_path
     from workflows.flows import environment, resources
 
@@ -63,15 +64,15 @@ def tick(now: NowOption = None, database: DatabaseOption = None, policy: PolicyO
     target = resources.target(chosen.database_url, policy_file(chosen), moment, settings_path())
     # opened once, for the flows too; an uninitialised store fails here, before Prefect starts
     resources.store(target.database)
-    shown = moment.astimezone(zone(loaded.program.timezone))
+    shown = moment_text(moment, zone(loaded.program.timezone))
     recorded = environment.api_url() is not None
     where = "as a flow run on the Prefect API" if recorded else "in this process"
-    say(f"tick {loaded.policy} at {shown:%Y-%m-%d %H:%M %Z}: working {where}...", err=True)
+    say(f"tick {loaded.policy} at {shown}: working {where}...", err=True)
     try:
         ticked, sent, refusal = _recorded(target) if recorded else _here(target)
     finally:
         resources.forget_stores()
-    typer.echo(f"tick at {shown:%Y-%m-%d %H:%M %Z}: {tick_line(ticked)}")
+    typer.echo(f"tick at {shown}: {tick_line(ticked)}")
     if ticked.stranded:
         from engine.domain.programs import stranded_note
 
@@ -133,6 +134,13 @@ def zone(name: str) -> tzinfo:
     return ZoneInfo(name)
 
 
+def _channels_configured(timezone: str) -> None:
+    """Raise the refusal of delivery when the settings name no notification channel."""
+    from engine.delivery.channels.config import configured_channels
+
+    configured_channels(timezone=timezone)
+
+
 def serve(
     database: DatabaseOption = None,
     policy: PolicyOption = None,
@@ -153,6 +161,8 @@ def serve(
     chosen = settings(database, policy)
     loaded = load_policy(chosen)
     crons = schedules()
+    if crons.get("delivery") is not None:  # refused now, not by every scheduled delivery run
+        _channels_configured(loaded.program.timezone)
     target = resources.target(chosen.database_url, policy_file(chosen), SystemClock().now(), settings_path())
     resources.store(target.database)  # an uninitialised store fails here, before Prefect starts
     environment.prepare({"PREFECT_SERVER_ANALYTICS_ENABLED": "false"})

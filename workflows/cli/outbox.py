@@ -21,13 +21,21 @@ from workflows.cli.common import (
     load_policy,
     open_store,
     parse_moment,
+    program_zone,
     settings,
 )
-from workflows.cli.output import in_flags, print_rows
+from workflows.cli.output import Column, in_flags, print_rows
 
 app = typer.Typer(
     help="Messages waiting, sent, or parked after failing: list, retry, deliver.", no_args_is_help=True
 )
+
+OUTBOX_COLUMNS = [
+    Column("id", 0, justify="right"), Column("rel", 1, justify="right"), Column("action", 1, 12),
+    Column("to", 3, 11), Column("status", 0, 9), Column("tries", 4, justify="right"),
+    Column("next try", 2, 20), Column("delivered", 5, 12), Column("last error", 3, 16),
+]  # fmt: skip
+"""What `outbox list` shows, most important first to stay when the terminal is narrow."""
 
 
 @app.command("list")
@@ -43,7 +51,8 @@ def list_outbox(
     from engine.services.delivery import list_rows
 
     check_choice(format, "--format", ("table", "json"))
-    rows = list_rows(open_store(settings(database)), failed_only=failed, limit=limit)
+    chosen = settings(database)
+    rows = list_rows(open_store(chosen), failed_only=failed, limit=limit)
     if format == "json":
         print_rows(rows, [], "json", title="")
         return
@@ -52,12 +61,12 @@ def list_outbox(
         return
     shown = [
         {"id": r["id"], "rel": r["relationship"], "action": r["action"], "to": r["to"],
-         "status": r["status"], "tries": r["attempts"], "next try": r["next_attempt_at"], "sent": r["sent"],
-         "last error": r["last_error"]}
+         "status": r["status"], "tries": r["attempts"], "next try": r["next_attempt_at"],
+         "delivered": r["delivered_via"], "last error": r["last_error"]}
         for r in rows
     ]  # fmt: skip
     title = f"{'parked outbox rows' if failed else 'outbox'}: {len(rows)}, newest first"
-    print_rows(shown, list(shown[0]), "table", title=title)
+    print_rows(shown, OUTBOX_COLUMNS, "table", title=title, zone=program_zone(chosen))
     if failed:
         typer.echo("fix the cause, then: mentorflow outbox retry ID... (or --all-failed)")
 
@@ -100,7 +109,7 @@ def deliver_outbox(
     policy: PolicyOption = None,
 ) -> None:
     """Send the due messages of the policy's relationships, once, through the channels the settings
-    configure (default: log)."""
+    configure; with none configured, nothing is sent (exit 2) and the messages stay pending."""
     from engine.clock import SystemClock
     from engine.delivery.channels.config import configured_channels
     from engine.services.delivery import deliver_due
@@ -108,11 +117,11 @@ def deliver_outbox(
     chosen = settings(database, policy)
     loaded = load_policy(chosen)
     zone = loaded.program.timezone
+    moment = parse_moment(now, "--now", zone) if now else SystemClock().now()  # a bad option first
     channels = configured_channels(timezone=zone, surveys=loaded.survey_definitions)
-    moment = parse_moment(now, "--now", zone) if now else SystemClock().now()
     summary = deliver_due(open_store(chosen), channels, moment, limit=limit, policy_name=loaded.policy)
     typer.echo(
-        f"outbox: {summary.claimed} due, {summary.delivered} delivered ({summary.sent} message(s) sent), "
+        f"outbox: {summary.claimed} due, {summary.delivered} delivered ({summary.handed_over()}), "
         f"{summary.retrying} to retry, {summary.parked} parked, {summary.skipped} not needed"
     )
     for problem in summary.problems[:20]:

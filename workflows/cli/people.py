@@ -16,9 +16,10 @@ from workflows.cli.common import (
     load_policy,
     open_store,
     parse_moment,
+    program_zone,
     settings,
 )
-from workflows.cli.output import print_rows, say
+from workflows.cli.output import Column, print_rows, say
 from workflows.cli.program import participants, relationships
 
 PersonArgument = Annotated[
@@ -95,20 +96,27 @@ def _print_change(done: object) -> None:
 def participant_history(
     person: PersonArgument,
     database: DatabaseOption = None,
+    policy: PolicyOption = None,
     format: FormatTableJson = "table",
 ) -> None:
     """Who changed a participant, when, why, and which fields (never their values)."""
     from engine.services.participant_history import participant_history as run
 
     check_choice(format, "--format", ("table", "json"))
-    found, entries = run(open_store(settings(database)), person)
+    chosen = settings(database, policy)
+    found, entries = run(open_store(chosen), person)
     rows = [
         {"seq": e["seq"], "at": e["at"], "cause": e["cause"], "actor": e["actor"],
          "fields": ", ".join(e["fields"]), "hash": e["hash"] if format == "json" else e["hash"][:12]}
         for e in entries
     ]  # fmt: skip
     title = f"history of participant {found['key']} ({found['name']}, {found['role']}, {found['status']})"
-    print_rows(rows, ["seq", "at", "cause", "actor", "fields", "hash"], format, title=title)
+    columns = [
+        Column("seq", 0, justify="right"), Column("at", 0, 20), Column("cause", 1), Column("actor", 3),
+        Column("fields", 2, 16), Column("hash", 4),
+    ]  # fmt: skip
+    zone = None if format == "json" else program_zone(chosen)
+    print_rows(rows, columns, format, title=title, zone=zone)
 
 
 @relationships.command("open")

@@ -30,7 +30,7 @@ def tick_line(summary: TickSummary) -> str:
 def delivery_line(summary: DeliverySummary) -> str:
     """Delivery's summary in one line."""
     return (
-        f"{summary.claimed} outbox row(s) due: {summary.delivered} delivered ({summary.sent} message(s)), "
+        f"{summary.claimed} outbox row(s) due: {summary.delivered} delivered ({summary.handed_over()}), "
         f"{summary.retrying} to retry, {summary.parked} parked, {summary.skipped} skipped"
     )
 

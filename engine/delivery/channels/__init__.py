@@ -99,18 +99,16 @@ class DeliveryError(Exception):
 class Channel(Protocol):
     """Sends one message; raises :class:`DeliveryError` when it could not.
 
-    ``buffered``: what ``send`` accepted is safe only after ``sync()`` (the log
-    file, forced to disk once per run rather than once per line); a channel that
-    is not buffered has handed the message over when ``send`` returns, and its
-    ``sync()`` does nothing.
+    A channel has handed the message over when ``send`` returns (the delivery run records it then).
+    ``delivered_as``: what a run's summary says this channel did with the
+    messages it took (``sent by email``, ``written to mentorflow-outbox.jsonl``), so a line written
+    to a file is never reported as if it had been sent.
     """
 
     name: str
-    buffered: bool
+    delivered_as: str
 
     def send(self, message: Message) -> None: ...
-
-    def sync(self) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from engine.errors import ConfigError
 from engine.policy.durations import parse_duration
 from engine.policy.surveys import Survey
 from engine.policy.vocabulary import ACTIONS
-from engine.settings import settings_document
+from engine.settings import SETTINGS_FILE, settings_document
 
 ChannelName = Literal["log", "email", "webhook"]
 DEFAULT_LOG = "mentorflow-outbox.jsonl"
@@ -66,9 +66,11 @@ class NotificationsSection(_Section):
 
 
 class LogSection(_Section):
-    """``[channels.log]``: the JSON-lines file, relative to the settings file."""
+    """``[channels.log]``: the JSON-lines file, relative to the settings file; ``fsync``: each line forced
+    to disk before it is recorded (off, a power cut may lose the last lines; a crash never does)."""
 
     path: str = DEFAULT_LOG
+    fsync: bool = True
 
 
 class EmailSection(_Section):
@@ -95,9 +97,10 @@ class WebhookSection(_Section):
 
 
 class ChannelsSection(_Section):
-    """``[channels]``: which channels exist and which action goes to which."""
+    """``[channels]``: which channels exist and which action goes to which. No channel is implied: the
+    log file, too, is used only when ``default`` or a route names it."""
 
-    default: list[ChannelName] = ["log"]
+    default: list[ChannelName] = []
     routes: dict[str, list[ChannelName]] = {}
     log: LogSection = LogSection()
     email: EmailSection | None = None
@@ -115,10 +118,16 @@ class ChannelsSection(_Section):
 _S = TypeVar("_S", bound=_Section)
 
 
-def configured_channels(*, timezone: str = "UTC", surveys: Mapping[str, Survey] | None = None) -> Channels:
-    """The channels the settings file describes; ``timezone`` is the program's unless the file names one,
-    ``surveys`` the policy's (their questions go into the survey messages)."""
-    path, document = settings_document()
+def configured_channels(
+    settings: str | Path | None = None,
+    *,
+    timezone: str = "UTC",
+    surveys: Mapping[str, Survey] | None = None,
+) -> Channels:
+    """The channels of the settings file in force (or the one ``settings`` names); ``timezone`` is the
+    program's unless the file names one, ``surveys`` the policy's (their questions go into the survey
+    messages). Without a configured channel a :class:`ConfigError` (:func:`channels_from`)."""
+    path, document = settings_document(settings)
     return channels_from(document, path, timezone=timezone, surveys=surveys)
 
 
@@ -129,19 +138,27 @@ def channels_from(
     timezone: str = "UTC",
     surveys: Mapping[str, Survey] | None = None,
 ) -> Channels:
-    """Build :class:`Channels` from a parsed settings document (``path`` names it in errors)."""
+    """Build :class:`Channels` from a parsed settings document (``path`` names it in errors).
+
+    Every way of delivering builds its channels here, so all refuse alike: with no channel named
+    (no settings file, no ``[channels]``, or neither ``default`` nor a route), or an action that no
+    channel takes, a :class:`ConfigError` and nothing is sent; nothing falls back to the log file.
+    """
     shown = str(path) if path else "settings"
     notes = _section(NotificationsSection, document, "notifications", shown)
     chans = _section(ChannelsSection, document, "channels", shown)
     base = path.parent if path else Path.cwd()
-    by_name: dict[str, Channel] = {"log": LogChannel(base / chans.log.path)}
     used = {*chans.default, *(name for names in chans.routes.values() for name in names)}
+    by_name: dict[str, Channel] = {}
+    if "log" in used:
+        by_name["log"] = LogChannel(base / chans.log.path, fsync=chans.log.fsync)
     if "email" in used or chans.email is not None:
         by_name["email"] = _email(chans.email, shown)
         if notes.coordinator_email is None:
             raise ConfigError(f"{shown}: notifications.coordinator_email is needed to send email")
     if "webhook" in used or chans.webhook is not None:
         by_name["webhook"] = _webhook(chans.webhook, shown)
+    _check_routing(chans, document, path)
     program = ProgramInfo(
         name=notes.program_name,
         coordinator_name=notes.coordinator_name,
@@ -157,6 +174,37 @@ def channels_from(
     )
     return Channels(
         by_name, tuple(chans.default), {k: tuple(v) for k, v in chans.routes.items()}, program, retry
+    )
+
+
+def _check_routing(chans: ChannelsSection, document: Mapping[str, Any], path: Path | None) -> None:
+    """Refuse settings under which a message would go nowhere: no channel at all, or actions without one."""
+    if chans.default:
+        return
+    routed = {action for action, names in chans.routes.items() if names}
+    if not routed:
+        raise no_channel_configured(path, has_table="channels" in document)
+    unrouted = [action for action in ACTIONS if action not in routed]
+    if unrouted:
+        raise ConfigError(
+            f"{path or 'settings'}: channels.default is empty and no route names a channel for "
+            f"{', '.join(unrouted)}: their messages would go nowhere; nothing is delivered "
+            'and the due messages stay pending (name a channel in default, e.g. default = ["email"])'
+        )
+
+
+def no_channel_configured(path: Path | None, *, has_table: bool = False) -> ConfigError:
+    """The refusal to deliver when the settings name no notification channel."""
+    if has_table:
+        where = f"{path or 'settings'}: [channels] names none (channels.default is empty, and no route)"
+    elif path is None:
+        where = f"there is no settings file ({Path.cwd() / SETTINGS_FILE}, or MENTORFLOW_CONFIG)"
+    else:
+        where = f"{path} has no [channels] table"
+    return ConfigError(
+        f"no notification channel is configured: {where}; nothing is "
+        "delivered and the due messages stay pending. Name the channels in [channels] "
+        '(see config/mentorflow.example.toml; default = ["log"] writes them to a file).'
     )
 
 

@@ -48,16 +48,13 @@ class EmailChannel:
     """Sends each message as one email over a fresh SMTP connection."""
 
     name = "email"
-    buffered = False
+    delivered_as = "sent by email"
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
         domain = parseaddr(settings.sender)[1].rpartition("@")[2]
         self.domain = domain or "mentorflow"
         self.where = f"SMTP server {settings.host}:{settings.port}"
-
-    def sync(self) -> None:
-        """Nothing to do: a message is handed over when ``send`` returns."""
 
     def send(self, message: Message) -> None:
         if not message.to_address:

@@ -8,7 +8,9 @@ leaves it alone, and its ``Retry-After`` (seconds or an HTTP date, at most
 :data:`MAX_RETRY_AFTER`) is the earliest the message is tried again.
 
 Every request carries the message's idempotency key, the same on every retry,
-as ``Idempotency-Key`` and as the Standard Webhooks ``webhook-id``. With a
+as ``Idempotency-Key`` and as the Standard Webhooks ``webhook-id``: a digest of
+the installation's id and the message's key (as its email ``Message-ID`` is), so
+no two installations ever send one key. With a
 secret (``whsec_...``) it is signed as Standard Webhooks says:
 ``webhook-timestamp`` (Unix seconds) and ``webhook-signature``, ``v1,`` and the
 base64 HMAC-SHA256 of ``{webhook-id}.{webhook-timestamp}.{body}``. The text
@@ -31,7 +33,7 @@ from urllib.parse import urlsplit
 from standardwebhooks import Webhook
 
 from engine.clock import SystemClock
-from engine.delivery.channels import DeliveryError, Message, key_digest
+from engine.delivery.channels import DeliveryError, Message, key_digest, scoped_key
 
 _RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
 _ASKED_TO_WAIT = frozenset({429, 503})
@@ -70,7 +72,7 @@ class WebhookChannel:
     """Posts each message as JSON to one URL, signed when the settings hold a secret."""
 
     name = "webhook"
-    buffered = False
+    delivered_as = "sent by webhook"
 
     def __init__(self, settings: WebhookSettings) -> None:
         self.settings = settings
@@ -80,9 +82,6 @@ class WebhookChannel:
 
     def __repr__(self) -> str:
         return f"WebhookChannel({self.shown}, signed={self._signer is not None})"
-
-    def sync(self) -> None:
-        """Nothing to do: a message is handed over when ``send`` returns."""
 
     def send(self, message: Message) -> None:
         data = json.dumps(body(message), ensure_ascii=False)
@@ -104,7 +103,7 @@ class WebhookChannel:
 
     def headers(self, message: Message, data: str, now: float | None = None) -> dict[str, str]:
         """The request's headers for the body ``data``: the key, and the signature if there is a secret."""
-        key = key_digest(message.key)
+        key = key_digest(scoped_key(message.installation, message.key))  # the Message-ID's, within ours
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "Idempotency-Key": key,
