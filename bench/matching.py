@@ -1,6 +1,7 @@
 """How fast and how good is the optimal matching, next to a greedy baseline on the same input?
 
     python bench/matching.py [--mentees 2000] [--mentors 500] [--seed 1] [--check]
+    python bench/matching.py --cli [--runs 3] [--formats table json csv] [--check]
 
 Builds a synthetic pool (deterministic for a seed): mentors with capacities
 1 to 4, skills of uneven popularity (so mentees compete for the scarce ones),
@@ -10,15 +11,28 @@ each method assigns on the same input: ``optimal`` (the engine's default),
 ``stable`` (Gale–Shapley) and ``greedy`` (each mentee in turn takes the best
 mentor who still has a place). ``--check`` exits 1 when the optimal assignment
 takes 2 s or more, or scores below the greedy baseline.
+
+``--cli`` times the real command end to end instead: the same pool written as a
+participants CSV and imported into a scratch SQLite database (not timed), then
+per format and run a fresh copy of that database and ``mentorflow match
+propose --format F`` as a subprocess (its output read through a pipe, at
+``COLUMNS=120``). Prints min and median wall time and CPU time (user + system)
+per format; ``--check`` exits 1 when a median wall time reaches 2 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import platform
 import random
+import resource
+import shutil
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,12 +128,18 @@ def main() -> None:
     parser.add_argument("--mentors", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--cli", action="store_true", help="time `mentorflow match propose` end to end")
+    parser.add_argument("--runs", type=int, default=3, help="runs per format (with --cli)")
+    parser.add_argument("--formats", nargs="+", default=["table", "json", "csv"], help="with --cli")
     args = parser.parse_args()
     print(
-        f"machine: {platform.machine()} {_cpu()}, {os.cpu_count()} cores; "
+        f"machine: {platform.machine()} {_cpu()}, {os.cpu_count()} cores, load {_load()}; "
         f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}"
     )
     the_pool = pool(args.mentees, args.mentors, args.seed)
+    if args.cli:
+        end_to_end(the_pool, args)
+        return
     places = sum(m.capacity for m in the_pool.mentors)
     policy = MatchingPolicy()
     print(
@@ -157,6 +177,89 @@ def main() -> None:
     print(f"explanations for every mentee: {time.perf_counter() - start:.2f} s")
     if args.check and (results["optimal"][1] >= LIMIT_SECONDS or gain < -1e-9):
         sys.exit(1)
+
+
+CSV_COLUMNS = (
+    "external_id", "role", "name", "email", "department", "manager_id", "level", "skills", "wants",
+    "goals", "interests", "values", "work_style", "communication", "languages", "timezone", "capacity",
+)  # fmt: skip
+
+
+def write_participants(the_pool: Pool, path: Path) -> None:
+    """The pool as HR would export it (mentors first, so every reporting line names someone known)."""
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        for p in (*the_pool.mentors, *the_pool.mentees):
+            values = [getattr(p, name) for name in CSV_COLUMNS]
+            writer.writerow(
+                ";".join(v) if isinstance(v, tuple) else "" if v is None else str(v) for v in values
+            )
+
+
+def mentorflow() -> list[str]:
+    script = Path(sys.executable).parent / "mentorflow"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "workflows.cli"]
+
+
+def end_to_end(the_pool: Pool, args: argparse.Namespace) -> None:
+    """``mentorflow match propose`` per format on a fresh copy of one imported database."""
+    env = {**os.environ, "COLUMNS": "120", "MENTORFLOW_ACTOR": "bench"}
+    for name in ("MENTORFLOW_DATABASE_URL", "MENTORFLOW_POLICY", "MENTORFLOW_CONFIG"):
+        env.pop(name, None)
+    with tempfile.TemporaryDirectory(prefix="mentorflow-bench-") as scratch:
+        base, people = Path(scratch) / "base.db", Path(scratch) / "participants.csv"
+        write_participants(the_pool, people)
+        for step in (["init"], ["participants", "import", str(people)]):
+            subprocess.run([*mentorflow(), *step, "--database", f"sqlite:///{base}"], env=env, check=True,
+                           capture_output=True)  # fmt: skip
+        print(
+            f"end to end: {len(the_pool.mentees)} mentees and {len(the_pool.mentors)} mentors imported "
+            f"into SQLite, default policy, {args.runs} run(s) per format, each on a fresh copy, COLUMNS=120"
+        )
+        print(f"{'format':<8}{'min':>8}{'median':>9}{'cpu min':>10}{'cpu median':>12}{'output':>10}")
+        medians = []
+        for format in args.formats:
+            seconds, cpu, size = [], [], 0
+            for run in range(args.runs):
+                db = Path(scratch) / f"{format}-{run}.db"
+                shutil.copy(base, db)
+                command = [
+                    *mentorflow(),
+                    "match",
+                    "propose",
+                    "--format",
+                    format,
+                    "--database",
+                    f"sqlite:///{db}",
+                ]
+                used, start = _children_cpu(), time.perf_counter()
+                done = subprocess.run(command, env=env, capture_output=True, check=True)
+                seconds.append(time.perf_counter() - start)
+                cpu.append(_children_cpu() - used)
+                size = len(done.stdout)
+            medians.append(statistics.median(seconds))
+            print(
+                f"{format:<8}{min(seconds):>6.2f} s{medians[-1]:>7.2f} s{min(cpu):>8.2f} s"
+                f"{statistics.median(cpu):>10.2f} s{size / 1000:>7.0f} kB"
+            )
+    print(f"limit {LIMIT_SECONDS:.0f} s per run (median)")
+    if args.check and max(medians) >= LIMIT_SECONDS:
+        sys.exit(1)
+
+
+def _children_cpu() -> float:
+    """User and system CPU seconds of the finished child processes (less noisy than wall time on a
+    shared machine)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def _cpu() -> str:

@@ -8,7 +8,9 @@ sent again after a crash, updates the one event instead of adding a second one
 to anybody's calendar; a kickoff planned again later (the pair entered the
 kickoff phase again) updates the same event with a higher ``SEQUENCE`` (the
 seq of the audit entry that caused it). The ``VTIMEZONE`` holds the zone's
-rules from 1970 on, so every client shows the time the coordinator meant.
+rules from 1970 on, so every client shows the time the coordinator meant; it is
+built once per zone (and span of years) and its text reused, as building it from
+the zone's rules costs more than the rest of the invitation.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from engine.delivery.channels import key_digest, scoped_key
 
@@ -29,6 +32,7 @@ KICKOFF_LENGTH = timedelta(minutes=60)
 ZONE_RULES_FROM = date(1970, 1, 1)
 ZONE_RULES_UNTIL = date(2038, 1, 1)
 _ENTRY_KEY = re.compile(r"rel:(\d+):entry:(\d+):")
+_EVENT_BEGINS = "BEGIN:VEVENT\r\n"
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,23 @@ def invitation(
             event.add("attendee", _address(person, params), encode=False)
     calendar.add_component(event)
     until = max(ZONE_RULES_UNTIL, meeting.end.date() + timedelta(days=366))
-    calendar.add_missing_timezones(ZONE_RULES_FROM, until)  # the zone's whole history, not a year of it
+    # the zone's whole history, not a year of it; before the event, where add_missing_timezones puts it
+    missing = sorted(calendar.get_missing_tzids())
+    zones = "".join(zone_definition(tzid, ZONE_RULES_FROM, until) for tzid in missing)
     text: bytes = calendar.to_ical()
+    head, begins, tail = text.decode("utf-8").partition(_EVENT_BEGINS)
+    return head + zones + begins + tail
+
+
+@lru_cache(maxsize=32)
+def zone_definition(tzid: str, first: date, until: date) -> str:
+    """The ``VTIMEZONE`` component of ``tzid`` with its rules from ``first`` to ``until``, as iCalendar
+    text; empty for a zone icalendar does not know (the invitation then goes without one)."""
+    try:
+        zone = Timezone.from_tzid(tzid, first_date=first, last_date=until)
+    except ValueError:
+        return ""
+    text: bytes = zone.to_ical()
     return text.decode("utf-8")
 
 

@@ -307,6 +307,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # the templates are package data: no stat of each file at each message
     )
     environment.filters["day"] = _day
     environment.filters["when"] = _when

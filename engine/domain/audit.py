@@ -41,12 +41,76 @@ def iso(moment: datetime) -> str:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 """One encoder for every hash: ``json.dumps`` with options would build a new one per entry."""
 
+_TEXT = json.encoder.encode_basestring  # what _CANONICAL writes for a str (ensure_ascii=False)
+_SORTED = tuple(sorted(ENTRY_FIELDS))  # the order _CANONICAL writes the fields in (sort_keys=True)
+_MEMBERS = tuple((_TEXT(name) + ":", name) for name in _SORTED)
+
+
+def canonical(value: Any) -> str:
+    """``value`` in the canonical JSON of the hash (a str, an int or None directly, else the encoder)."""
+    kind = type(value)
+    if kind is str:
+        return _TEXT(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return _CANONICAL.encode(value)
+
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
     """The hash of an entry: SHA-256 of its canonical JSON, previous hash included."""
-    content = {name: entry[name] for name in ENTRY_FIELDS}
-    content["at"] = iso(content["at"]) if isinstance(content["at"], datetime) else content["at"]
-    return hashlib.sha256(_CANONICAL.encode(content).encode()).hexdigest()
+    at = entry["at"]
+    encoded = {name: canonical(entry[name]) for name in ENTRY_FIELDS if name != "at"}
+    encoded["at"] = _TEXT(iso(at)) if isinstance(at, datetime) else canonical(at)
+    return hash_encoded(encoded)
+
+
+def hash_encoded(encoded: Mapping[str, str]) -> str:
+    """:func:`entry_hash` of an entry whose fields are given already encoded by :func:`canonical`.
+
+    The same bytes as ``_CANONICAL.encode`` of the whole entry: the encoder writes each
+    member as its sorted key, a colon and the member's own encoding, separated by commas.
+    """
+    body = ",".join([key + encoded[name] for key, name in _MEMBERS])
+    return hashlib.sha256(("{" + body + "}").encode()).hexdigest()
+
+
+VARYING = ("data", "prev_hash", "relationship_id", "seq")
+"""The fields that tell apart the entries of a batch; an :class:`EntryHasher` takes them per entry."""
+
+
+class EntryHasher:
+    """:func:`entry_hash` of entries that share every field but those of :data:`VARYING`.
+
+    The canonical JSON of such entries is the same text around three values, so
+    that text is put together once and each entry only fills in its own three.
+    """
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, shared: Mapping[str, str]) -> None:
+        """``shared``: every field but those of :data:`VARYING`, encoded by :func:`canonical`."""
+        parts, text = [], "{"
+        for i, (key, name) in enumerate(_MEMBERS):
+            text += key if i == 0 else "," + key
+            if name in VARYING:  # in _MEMBERS, as in VARYING: data, prev_hash, relationship_id, seq
+                parts.append(text)
+                text = ""
+            else:
+                text += shared[name]
+        parts.append(text + "}")
+        self._parts = tuple(parts)
+
+    def hash(self, data: str, prev_hash: str, relationship_id: int, seq: int) -> str:
+        """The hash of the entry with these values of :data:`VARYING` (the same as :func:`entry_hash`);
+        ``data`` comes encoded by :func:`canonical`."""
+        before, after_data, after_prev, after_rel, after_seq = self._parts
+        text = (
+            before + data + after_data + canonical(prev_hash) + after_prev
+            + canonical(relationship_id) + after_rel + canonical(seq) + after_seq
+        )  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

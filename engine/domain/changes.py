@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from engine.domain.audit import GENESIS, entry_hash, iso
+from engine.domain.audit import GENESIS, EntryHasher, canonical, iso
 from engine.domain.cadence import Standing, next_due
 from engine.domain.effects import outbox_row
 from engine.domain.phase_time import NOTHING_EARLIER, Earlier, PhaseClock, after_leaving, earlier
@@ -105,8 +105,17 @@ class Mover:
         self.policy = policy
         self.now = now
         self._at_text = iso(now)
+        # the fields every entry of the batch shares, encoded for the hash once (engine.domain.audit)
+        self._shared = {
+            "at": canonical(self._at_text),
+            "policy_name": canonical(policy.policy),
+            "policy_version": canonical(policy.digest),
+        }
+        self._hashers: dict[tuple[str | None, ...], EntryHasher] = {}
+        self._data: dict[int, tuple[dict[str, Any], str]] = {}
+        self._leavings: dict[tuple[Any, ...], tuple[Any, PhaseClock | None, datetime | None]] = {}
         self._due: dict[tuple[str, datetime | None, Earlier], datetime | None] = {}
-        self._actions: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+        self._actions: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         # (trigger, source, dest) whose timer reads a counting clock: taking it starts the clock over
         self._restarts = {
             (e.trigger, e.source, e.dest)
@@ -132,20 +141,43 @@ class Mover:
             "data": cause.data,
             "prev_hash": prev_hash,
         }
-        entry["hash"] = entry_hash(entry)
+        entry["hash"] = self._hash(rel_id, seq, prev_hash, source, dest, cause)
         entry["at"] = self.now
         return entry
 
+    def _hash(
+        self, rel_id: int, seq: int, prev_hash: str, source: str | None, dest: str, cause: Cause
+    ) -> str:
+        """The entry's hash, from the text its batch shares, put together once per shape (and ``data``
+        encoded once per object: the memo keeps the object, so no other can take its id meanwhile)."""
+        key = (source, dest, cause.actor, cause.trigger, cause.reason)
+        hasher = self._hashers.get(key)
+        if hasher is None:
+            shared = {
+                **self._shared,
+                "actor": canonical(cause.actor),
+                "trigger": canonical(cause.trigger),
+                "reason": canonical(cause.reason),
+                "from_phase": canonical(source),
+                "to_phase": canonical(dest),
+            }
+            hasher = self._hashers[key] = EntryHasher(shared)
+        kept = self._data.get(id(cause.data))
+        if kept is None or kept[0] is not cause.data:
+            kept = self._data[id(cause.data)] = (cause.data, canonical(cause.data))
+        return hasher.hash(kept[1], prev_hash, rel_id, seq)
+
     def effects(self, rel_id: int, seq: int, dest: str) -> list[dict[str, Any]]:
         """The outbox rows the ``on_enter`` actions of ``dest`` cause, each with its idempotency key."""
-        actions = self._actions.get(dest)
-        if actions is None:
-            actions = self._actions[dest] = _actions_entering(self.policy, dest)
-        now = self.now
-        return [
-            outbox_row(rel_id, f"rel:{rel_id}:entry:{seq}:{slot}", name, dict(params), now)
-            for name, slot, params in actions
-        ]
+        rows = self._actions.get(dest)
+        if rows is None:  # per action, its row as outbox_row shapes it: a row differs in its pair and key
+            now = self.now  # the rows of one action share its params: the store renders them once per batch
+            rows = self._actions[dest] = [
+                (slot, outbox_row(None, "", name, params, now))
+                for name, slot, params in _actions_entering(self.policy, dest)
+            ]
+        key = f"rel:{rel_id}:entry:{seq}:"
+        return [{**row, "relationship_id": rel_id, "idempotency_key": key + slot} for slot, row in rows]
 
     def due(
         self, dest: str, last_meeting_at: datetime | None, before: Earlier = NOTHING_EARLIER
@@ -172,19 +204,34 @@ class Mover:
         seq = rel.audit_seq + 1
         entry = self.entry(rel.id, seq, rel.audit_head, rel.phase, dest, cause)
         restart = (cause.trigger, rel.phase, dest) in self._restarts
-        clock = after_leaving(rel.phase_clock, rel.phase, rel.phase_entered_at, self.now, restart=restart)
+        clock, due_at = self._leaving(rel, dest, last_meeting_at, restart=restart)
         update = RowUpdate(
             rel.id,
             rel.version,
             dest,
             self.now,
-            self.due(dest, last_meeting_at, earlier(clock, dest)),
+            due_at,
             mentor_id if mentor_id is not None else rel.mentor_id,
             seq,
             entry["hash"],
             clock,
         )
         return Change(update, entry, self.effects(rel.id, seq, dest))
+
+    def _leaving(
+        self, rel: Moving, dest: str, last_meeting_at: datetime | None, *, restart: bool
+    ) -> tuple[PhaseClock | None, datetime | None]:
+        """The phase clock of ``rel`` once it leaves its phase for ``dest``, and its next due time: once
+        per shape in a batch, so rows alike share one clock object (which the store renders once; the
+        memo keeps the clock it read, so no other object can take its id meanwhile)."""
+        before = rel.phase_clock
+        key = (id(before), rel.phase, rel.phase_entered_at, dest, last_meeting_at, restart)
+        kept = self._leavings.get(key)
+        if kept is None or kept[0] is not before:
+            clock = after_leaving(before, rel.phase, rel.phase_entered_at, self.now, restart=restart)
+            kept = (before, clock, self.due(dest, last_meeting_at, earlier(clock, dest)))
+            self._leavings[key] = kept
+        return kept[1], kept[2]
 
     def facts(self, rel: Recording, causes: Sequence[Cause]) -> Recorded:
         """Entries recording what happened to ``rel`` (a meeting, a survey answer), chained in order.

@@ -11,6 +11,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+OUTBOX_FIELDS = (
+    "relationship_id", "idempotency_key", "action", "params", "created_at", "status", "attempts",
+    "next_attempt_at", "delivered_at", "last_error",
+)  # fmt: skip
+"""The fields of an outbox row, in the order :func:`outbox_row` gives them."""
+
 
 def outbox_row(
     rel_id: int | None, key: str, action: str, params: Mapping[str, Any], now: datetime

@@ -120,19 +120,34 @@ class Lifecycle:
 
         What depends only on the phase (is the trigger allowed from it, which
         transitions may take it) is looked up once per phase; the transitions are
-        then tried in policy order for each relationship, the first allowed taken.
+        then tried in policy order, the first allowed taken, once per phase and
+        :class:`Facts` object (relationships alike may share one: the conditions are
+        pure, and the memo keeps the facts, so no other object can take their id).
         """
         ways: dict[str, tuple[Move, ...] | str] = {}
+        decided: dict[tuple[str, int], tuple[Facts, Move | str]] = {}
 
         def fire(phase: str, facts: Facts) -> Move:
-            way = ways.get(phase)
-            if way is None:
-                way = ways[phase] = self._way(phase, trigger)
-            if isinstance(way, str):
-                raise RefusedError(way)
-            return self._take(phase, trigger, way, facts)
+            kept = decided.get((phase, id(facts)))
+            if kept is None or kept[0] is not facts:
+                way = ways.get(phase)
+                if way is None:
+                    way = ways[phase] = self._way(phase, trigger)
+                kept = decided[(phase, id(facts))] = (facts, self._decision(phase, trigger, way, facts))
+            if isinstance(kept[1], str):
+                raise RefusedError(kept[1])
+            return kept[1]
 
         return fire
+
+    def _decision(self, phase: str, trigger: str, way: tuple[Move, ...] | str, facts: Facts) -> Move | str:
+        """The move ``trigger`` makes out of ``phase`` given ``facts``, or why it may not."""
+        if isinstance(way, str):
+            return way
+        try:
+            return self._take(phase, trigger, way, facts)
+        except RefusedError as exc:
+            return exc.message
 
     def _way(self, phase: str, trigger: str) -> tuple[Move, ...] | str:
         """The moves ``trigger`` may make out of ``phase``, in policy order, or why there are none."""

@@ -12,13 +12,12 @@ passes them in the validation context, ``{"lengths": {column: longest},
 from __future__ import annotations
 
 import difflib
-import unicodedata
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import available_timezones
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -61,13 +60,18 @@ def _one_line(text: str) -> str:
     Names and addresses end up in mail headers and single-line fields: a line break
     there could add a header (``Bcc:``) or break the message for everyone in its batch.
     """
-    for char in text:
-        if char in _LINE_BREAKS:
-            raise _own_error("line_break", "holds a line break (expected a single line)")
-        if unicodedata.category(char) == "Cc":
-            code = f"U+{ord(char):04X}"
-            raise _own_error("control", "holds the control character {code} (expected plain text)", code=code)
-    return text
+    found = _UNSAFE.search(text)  # the first line break or control character, if any
+    if found is None:
+        return text
+    char = found.group()
+    if char in _LINE_BREAKS:
+        raise _own_error("line_break", "holds a line break (expected a single line)")
+    code = f"U+{ord(char):04X}"
+    raise _own_error("control", "holds the control character {code} (expected plain text)", code=code)
+
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""The line breaks and the control characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F)."""
 
 
 def _email(text: str) -> str:
@@ -76,6 +80,8 @@ def _email(text: str) -> str:
     Checked by ``email-validator`` without looking the domain up; the top-level
     domain must have two characters at least (``example.c`` is a typo).
     """
+    from email_validator import EmailNotValidError, validate_email  # only where an address is checked
+
     try:
         address = validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:

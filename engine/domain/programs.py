@@ -12,9 +12,12 @@ it is left alone and pointed out, never advanced by a guess.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from engine.errors import field
-from engine.policy.model import Policy, shipped_policies
+
+if TYPE_CHECKING:  # imported where used: `status` reports other programs without the policy models
+    from engine.policy.model import Policy
 
 
 def refusal(rel_id: int, policy_name: str, phase: str, policy: Policy) -> str | None:
@@ -43,6 +46,8 @@ def other_program(rel_id: int, policy_name: str, policy: Policy) -> str | None:
 
 def _policy_option(name: str) -> str:
     """``--policy onboarding-buddy`` for a shipped policy; a custom one is given by its file."""
+    from engine.policy.model import shipped_policies
+
     if name in shipped_policies():
         return f"{field('policy')} {name}"
     return f"{field('policy')} and the file of policy {name!r}"

@@ -16,7 +16,7 @@ MEETING_KINDS: tuple[str, ...] = ("kickoff", "check-in", "group")
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built when first validated
 
 
 class Relationship(_Record):

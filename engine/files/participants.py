@@ -8,13 +8,17 @@ no database.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
 import json
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, overload
 
 from pydantic import (
     ValidationError,
@@ -41,7 +45,7 @@ class ParticipantsFile:
     source: str
     people: list[Participant]
     columns: frozenset[str]
-    rows: list[str]  # per person, "people.csv: row 3 (line 4)"
+    rows: Sequence[str]  # per person, "people.csv: row 3 (line 4)"
     ignored: tuple[str, ...] = ()
 
     @property
@@ -59,16 +63,34 @@ def parse_participants_csv(path: Path) -> list[Participant]:
 
 
 def read_participants(path: Path, *, delimiter: str | None = None, strict: bool = False) -> ParticipantsFile:
-    """Read an HR export; the delimiter detected unless given; unknown columns refused only if ``strict``."""
+    """Read an HR export; the delimiter detected unless given; unknown columns refused only if ``strict``.
+
+    The file is read as a stream, a row at a time: only the people read stay in memory.
+    """
     try:
-        data = path.read_bytes()
+        _check_utf8(path)
+        with path.open(encoding="utf-8-sig", newline="") as lines:
+            sep = delimiter or _detect_delimiter(lines)
+            lines.seek(0)
+            return _read(lines, str(path), sep, strict=strict)
     except FileNotFoundError:
         raise ParticipantsError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ParticipantsError(f"{path}: is a directory, not a CSV file") from None
     except OSError as exc:
         raise ParticipantsError(f"{path}: cannot be read ({exc.strerror})") from None
-    return read_participants_text(_decode(data, str(path)), str(path), delimiter=delimiter, strict=strict)
+
+
+def _check_utf8(path: Path) -> None:
+    """Refuse a file that is not UTF-8, naming each line that is not, before any of it is read."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as raw:
+        try:
+            while block := raw.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            _decode(path.read_bytes(), str(path))
 
 
 def parse_participants_text(text: str, source: str) -> list[Participant]:
@@ -80,24 +102,119 @@ def read_participants_text(
     text: str, source: str, *, delimiter: str | None = None, strict: bool = False
 ) -> ParticipantsFile:
     """Parse CSV text; ``source`` names the file in every problem."""
-    text = text.removeprefix("\ufeff")
-    records = _records(text, source, delimiter or _detect_delimiter(text))
-    if not records:
+    sep = delimiter or _detect_delimiter(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    return _read(io.StringIO(text, newline=""), source, sep, strict=strict)
+
+
+def _read(lines: Iterable[str], source: str, delimiter: str, *, strict: bool) -> ParticipantsFile:
+    """Every row of ``lines`` validated as it is read; ParticipantsError with every problem found."""
+    records = _records(_without_bom(lines), source, delimiter)
+    first = next(records, None)
+    if first is None:
         header = ",".join(CSV_COLUMNS)
         raise _failure(source, [f"{source}: line 1: file is empty (expected a header: {header})"])
-    header_line, header_fields = records[0]
+    header_line, header_fields = first
     columns, ignored = _columns(header_fields, source, header_line, strict=strict)
-    rows = [_Row.of(n, line, columns, fields) for n, (line, fields) in enumerate(records[1:], 1)]
-    if not rows:
+    people = _People(source, ignored)
+    for number, (line, fields) in enumerate(records, 1):
+        people.add(_Row.of(number, line, columns, fields))
+    if not people.read:
         only = f"only the header, line {header_line}"
         raise _failure(source, [f"{source}: no participants in file ({only})"])
-    problems: list[tuple[int, str]] = []
-    read = [(row, p) for row in rows if (p := _participant(row, source, problems, ignored)) is not None]
-    problems += _duplicates(rows, source, {row.number: p for row, p in read})
-    if problems:
-        raise _failure(source, [text for _, text in sorted(problems, key=lambda p: p[0])])
+    if people.problems:
+        raise _failure(source, people.problems)
     known = frozenset(columns) - set(ignored)
-    return ParticipantsFile(source, [p for _, p in read], known, [r.where(source) for r, _ in read], ignored)
+    return ParticipantsFile(source, people.people, known, _Places(source, people.places), ignored)
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    """``lines`` with a byte-order mark taken off the first (one the decoder left there)."""
+    iterator = iter(lines)
+    first = next(iterator, None)
+    if first is not None:
+        yield first.removeprefix("\ufeff")
+        yield from iterator
+
+
+class _People:
+    """The rows of a file as they are read: the people validated, where each is, every problem in row
+    order, and the first row that used each email and external id (for the duplicates)."""
+
+    def __init__(self, source: str, ignored: tuple[str, ...]) -> None:
+        self.source, self.ignored = source, ignored
+        self.people: list[Participant] = []
+        self.places = array("q")  # per person: row number, line number
+        self.problems: list[str] = []
+        self.read = 0
+        self._seen: dict[str, dict[str, tuple[int, int]]] = {"email": {}, "external_id": {}}
+        self._shared: dict[tuple[type, Any], Any] = {}
+
+    def add(self, row: _Row) -> None:
+        self.read += 1
+        found: list[tuple[int, str]] = []
+        person = _participant(row, self.source, found, self.ignored)
+        if not row.extra:
+            found += self._duplicates(row, person)
+        self.problems += [text for _, text in found]
+        if person is not None and not self.problems:  # once the file fails, only its problems count
+            self.people.append(_compact(person, self._shared))
+            self.places.extend((row.number, row.line))
+
+    def _duplicates(self, row: _Row, person: Participant | None) -> list[tuple[int, str]]:
+        """The row's email (as normalised) or external_id that an earlier row already uses."""
+        problems = []
+        for column, seen in self._seen.items():
+            raw = row.cells.get(column, "")
+            value = raw.lower() if column == "email" else raw
+            if column == "email" and raw and person is not None:
+                value = person.email
+            if not value:
+                continue
+            first = seen.setdefault(value, (row.number, row.line))
+            if first != (row.number, row.line):
+                where = f"{row.where(self.source)}: column '{column}'"
+                used = f"is already used by row {first[0]} (line {first[1]})"
+                problems.append((row.number, f"{where}: {_quote(raw)} {used}"))
+        return problems
+
+
+_REPEATED = frozenset(CSV_COLUMNS) - {"external_id", "name", "email"}
+"""The fields whose values recur from person to person (roles, departments, skills, zones, ...)."""
+
+
+def _compact(person: Participant, shared: dict[tuple[type, Any], Any]) -> Participant:
+    """``person`` made to share recurring values with the people read before: a large file stays small.
+
+    Values are shared by type and value (``True`` and ``1`` are equal, but not the same value); the
+    model is frozen and was just validated, so its values are swapped in place, as pydantic sets them.
+    """
+    values = person.__dict__
+    for name in _REPEATED:
+        value = values[name]
+        values[name] = shared.setdefault((type(value), value), value)
+    fields = person.model_fields_set
+    object.__setattr__(person, "__pydantic_fields_set__", shared.setdefault((set, frozenset(fields)), fields))
+    return person
+
+
+class _Places(Sequence[str]):
+    """Where each person is in the file ("people.csv: row 3 (line 4)"), worded when asked for."""
+
+    def __init__(self, source: str, places: array[int]) -> None:
+        self._source, self._places = source, places
+
+    def __len__(self) -> int:
+        return len(self._places) // 2
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        number, line = self._places[2 * index], self._places[2 * index + 1]
+        return f"{self._source}: row {number} (line {line})"
 
 
 def check_delimiter(value: str) -> str:
@@ -111,9 +228,9 @@ def check_delimiter(value: str) -> str:
     return value
 
 
-def _detect_delimiter(text: str) -> str:
+def _detect_delimiter(lines: Iterable[str]) -> str:
     """The delimiter of the header line: the most frequent of ',', ';' and tab (',' if none)."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for chunk in lines for line in chunk.splitlines() if line.strip()), "")
     counts = {d: first.count(d) for d in DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
@@ -155,19 +272,17 @@ def _decode(data: bytes, source: str) -> str:
     raise _failure(source, problems)
 
 
-def _records(text: str, source: str, delimiter: str) -> list[tuple[int, list[str]]]:
-    """The non-blank records of ``text``, each with the line it starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[tuple[int, list[str]]] = []
+def _records(lines: Iterable[str], source: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank records of ``lines``, each with the line it starts on, as they are read."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     start = 1
     try:
         for fields in reader:
             if any(field.strip() for field in fields):
-                records.append((start, fields))
+                yield start, fields
             start = reader.line_num + 1
     except csv.Error as exc:
         raise _failure(source, [f"{source}: line {start}: {_csv_problem(exc)}"]) from None
-    return records
 
 
 def _csv_problem(exc: csv.Error) -> str:
@@ -267,24 +382,6 @@ def _describe(error: ErrorDetails) -> str:
         return error["msg"]
     wording = _PYDANTIC_WORDING.get(error["type"], "is not a valid value")
     return wording.format(**(error.get("ctx") or {}))
-
-
-def _duplicates(rows: list[_Row], source: str, read: dict[int, Participant]) -> list[tuple[int, str]]:
-    """Rows whose email (as normalised) or external_id an earlier row already uses."""
-    problems = []
-    for column in ("email", "external_id"):
-        seen: dict[str, _Row] = {}
-        for row in (r for r in rows if not r.extra):
-            raw = row.cells.get(column, "")
-            value = raw.lower() if column == "email" else raw
-            if column == "email" and raw and row.number in read:
-                value = read[row.number].email
-            first = seen.setdefault(value, row) if value else row
-            if first is not row:
-                where = f"{row.where(source)}: column '{column}'"
-                used = f"is already used by row {first.number} (line {first.line})"
-                problems.append((row.number, f"{where}: {_quote(raw)} {used}"))
-    return problems
 
 
 def _quote(value: str) -> str:

@@ -186,8 +186,13 @@ def explain(instance: Instance, assignment: Assignment) -> MatchResult:
     for i, j in enumerate(assignment.tolist()):
         if j != UNMATCHED:
             taken_by.setdefault(j, []).append(i)
+    shared = _Shared(
+        _full_mentors(instance, taken_by),
+        {name: fail.sum(axis=1) for name, fail in instance.fails.items()},
+        _any(list(instance.fails.values()), total_scores.shape),
+    )
     explanations = tuple(
-        _explain_one(instance, i, int(assignment[i]), taken_by) for i in range(len(pool.mentees))
+        _explain_one(instance, i, int(assignment[i]), shared) for i in range(len(pool.mentees))
     )
     blocking = matching_assign.blocking_pairs(total_scores, instance.acceptable, instance.places, assignment)
     return MatchResult(
@@ -203,12 +208,36 @@ def explain(instance: Instance, assignment: Assignment) -> MatchResult:
     )
 
 
-def _explain_one(instance: Instance, i: int, chosen: int, taken_by: dict[int, list[int]]) -> Explanation:
+@dataclass(frozen=True)
+class _Shared:
+    """What every mentee's explanation reads, worked out once for the whole pool."""
+
+    full: dict[int, str]  # mentor index -> who holds all their places
+    ruled_counts: dict[str, NDArray[np.intp]]  # constraint -> per mentee, the mentors it rules out
+    ruled: Mask  # the pairs some constraint rules out
+
+
+def _full_mentors(instance: Instance, taken_by: dict[int, list[int]]) -> dict[int, str]:
+    """The mentors whose places this assignment fills, each with who holds them (best score first)."""
+    pool, places, scores = instance.pool, instance.places, instance.scores.total
+    if places is None:
+        return {}
+    return {
+        j: ", ".join(
+            f"{pool.mentees[k].name} ({scores[k, j]:.2f})"
+            for k in sorted(holders, key=lambda k: -scores[k, j])
+        )
+        for j, holders in taken_by.items()
+        if len(holders) >= places[j]
+    }
+
+
+def _explain_one(instance: Instance, i: int, chosen: int, shared: _Shared) -> Explanation:
     pool, policy = instance.pool, instance.policy
     mentee = pool.mentees[i]
     row = instance.scores.total[i]
-    counts = {name: int(fail[i].sum()) for name, fail in instance.fails.items() if fail[i].any()}
-    ruled = np.flatnonzero(_any([fail[i] for fail in instance.fails.values()], row.shape))
+    counts = {name: int(count[i]) for name, count in shared.ruled_counts.items() if count[i]}
+    ruled = np.flatnonzero(shared.ruled[i])
     ruled_out = tuple(
         RuledOut(pool.mentors[j], float(row[j]), tuple(text for _, text in _violations(instance, i, j)))
         for j in _best(row, ruled, SHOWN)
@@ -216,7 +245,7 @@ def _explain_one(instance: Instance, i: int, chosen: int, taken_by: dict[int, li
     others = np.flatnonzero(instance.acceptable[i])
     others = others[others != chosen]
     alternatives = tuple(
-        Alternative(pool.mentors[j], float(row[j]), _why_not(instance, i, j, chosen, taken_by))
+        Alternative(pool.mentors[j], float(row[j]), _why_not(row, j, chosen, shared.full))
         for j in _best(row, others, SHOWN)
     )
     proposal = None
@@ -246,15 +275,9 @@ def _violations(instance: Instance, i: int, j: int) -> list[tuple[str, str]]:
     return violations(pool.mentees[i], pool.mentors[j], pool, instance.policy.constraints, apart)
 
 
-def _why_not(instance: Instance, i: int, j: int, chosen: int, taken_by: dict[int, list[int]]) -> str:
-    pool, row = instance.pool, instance.scores.total[i]
-    holders = taken_by.get(j, [])
-    places = instance.places
-    if places is not None and len(holders) >= places[j]:
-        names = ", ".join(
-            f"{pool.mentees[k].name} ({instance.scores.total[k, j]:.2f})"
-            for k in sorted(holders, key=lambda k: -instance.scores.total[k, j])
-        )
+def _why_not(row: NDArray[np.float64], j: int, chosen: int, full: dict[int, str]) -> str:
+    names = full.get(j)
+    if names is not None:
         if chosen != UNMATCHED and row[j] > row[chosen]:
             return f"scores higher, but all places went to {names}: together a higher total"
         return f"all places went to {names}"

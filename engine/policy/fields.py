@@ -21,7 +21,9 @@ class PolicyModel(BaseModel):
     """A part of a policy file: unknown keys are errors, and so are loosely typed values."""
 
     # strict: `initial: yes` or `auto: "true"` is an error, never silently true
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, strict=True, defer_build=True
+    )
 
 
 def validate_duration(value: object) -> Duration:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -51,7 +51,9 @@ from engine.policy.surveys import (
 )
 from engine.policy.timers import LATEST_ENTRY, AfterText, timer_of
 from engine.policy.vocabulary import ACTIONS, CONDITIONS, DEADLINE_ACTIONS, Term
-from engine.policy.yamlsafe import LoadedYaml, load_yaml, load_yaml_file
+
+if TYPE_CHECKING:
+    from engine.policy.yamlsafe import LoadedYaml
 
 
 @dataclass(frozen=True)
@@ -311,11 +313,15 @@ def _expand(policy: Policy) -> Iterator[Edge]:
 
 def load_policy_text(text: str, source: str) -> Policy:
     """Load and validate a policy from YAML text; ``source`` names it in errors."""
+    from engine.policy.yamlsafe import load_yaml
+
     return _validate(load_yaml(text, source))
 
 
 def load_policy(path: Path | str) -> Policy:
     """Load and validate a policy file."""
+    from engine.policy.yamlsafe import load_yaml_file
+
     return _validate(load_yaml_file(Path(path)))
 
 

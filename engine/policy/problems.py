@@ -13,12 +13,13 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from engine.policy.yamlsafe import LoadedYaml
+if TYPE_CHECKING:
+    from engine.policy.yamlsafe import LoadedYaml
 
 Loc = tuple[str | int, ...]
 

@@ -24,7 +24,6 @@ from pydantic import Field, ValidationError, model_validator
 from engine.errors import PolicyError
 from engine.policy.fields import NAME_PATTERN, DurationText, PolicyModel
 from engine.policy.problems import Loc, describe_errors, dotted, shown, unknown_name
-from engine.policy.yamlsafe import load_yaml_file
 
 if TYPE_CHECKING:
     from engine.policy.model import Policy
@@ -107,6 +106,8 @@ class _StandardFile(PolicyModel):
 @lru_cache(maxsize=1)
 def standard_surveys() -> dict[str, Survey]:
     """The standard surveys shipped in ``policies/surveys.yaml``, by name."""
+    from engine.policy.yamlsafe import load_yaml_file  # YAML is imported only when a file is read
+
     path = Path(str(resources.files("policies").joinpath(STANDARD_FILE)))
     loaded = load_yaml_file(path)
     try:

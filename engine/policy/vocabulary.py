@@ -41,14 +41,14 @@ class Facts:
 class AtLeast(BaseModel):
     """Parameter of a counting condition: ``{at_least: N}``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
     at_least: int = Field(ge=0)
 
 
 class SurveyName(BaseModel):
     """Parameter of ``send_survey``: which survey, e.g. ``final``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
     survey: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
 
 

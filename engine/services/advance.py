@@ -20,10 +20,9 @@ from engine.domain.programs import refusal
 from engine.domain.relationships import AuditEntry, Relationship
 from engine.errors import InputError, NotFoundError, RefusedError
 from engine.errors import field as named
-from engine.matching.manual import Overrides, overrides
 from engine.policy.model import Policy
+from engine.services.collector import collector_paused
 from engine.services.facts import NO_MEETINGS, load_facts
-from engine.services.pairing import PairCheck, mentor_data
 from engine.store import audit, records
 from engine.store import participants as people_store
 from engine.store import relationships as rel_store
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine, Row
 
     from engine.clock import Clock
+    from engine.services.pairing import PairCheck
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,9 @@ def _mentor_for(
         if request.overrides:
             raise InputError(f"{named('override')} applies to a mentor chosen by hand ({named('mentor')})")
         return rel.mentor_id, {}
+    from engine.matching.manual import overrides  # a mentor chosen by hand: matching's checks (numpy)
+    from engine.services.pairing import PairCheck, mentor_data
+
     allowed = overrides(request.overrides, request.reason)
     # Locked so that two pairs matched at once cannot both take a mentor's last place.
     mentor = people_store.participant_by_ref(uow.conn, ref, lock=True)
@@ -158,14 +161,23 @@ def advance_many(
     :func:`advance` checks ``mentor``: a mentor, not another pair's, under capacity.
     """
     now = clock.now()
+    with collector_paused():  # the batch's rows are freed on return, before the collector runs again
+        return _advance_batch(store, lifecycle, now, ids, trigger, actor, reason, mentors or {})
+
+
+def _advance_batch(
+    store: Engine, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], trigger: str, actor: str,
+    reason: str | None, mentors: Mapping[int, int],
+) -> BatchResult:  # fmt: skip
     result = BatchResult()
     with UnitOfWork(store) as uow:
         rels = list(rel_store.relationship_rows(uow.conn, list(ids)).values())
-        assignment = _Assignment.load(uow, lifecycle.policy, mentors or {}, now)
+        assignment = _Assignment.load(uow, lifecycle.policy, mentors, now)
         mentor_of, reads = assignment.mentor_of(rels), lifecycle.reads(trigger)
         facts = load_facts(uow, lifecycle.policy, rels, now, reason, mentor_of, reads=reads)
         fire, mover = lifecycle.firing(trigger), Mover(lifecycle.policy, now)
-        changes = []
+        changes: list[Change] = []
+        causes: dict[tuple[int | None, int], Cause] = {}  # by mentor and move (the lifecycle keeps it)
         for rel in rels:
             try:
                 _check_program(rel, lifecycle.policy)
@@ -174,8 +186,11 @@ def advance_many(
             except (RefusedError, NotFoundError) as exc:
                 result.refused[rel.id] = exc.message
                 continue
-            mentor_id, data = assignment.take(rel)
-            cause = Cause(actor, trigger, reason, {**data, "requires": [c.name for c in move.edge.requires]})
+            mentor_id = assignment.take(rel)
+            cause = causes.get((mentor_id, id(move)))
+            if cause is None:  # one per mentor and edge: the entries of a batch share their data
+                data = {**assignment.data(mentor_id), "requires": [c.name for c in move.edge.requires]}
+                cause = causes[(mentor_id, id(move))] = Cause(actor, trigger, reason, data)
             # a move starts a stay at now: no earlier meeting counts towards its silence
             changes.append(mover.change(rel, move.dest, cause, mentor_id=mentor_id))
             result.moved.append(rel.id)
@@ -204,6 +219,8 @@ class _Assignment:
 
     @classmethod
     def load(cls, uow: UnitOfWork, policy: Policy, wanted: Mapping[int, int], now: datetime) -> _Assignment:
+        from engine.services.pairing import PairCheck
+
         if not wanted:
             return cls(wanted, {}, {})
         # Locked, as advance locks its mentor, so that two batches cannot both fill a mentor's last place.
@@ -218,6 +235,8 @@ class _Assignment:
 
     def check(self, rel: RelationshipRow) -> None:
         """Raise as :func:`advance` does when the wanted mentor may not be attached to ``rel``."""
+        from engine.matching.manual import Overrides
+
         if rel.id not in self.wanted:
             return
         mentor_id = self.wanted[rel.id]
@@ -231,11 +250,17 @@ class _Assignment:
         assert self.pairs is not None
         self.pairs.check(self.mentees[rel.id], mentor, ref, self.taken.get(mentor_id, 0), Overrides())
 
-    def take(self, rel: RelationshipRow) -> tuple[int | None, dict[str, Any]]:
-        """Attach the wanted mentor to ``rel`` (now moved): its id and what the audit entry says."""
+    def take(self, rel: RelationshipRow) -> int | None:
+        """Attach the wanted mentor to ``rel`` (now moved): its id (``None``: no mentor attached)."""
         if rel.id not in self.wanted:
-            return None, {}
+            return None
         mentor_id = self.wanted[rel.id]
         if rel.mentor_id is None:
             self.taken[mentor_id] = self.taken.get(mentor_id, 0) + 1
-        return mentor_id, mentor_data(self.mentors[mentor_id])
+        return mentor_id
+
+    def data(self, mentor_id: int | None) -> dict[str, Any]:
+        """What the audit entry of a move that attaches ``mentor_id`` says about them."""
+        from engine.services.pairing import mentor_data
+
+        return {} if mentor_id is None else mentor_data(self.mentors[mentor_id])

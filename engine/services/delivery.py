@@ -20,6 +20,7 @@ same Message-ID and Idempotency-Key, so the receiving side can tell the copy.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -47,11 +48,14 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 _NOTE_LENGTH = 2000
+_SHOWN_CHANNEL = {"log": "log file"}  # what an operator reads: a line in a file reached nobody
 
 
 @dataclass(frozen=True)
 class DeliverySummary:
-    """What one delivery run did: rows by outcome, messages handed over, and why rows failed."""
+    """What one delivery run did: rows by outcome, messages handed over (in all, and by what each channel
+    did with them: ``(("sent by email", 3), ("written to mentorflow-outbox.jsonl", 2))``), and why rows
+    failed."""
 
     claimed: int = 0
     delivered: int = 0
@@ -60,9 +64,12 @@ class DeliverySummary:
     skipped: int = 0
     sent: int = 0
     problems: tuple[str, ...] = ()
+    sent_by: tuple[tuple[str, int], ...] = ()
 
     def merged(self, other: DeliverySummary) -> DeliverySummary:
         """Two runs added up; the first 50 problems are kept."""
+        by = Counter(dict(self.sent_by))
+        by.update(dict(other.sent_by))
         return DeliverySummary(
             self.claimed + other.claimed,
             self.delivered + other.delivered,
@@ -71,7 +78,13 @@ class DeliverySummary:
             self.skipped + other.skipped,
             self.sent + other.sent,
             (self.problems + other.problems)[:MAX_PROBLEMS],
+            tuple(by.items()),
         )
+
+    def handed_over(self) -> str:
+        """The messages handed over, in words: ``3 sent by email, 14 written to mentorflow-outbox.jsonl``
+        (a line in the log file is never called sent); ``0 message(s) sent`` when there were none."""
+        return ", ".join(f"{count} {what}" for what, count in self.sent_by) or f"{self.sent} message(s) sent"
 
     @property
     def troubled(self) -> bool:
@@ -90,7 +103,7 @@ class _Claim:
 @dataclass(frozen=True)
 class _Outcome:
     status: str
-    sent: int = 0
+    via: tuple[str, ...] = ()  # per message handed over, what its channel did with it (delivered_as)
     note: str | None = None
     wait: timedelta = timedelta(0)  # the receiver's Retry-After: the next attempt is no sooner
 
@@ -150,11 +163,10 @@ def _pairs(uow: UnitOfWork, rel_ids: Iterable[int]) -> dict[int, Pair]:
 class _Run:
     """One delivery run: sends the claimed rows, records what went out, settles the rows.
 
-    A message through a channel that is not buffered (email, webhook, log) is recorded
-    the moment the other side accepted it, and its row is settled straight after,
-    so a slow server never outlives the lease and a crash repeats no line. Through
-    a buffered channel (none shipped) messages are recorded, and their rows settled,
-    in one transaction after one ``sync`` at the end of the run.
+    A message the other side accepted is recorded before anything else is sent, and
+    the last one of a row together with the row's settlement (one transaction for a
+    row with one message), so a slow server never outlives the lease and a crash
+    repeats no message.
     """
 
     def __init__(self, store: Engine, channels: Channels, now: datetime, installation: str = "") -> None:
@@ -162,7 +174,8 @@ class _Run:
         self.current: _Claim | None = None  # the row being sent
         # channels found unreachable (or asking us to wait): the rest of the run does not wait on them
         self.down: dict[str, DeliveryError] = {}
-        self.buffered: list[dict[str, Any]] = []  # sent through buffered channels, recorded after sync
+        # sent, recorded before the next send or with the settlement
+        self.unrecorded: list[dict[str, Any]] = []
         self.unsettled: list[tuple[_Claim, _Outcome]] = []
         self.settled: list[tuple[_Claim, _Outcome]] = []
 
@@ -185,25 +198,28 @@ class _Run:
         if reason is not None:
             self.unsettled.append((claim, _Outcome(SKIPPED, note=reason)))
             return
-        sent, errors, immediate = self._send(claim, messages)
+        sent, errors = self._send(claim, messages)
         self.unsettled.append((claim, self._outcome(claim, sent, errors)))
         self.current = None
-        if immediate:
-            self.flush()
+        self.flush()
 
-    def _send(self, claim: _Claim, messages: Sequence[Message]) -> tuple[int, list[DeliveryError], bool]:
-        """Hand each message to each of its channels not yet served: (count sent, errors, any unbuffered)."""
-        sent, errors, immediate = 0, [], False
+    def _send(
+        self, claim: _Claim, messages: Sequence[Message]
+    ) -> tuple[tuple[str, ...], list[DeliveryError]]:
+        """Hand each message to each of its channels not yet served: (what each channel did with each
+        message sent, errors)."""
+        sent: list[str] = []
+        errors: list[DeliveryError] = []
         for message in messages:
             for channel in self.channels.for_action(claim.row.action):
                 if (message.recipient, channel.name) in claim.served:
                     continue
-                immediate = immediate or not channel.buffered
                 try:
                     if (down := self.down.get(channel.name)) is not None:
                         raise DeliveryError(
                             f"not tried: {down}", permanent=down.permanent, retry_after=down.retry_after
                         )
+                    self._record_sent()  # what was sent before is safe before another send starts
                     _send_one(channel, message)
                 except DeliveryError as exc:
                     errors.append(
@@ -217,14 +233,11 @@ class _Run:
                         self.down[channel.name] = exc
                     continue
                 record = _delivery(claim.row.id, message, channel.name, self.now)
-                if channel.buffered:
-                    self.buffered.append(record)
-                else:
-                    self._record([record])
-                sent += 1
-        return sent, errors, immediate
+                self.unrecorded.append(record)
+                sent.append(channel.delivered_as)
+        return tuple(sent), errors
 
-    def _outcome(self, claim: _Claim, sent: int, errors: Sequence[DeliveryError]) -> _Outcome:
+    def _outcome(self, claim: _Claim, sent: tuple[str, ...], errors: Sequence[DeliveryError]) -> _Outcome:
         if not errors:
             return _Outcome(DELIVERED, sent)
         note = "; ".join(str(error) for error in errors)
@@ -233,31 +246,17 @@ class _Run:
         return _Outcome(FAILED if parked else PENDING, sent, note, wait)
 
     def flush(self) -> None:
-        """Make buffered messages safe, then record them and settle every unsettled row in one transaction."""
+        """Record what was sent and settle every unsettled row, in one transaction."""
         if not self.unsettled:
             return
-        self._sync()
         settle = [self._settlement(claim, outcome) for claim, outcome in self.unsettled]
         with UnitOfWork(self.store) as uow:
-            if self.buffered:
-                outbox.record_deliveries(uow.conn, self.buffered)
+            if self.unrecorded:
+                outbox.record_deliveries(uow.conn, self.unrecorded)
             outbox.settle(uow.conn, settle)
             uow.commit()
         self.settled += self.unsettled
-        self.unsettled, self.buffered = [], []
-
-    def _sync(self) -> None:
-        """Sync each buffered channel used; if one fails, its messages count as not sent."""
-        for name in sorted({record["channel"] for record in self.buffered}):
-            try:
-                self.channels.by_name[name].sync()
-            except DeliveryError as exc:
-                lost = {r["outbox_id"] for r in self.buffered if r["channel"] == name}
-                self.buffered = [r for r in self.buffered if r["channel"] != name]
-                error = DeliveryError(f"{name}: {exc}")
-                self.unsettled = [
-                    (c, self._outcome(c, 0, [error]) if c.row.id in lost else o) for c, o in self.unsettled
-                ]
+        self.unsettled, self.unrecorded = [], []
 
     def release(self, claims: Sequence[_Claim], exc: BaseException) -> None:
         """After an interruption: settle what was done, the row being sent as one failed attempt, and give
@@ -265,7 +264,7 @@ class _Run:
         interruption itself is raised on."""
         if self.current is not None:
             error = DeliveryError(f"interrupted while sending: {_error(exc)}")
-            self.unsettled.append((self.current, self._outcome(self.current, 0, [error])))
+            self.unsettled.append((self.current, self._outcome(self.current, (), [error])))
         with suppress(Exception):
             self.flush()
         done = {claim.row.id for claim, _ in self.settled}
@@ -275,10 +274,13 @@ class _Run:
                 outbox.release(uow.conn, self.now, rest)
                 uow.commit()
 
-    def _record(self, records: list[dict[str, Any]]) -> None:
-        with UnitOfWork(self.store) as uow:
-            outbox.record_deliveries(uow.conn, records)
-            uow.commit()
+    def _record_sent(self) -> None:
+        """Record the messages sent so far that the store does not hold yet, in one transaction."""
+        if self.unrecorded:
+            with UnitOfWork(self.store) as uow:
+                outbox.record_deliveries(uow.conn, self.unrecorded)
+                uow.commit()
+            self.unrecorded = []
 
     def _settlement(self, claim: _Claim, outcome: _Outcome) -> dict[str, Any]:
         delay = max(self.channels.retry.delay(claim.attempts), outcome.wait)
@@ -333,13 +335,15 @@ def _summary(settled: Sequence[tuple[_Claim, _Outcome]]) -> DeliverySummary:
         retrying=count(PENDING),
         parked=count(FAILED),
         skipped=count(SKIPPED),
-        sent=sum(outcome.sent for _, outcome in settled),
+        sent=sum(len(outcome.via) for _, outcome in settled),
         problems=problems,
+        sent_by=tuple(Counter(what for _, outcome in settled for what in outcome.via).items()),
     )
 
 
 def list_rows(store: Engine, *, failed_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
-    """The newest outbox rows (only the parked ones with ``failed_only``), with whom each has reached."""
+    """The newest outbox rows (only the parked ones with ``failed_only``), with whom each has reached and
+    how: ``sent`` as ``recipient/channel``, ``delivered_via`` the same in words (``mentee/log file``)."""
     with UnitOfWork(store, write=False) as uow:
         rows = outbox.newest(uow.conn, failed_only=failed_only, limit=limit)
         served = outbox.served(uow.conn, [row["id"] for row in rows])
@@ -355,6 +359,9 @@ def list_rows(store: Engine, *, failed_only: bool = False, limit: int = 200) -> 
             "next_attempt_at": row["next_attempt_at"],
             "delivered_at": row["delivered_at"],
             "sent": ", ".join(f"{r}/{c}" for r, c in sorted(served.get(row["id"], set()))),
+            "delivered_via": ", ".join(
+                f"{r}/{_SHOWN_CHANNEL.get(c, c)}" for r, c in sorted(served.get(row["id"], set()))
+            ),
             "last_error": row["last_error"],
             "key": row["idempotency_key"],
         }

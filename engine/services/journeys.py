@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import InputError, NotFoundError, RefusedError
-from engine.errors import field as named
+from engine.errors import NotFoundError, RefusedError
 from engine.policy.model import Policy
 from engine.services.participants import open_relationships_in
 from engine.store import audit
@@ -99,12 +98,3 @@ def _refusal(person: Row[Any], open_id: int | None) -> str | None:
     if open_id is not None:
         return f"{name} ({key}) already has relationship {open_id} open (close it first)"
     return None
-
-
-def check_phase(policy: Policy, phase: str | None) -> None:
-    """Refuse a phase the policy does not have, naming those it has."""
-    if phase is not None and phase not in policy.phases:
-        raise InputError(
-            f"{named('phase')}: {phase!r} is not a phase of policy {policy.policy!r} "
-            f"(phases: {', '.join(policy.phases)})"
-        )

@@ -1,7 +1,8 @@
 """What the operator lists: participants, relationships, one relationship's history, a few counts.
 
-Rows are plain dicts, as the store reads them. :func:`history` takes a URL, not
-an Engine: for SQLite and PostgreSQL it reads through the DB-API driver
+Rows are plain dicts, as the store reads them. :func:`history` and
+:func:`relationships_at` take a URL, not an Engine: for SQLite and PostgreSQL they
+read through the DB-API driver
 (:mod:`engine.store.lite`) without importing SQLAlchemy, so ``mentorflow
 history`` starts fast. Importing this module imports no store module.
 """
@@ -12,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from engine.policy.model import Policy
+    from engine.policy.outline import Outline
 
 
 def participants(store: Engine, role: str | None = None) -> list[dict[str, Any]]:
@@ -26,6 +30,29 @@ def relationships(store: Engine, phase: str | None = None) -> list[dict[str, Any
     from engine.store import reads
 
     return reads.relationships_list(store, phase)
+
+
+def check_phase(policy: Policy | Outline, phase: str | None) -> None:
+    """Refuse a phase the policy does not have, naming those it has."""
+    if phase is not None and phase not in policy.phases:
+        from engine.errors import InputError
+        from engine.errors import field as named
+
+        raise InputError(
+            f"{named('phase')}: {phase!r} is not a phase of policy {policy.policy!r} "
+            f"(phases: {', '.join(policy.phases)})"
+        )
+
+
+def relationships_at(url: str, phase: str | None = None) -> list[dict[str, Any]]:
+    """:func:`relationships` of the store at ``url``; the fast read path where the URL allows it."""
+    from engine.store import lite
+
+    if lite.supported(url):
+        return lite.relationships_list(url, phase)
+    from engine.services.setup import open_store
+
+    return relationships(open_store(url), phase)
 
 
 def history(url: str, rel_id: int) -> list[dict[str, Any]]:

@@ -103,16 +103,19 @@ def _load_pool(conn: Connection, policy: Policy) -> tuple[dict[str, int], Pool, 
     mentors = [p for p in as_participant.values() if p.role == "mentor" and p.status == "active"]
     # A mentor's load is global: their open relationships in every program count against capacity.
     taken = rel_store.active_mentee_counts(conn, [ids[m.key] for m in mentors], policy.terminal_phases)
+    # the constraints of this run's mentees only: earlier pairs and rejections of the others bind nobody here
+    mentee_ids = [ids[key] for key in waiting]
     pool = Pool(
         mentees=[as_participant[ids[key]] for key in waiting],
         mentors=mentors,
         taken={p.key: taken.get(pid, 0) for p, pid in ((m, ids[m.key]) for m in mentors)},
         previous=frozenset(
-            (as_participant[a].key, as_participant[b].key) for a, b in rel_store.mentored_pairs(conn)
+            (as_participant[a].key, as_participant[b].key)
+            for a, b in rel_store.mentored_pairs(conn, mentee_ids)
         ),
         rejected={
             (as_participant[a].key, as_participant[b].key): reason or ""
-            for a, b, reason in proposal_store.rejected_pairs(conn)
+            for a, b, reason in proposal_store.rejected_pairs(conn, mentee_ids)
         },
         managers={
             p.external_id: p.manager_id for p in as_participant.values() if p.external_id and p.manager_id

@@ -27,6 +27,14 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Row
 
 
+CHECKED = (
+    "external_id", "email", "name", "role", "department", "manager_id", "level", "languages", "timezone",
+    "capacity",
+)  # fmt: skip
+"""What :func:`engine.matching.manual.check_pair` reads of a participant (its ``key`` is the external id
+or the email): only these are loaded, so a batch of thousands skips the lists only scores read."""
+
+
 @dataclass
 class PairCheck:
     """Everyone by id, earlier pairs, rejections and reporting lines, loaded once per transaction."""
@@ -53,7 +61,7 @@ class PairCheck:
         pairs = rel_store.mentored_pairs(conn, mentees)
         rejections = proposal_store.rejected_pairs(conn, mentees)
         people = people_store.as_domain(
-            conn, {*mentees, *mentor_ids, *(b for _, b in pairs), *(b for _, b, _ in rejections)}
+            conn, {*mentees, *mentor_ids, *(b for _, b in pairs), *(b for _, b, _ in rejections)}, CHECKED
         )
         key = {pid: p.key for pid, p in people.items()}
         lines = people_store.reporting_lines(conn, [p.external_id for p in people.values() if p.external_id])

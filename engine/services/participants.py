@@ -16,7 +16,7 @@ A dry run works all of it out and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from engine.services.leave import apply_status
 from engine.store import audit
 from engine.store import participants as people_store
 from engine.store import relationships as rel_store
+from engine.store.batches import chunks
 from engine.store.database import UnitOfWork
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ class ImportSummary:
 
 @dataclass
 class _Pending:
-    """One person of the file matched to their row: what to insert or set, and their status change."""
+    """One person of the file matched to their row: what to set on it (nothing for a new person, whose
+    model is their row), and their status change."""
 
     person: Participant
     row: RowMapping | None
@@ -107,7 +109,7 @@ def import_participants(
         refuse_taken_emails(existing, people, matched, where)
         refuse_manager_loops(existing, people, matched, given, where)
         refuse_role_changes(uow.conn, policy, people, matched, given, where)
-        pending = [_pending(p, row, given) for p, row in zip(people, matched, strict=True)]
+        pending = (_pending(p, row, given) for p, row in zip(people, matched, strict=True))
         if dry_run:
             return _plan(uow, policy, pending, actor, now)
         summary = _write(uow, policy, pending, actor, now)
@@ -125,7 +127,7 @@ def _match(existing: Sequence[RowMapping], people: Sequence[Participant]) -> lis
 
 def _pending(person: Participant, row: RowMapping | None, given: frozenset[str]) -> _Pending:
     if row is None:
-        return _Pending(person, None, person.model_dump())
+        return _Pending(person, None, {})  # a new person's row is the whole model, taken when written
     values: dict[str, Any] = {}
     for name in FIELDS:
         if name not in given or name == "status":
@@ -146,7 +148,7 @@ def _comparable(value: Any) -> Any:
 
 
 def _plan(
-    uow: UnitOfWork, policy: Policy, pending: list[_Pending], actor: str, now: datetime
+    uow: UnitOfWork, policy: Policy, pending: Iterable[_Pending], actor: str, now: datetime
 ) -> ImportSummary:
     """What the import would do, person by person; nothing is written."""
     plans = []
@@ -170,27 +172,28 @@ def _plan(
     return ImportSummary(new, changed, same, [], plans, dry_run=True, to_open=to_open)
 
 
+BATCH = 2000
+"""People written per batch: each batch is one executemany per table, all in the import's one transaction."""
+
+
 def _write(
-    uow: UnitOfWork, policy: Policy, pending: list[_Pending], actor: str, now: datetime
+    uow: UnitOfWork, policy: Policy, pending: Iterable[_Pending], actor: str, now: datetime
 ) -> ImportSummary:
-    created, updated, unchanged, new_mentees, plans = 0, 0, 0, [], []
+    """Write what the file changes in file order, in batches; then open the new mentees' relationships."""
+    batch = _Batch(uow, actor, now)
+    created, updated, unchanged, plans = 0, 0, 0, []
     for item in pending:
         person, row = item.person, item.row
         if row is None:
-            new_id = people_store.insert_participant(uow.conn, item.values, now)
-            people_store.record_participant_change(uow.conn, new_id, actor, _given(person), "create", now)
+            batch.create(person)
             created += 1
-            if person.role == "mentee" and person.status != "left":
-                new_mentees.append((new_id, person.key))
             plans.append(PersonPlan(person.key, person.name, "new"))
             continue
-        moves: tuple[str, ...] = ()
         if item.values:
-            people_store.update_participant(uow.conn, row["id"], item.values, now)
-            people_store.record_participant_change(
-                uow.conn, row["id"], actor, list(item.values), "import", now
-            )
+            batch.change(int(row["id"]), item.values)
+        moves: tuple[str, ...] = ()
         if item.status is not None:
+            batch.flush()  # the status change reads the row as the import left it
             status = apply_status(uow, policy, _as_row(uow, row), item.status, None, actor, now)
             moves = tuple(str(c) for c in status.consequences)
         changed = bool(item.values) or item.status is not None
@@ -199,14 +202,68 @@ def _write(
         plans.append(
             PersonPlan(_key(row), person.name, "updated" if changed else "unchanged", changes, moves)
         )
-    opened = open_relationships_in(uow, policy, new_mentees, actor, now)
+    batch.flush()
+    opened = [
+        rel_id
+        for part in chunks(batch.new_mentees, BATCH)
+        for rel_id in open_relationships_in(uow, policy, part, actor, now)
+    ]
     return ImportSummary(created, updated, unchanged, opened, plans)
+
+
+class _Batch:
+    """The participant rows and history entries an import writes next, in file order; ``flush`` writes
+    them, one executemany per table, exactly as writing them one person at a time would."""
+
+    def __init__(self, uow: UnitOfWork, actor: str, now: datetime) -> None:
+        self.uow, self.actor, self.now = uow, actor, now
+        self.new_mentees: list[tuple[int, str]] = []
+        self._new: list[Participant] = []
+        self._changed: dict[int, dict[str, Any]] = {}
+        self._order: list[int | None] = []  # per person: the id changed, or None for the next new one
+
+    def create(self, person: Participant) -> None:
+        self._new.append(person)
+        self._order.append(None)
+        self._full()
+
+    def change(self, participant_id: int, values: dict[str, Any]) -> None:
+        if participant_id in self._changed:
+            self.flush()  # matched twice (by external id and by email): written in file order
+        self._changed[participant_id] = values
+        self._order.append(participant_id)
+        self._full()
+
+    def _full(self) -> None:
+        if len(self._order) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        conn, now = self.uow.conn, self.now
+        new_ids = iter(people_store.insert_participants(conn, [dict(p.__dict__) for p in self._new], now))
+        people_store.update_participants(conn, list(self._changed.items()), now)
+        people = iter(self._new)
+        entries: list[tuple[int, Sequence[str], str]] = []
+        created: list[int] = []
+        for pid in self._order:
+            if pid is not None:
+                entries.append((pid, list(self._changed[pid]), "import"))
+                continue
+            person, new_id = next(people), next(new_ids)
+            entries.append((new_id, _given(person), "create"))
+            created.append(new_id)
+            if person.role == "mentee" and person.status != "left":
+                self.new_mentees.append((new_id, person.key))
+        people_store.record_participant_changes(conn, entries, self.actor, now, new=created)
+        self._new, self._changed, self._order = [], {}, []
+
+
+_DEFAULTS = {name: info.default for name, info in Participant.model_fields.items() if not info.is_required()}
 
 
 def _given(person: Participant) -> list[str]:
     """The fields a new participant was given a value for (not left at their default)."""
-    defaults = Participant.model_construct(role=person.role, name=person.name, email=person.email)
-    return [name for name in FIELDS if getattr(person, name) != getattr(defaults, name)]
+    return [name for name, default in _DEFAULTS.items() if getattr(person, name) != default]
 
 
 def _as_row(uow: UnitOfWork, row: RowMapping) -> Any:

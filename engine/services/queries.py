@@ -5,42 +5,32 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from engine.domain.audit import (
-    ENTRY_FIELDS,
-    Head,
-    Problem,
-    export_record,
-    heads_digest,
-    replay,
-    verify_chain,
-)
-from engine.domain.cadence import Overdue, Standing, overdue
-from engine.domain.participant_audit import ParticipantProblem
-from engine.domain.programs import other_policies
-from engine.domain.relationships import AuditEntry, Relationship
 from engine.errors import InputError, NotFoundError
 from engine.errors import field as named
-from engine.policy.model import Policy
-from engine.policy.vocabulary import RECORD_TRIGGERS
-from engine.reporting.cells import csv_record
-from engine.services.participant_history import verify_participants
-from engine.services.record_checks import check_records
-from engine.store import audit, records
-from engine.store import relationships as rel_store
-from engine.store.database import UnitOfWork
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rest is imported where it is used: `status` reads through engine.store.lite alone
     from sqlalchemy import Engine
+
+    from engine.domain.audit import Problem
+    from engine.domain.cadence import Overdue
+    from engine.domain.participant_audit import ParticipantProblem
+    from engine.domain.relationships import AuditEntry, Relationship
+    from engine.policy.model import Policy
+    from engine.policy.outline import Outline
 
 
 def history(store: Engine, rel_id: int) -> tuple[Relationship, list[AuditEntry]]:
     """A relationship and its audit entries, oldest first."""
+    from engine.store import audit
+    from engine.store import relationships as rel_store
+    from engine.store.database import UnitOfWork
+
     with UnitOfWork(store, write=False) as uow:
         rel = rel_store.relationship(uow.conn, rel_id)
         if rel is None:
@@ -64,8 +54,30 @@ class StatusReport:
     other_policies: dict[str, int] = field(default_factory=dict)
 
 
-def status(store: Engine, policy: Policy, now: datetime, as_of: datetime | None = None) -> StatusReport:
+def status_at(
+    url: str, policy: Policy | Outline, now: datetime, as_of: datetime | None = None
+) -> StatusReport:
+    """:func:`status` of the store at ``url``: through the fast read path (no SQLAlchemy) where the URL
+    allows it and nothing is replayed."""
+    from engine.store import lite
+
+    if as_of is None and lite.supported(url):
+        standing, last, counts = lite.status_reads(url, policy.policy, now)
+        return _report(policy, standing, last, counts, now, replayed=False)
+    from engine.services.setup import open_store
+
+    return status(open_store(url), policy, now, as_of)
+
+
+def status(
+    store: Engine, policy: Policy | Outline, now: datetime, as_of: datetime | None = None
+) -> StatusReport:
     """Where the policy's relationships stand at ``now``, or at ``as_of`` replayed from the audit history."""
+    from engine.domain.audit import replay
+    from engine.store import audit, records
+    from engine.store import relationships as rel_store
+    from engine.store.database import UnitOfWork
+
     moment = as_of or now
     with UnitOfWork(store, write=False) as uow:
         if as_of is None:
@@ -75,7 +87,23 @@ def status(store: Engine, policy: Policy, now: datetime, as_of: datetime | None 
             standing = list(replay(_moves(entries), as_of))
         last = records.last_meetings(uow.conn, moment)
         counts = rel_store.relationships_per_policy(uow.conn, created_by=as_of)
-    report = StatusReport(as_of=moment, replayed=as_of is not None)
+    return _report(policy, standing, last, counts, moment, replayed=as_of is not None)
+
+
+def _report(
+    policy: Policy | Outline,
+    standing: Iterable[tuple[int, str, datetime]],
+    last: dict[int, datetime],
+    counts: dict[str, int],
+    moment: datetime,
+    *,
+    replayed: bool,
+) -> StatusReport:
+    """Phase counts, stranded and overdue items of what was read, as :func:`status` reports them."""
+    from engine.domain.cadence import Standing, overdue
+    from engine.domain.programs import other_policies
+
+    report = StatusReport(as_of=moment, replayed=replayed)
     report.other_policies = other_policies(counts, policy.policy)
     for rid, phase, entered in standing:
         report.phases[phase] += 1
@@ -88,6 +116,8 @@ def status(store: Engine, policy: Policy, now: datetime, as_of: datetime | None 
 
 def _moves(entries: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """The entries that moved a pair (or created it): a recorded fact does not begin a stay in a phase."""
+    from engine.policy.vocabulary import RECORD_TRIGGERS
+
     return (entry for entry in entries if entry["trigger"] not in RECORD_TRIGGERS)
 
 
@@ -112,6 +142,13 @@ def verify(store: Engine, anchors: Anchors | None = None) -> VerifyReport:
     also check that each anchored entry is still there, unchanged: a whole chain
     rewritten by a database superuser no longer matches its anchor.
     """
+    from engine.domain.audit import Head, Problem, heads_digest, verify_chain
+    from engine.services.participant_history import verify_participants
+    from engine.services.record_checks import check_records
+    from engine.store import audit
+    from engine.store import relationships as rel_store
+    from engine.store.database import UnitOfWork
+
     with UnitOfWork(store, write=False) as uow:
         heads = {
             r.id: Head(r.id, r.audit_seq, r.audit_head, r.phase) for r in rel_store.chain_heads(uow.conn)
@@ -141,6 +178,8 @@ def verify(store: Engine, anchors: Anchors | None = None) -> VerifyReport:
 
 
 def _check_anchor(rid: int, anchor: tuple[int, str], chain: list[dict[str, Any]]) -> list[Problem]:
+    from engine.domain.audit import Problem
+
     seq, digest = anchor
     found = next((e for e in chain if e["seq"] == seq), None)
     if found is None:
@@ -152,6 +191,10 @@ def _check_anchor(rid: int, anchor: tuple[int, str], chain: list[dict[str, Any]]
 
 def write_anchor(store: Engine, path: Path) -> tuple[int, str]:
     """Write every chain head (relationship, seq, hash) as JSON lines; returns (count, digest)."""
+    from engine.domain.audit import Head, heads_digest
+    from engine.store import relationships as rel_store
+    from engine.store.database import UnitOfWork
+
     with UnitOfWork(store, write=False) as uow:
         rows = rel_store.chain_heads(uow.conn)
     heads = [Head(r.id, r.audit_seq, r.audit_head, "") for r in rows]
@@ -203,6 +246,11 @@ def export(store: Engine, out: IO[str], fmt: str, since: datetime | None = None)
     The JSON lines are the entries as stored (their hashes can be recomputed from them); in the CSV,
     text that a spreadsheet would read as a formula starts with a ``'`` (see :mod:`engine.reporting.cells`).
     """
+    from engine.domain.audit import ENTRY_FIELDS, export_record
+    from engine.reporting.cells import csv_record
+    from engine.store import audit
+    from engine.store.database import UnitOfWork
+
     count = 0
     with UnitOfWork(store, write=False) as uow:
         writer = csv.DictWriter(out, fieldnames=["id", *ENTRY_FIELDS, "hash"]) if fmt == "csv" else None

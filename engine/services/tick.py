@@ -35,6 +35,7 @@ from engine.domain.ticking import Notice, decide, has_stay_notices
 from engine.errors import ConflictError
 from engine.policy.model import Policy
 from engine.policy.survey_plans import SEND
+from engine.services.collector import collector_paused
 from engine.services.facts import NO_MEETINGS, load_facts
 from engine.store import audit, due, records
 from engine.store import relationships as rel_store
@@ -91,7 +92,8 @@ def tick_batch(
     """Handle these relationships (those still due) in one transaction; on a conflict, retried up to twice."""
     for attempt in range(3):
         try:
-            return _tick_batch(store, lifecycle, now, ids, actor)
+            with collector_paused():  # the batch's rows are freed on return, before the collector runs
+                return _tick_batch(store, lifecycle, now, ids, actor)
         except ConflictError:
             if attempt == 2:
                 raise

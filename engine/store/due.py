@@ -13,13 +13,14 @@ from typing import NamedTuple
 from sqlalchemy import Connection, bindparam, select, update
 
 from engine.store.batches import CHUNK, chunks
-from engine.store.relationships import RelationshipRow
+from engine.store.relationships import ROW_COLUMNS, RelationshipRow
+from engine.store.rendered import DriverQuery, DriverStatement
 from engine.store.tables import outbox, relationships
 
 
 def due_ids(conn: Connection, now: datetime, *, policy_name: str, limit: int | None = None) -> list[int]:
     """The relationships of the policy ``policy_name`` whose ``due_at`` has passed, the longest-waiting
-    first (through the ``due_at`` index; the policy is a filter on the rows it finds)."""
+    first (read in that order from the index on ``policy_name, due_at, id``: only the program's due rows)."""
     query = (
         select(relationships.c.id)
         .where(relationships.c.due_at <= now, relationships.c.policy_name == policy_name)
@@ -29,24 +30,23 @@ def due_ids(conn: Connection, now: datetime, *, policy_name: str, limit: int | N
     return list(conn.execute(query).scalars())
 
 
+_DUE = DriverQuery(
+    select(*ROW_COLUMNS)
+    .where(relationships.c.due_at <= bindparam("now"), relationships.c.policy_name == bindparam("policy"))
+    .order_by(relationships.c.id),
+    relationships.c.id,
+    skip_locked=True,
+)
+
+
 def lock_due(conn: Connection, ids: Sequence[int], now: datetime, policy_name: str) -> list[RelationshipRow]:
     """The rows of ``ids`` of the policy ``policy_name`` still due, locked; on PostgreSQL rows another
-    worker holds are skipped."""
+    worker holds are skipped. Read through the driver, as
+    :func:`engine.store.relationships.relationship_rows` reads them."""
     found: list[RelationshipRow] = []
-    columns = [relationships.c[name] for name in RelationshipRow._fields]
     for part in chunks(list(ids)):
-        query = (
-            select(*columns)
-            .where(
-                relationships.c.id.in_(part),
-                relationships.c.due_at <= now,
-                relationships.c.policy_name == policy_name,
-            )
-            .order_by(relationships.c.id)
-        )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        found += [RelationshipRow._make(row) for row in conn.execute(query)]
+        rows = _DUE.rows(conn, part, lock=True, now=now, policy=policy_name)
+        found += map(RelationshipRow._make, rows)
     return found
 
 
@@ -76,7 +76,10 @@ class Wait(NamedTuple):
     due_at: datetime | None
 
 
+_SET_DUES = DriverStatement(_SET_DUE, ("b_id", "b_version", "due_at"))  # a Wait's fields, in order
+
+
 def set_due(conn: Connection, waits: Sequence[Wait]) -> int:
-    """Set ``due_at`` of each relationship still at its expected version; how many were set."""
-    params = [{"b_id": w.relationship_id, "b_version": w.expected_version, "due_at": w.due_at} for w in waits]
-    return int(conn.execute(_SET_DUE, params).rowcount)
+    """Set ``due_at`` of each relationship still at its expected version; how many were set (in one
+    driver call, each distinct time rendered once)."""
+    return _SET_DUES.execute(conn, waits)

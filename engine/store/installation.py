@@ -11,7 +11,6 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.store.tables import installation
 
@@ -27,8 +26,12 @@ def installation_id(conn: Connection, now: datetime) -> str:
         return str(found)
     values = {"singleton": 1, "id": str(uuid.uuid4()), "created_at": now}
     if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # a dialect's own insert, imported where it is used
+
         conn.execute(postgresql.insert(installation).values(values).on_conflict_do_nothing())
     elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         conn.execute(sqlite.insert(installation).values(values).on_conflict_do_nothing())
     else:
         conn.execute(insert(installation).values(values))

@@ -15,10 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, RowMapping, Text, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.store.batches import chunks
-from engine.store.relationships import ids_of_policy
 from engine.store.tables import outbox, outbox_deliveries, participants, relationships
 
 PENDING, SENDING, DELIVERED, FAILED, SKIPPED = "pending", "sending", "delivered", "failed", "skipped"
@@ -56,10 +54,14 @@ def claim_due(
         .limit(limit)
     )
     if policy_name is not None:
-        ours = ids_of_policy(policy_name)
-        due = due.where(or_(outbox.c.relationship_id.is_(None), outbox.c.relationship_id.in_(ours)))
+        # each due row's relationship by its key, not the policy's every relationship: the claim reads
+        # the rows it takes and their pairs, however large the program
+        due = due.outerjoin(relationships, relationships.c.id == outbox.c.relationship_id).where(
+            or_(outbox.c.relationship_id.is_(None), relationships.c.policy_name == policy_name)
+        )
     if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)  # a row another worker holds is its to send
+        # a row another worker holds is its to send; the relationships read are not locked
+        due = due.with_for_update(skip_locked=True, of=outbox)
     rows = conn.execute(due).mappings().all()
     for part in chunks([row["id"] for row in rows]):
         conn.execute(
@@ -146,8 +148,12 @@ def _insert_deliveries(dialect: str) -> Any:
     """An insert that lets a delivery already recorded stand (a worker whose lease ran out sent it too)."""
     unique = ["outbox_id", "recipient", "channel"]
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql  # a dialect's own insert, imported where it is used
+
         return postgresql.insert(outbox_deliveries).on_conflict_do_nothing(index_elements=unique)
     if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(outbox_deliveries).on_conflict_do_nothing(index_elements=unique)
     return insert(outbox_deliveries)
 

@@ -6,18 +6,34 @@ commits: the service that calls it decides what one transaction is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, RowMapping, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Dialect,
+    Row,
+    RowMapping,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.types import TypeDecorator
 
 from engine.domain.audit import GENESIS
 from engine.domain.participant_audit import participant_entry
-from engine.domain.participants import Participant
 from engine.store.batches import chunks
 from engine.store.limits import INTEGER_MAX
 from engine.store.tables import LIST_FIELDS, participant_entries, participants, relationships
+
+if TYPE_CHECKING:  # pydantic's model of a participant, imported by the readers that build one
+    from engine.domain.participants import Participant
 
 
 def participant_by_ref(conn: Connection, ref: str, *, lock: bool = False) -> Row[Any] | None:
@@ -52,6 +68,8 @@ def all_participants(conn: Connection) -> list[RowMapping]:
 
 def all_as_domain(conn: Connection) -> dict[int, Participant]:
     """Every participant by id, as the domain sees them (lists as tuples)."""
+    from engine.domain.participants import Participant
+
     found: dict[int, Participant] = {}
     for row in conn.execute(select(participants)).mappings():
         values = {name: row[name] for name in Participant.model_fields}
@@ -60,13 +78,23 @@ def all_as_domain(conn: Connection) -> dict[int, Participant]:
     return found
 
 
-def as_domain(conn: Connection, ids: Iterable[int]) -> dict[int, Participant]:
-    """These participants by id, as the domain sees them (lists as tuples)."""
+def as_domain(
+    conn: Connection, ids: Iterable[int], fields: Collection[str] | None = None
+) -> dict[int, Participant]:
+    """These participants by id, as the domain sees them (lists as tuples).
+
+    ``fields``: only these are read (the others keep their defaults), for a check that reads no other.
+    """
+    from engine.domain.participants import Participant
+
+    names = [name for name in Participant.model_fields if fields is None or name in fields]
+    lists = [name for name in LIST_FIELDS if name in names]
+    columns = [participants.c.id, *(participants.c[name] for name in names)]
     found: dict[int, Participant] = {}
     for part in chunks(sorted(set(ids))):
-        for row in conn.execute(select(participants).where(participants.c.id.in_(part))).mappings():
-            values = {name: row[name] for name in Participant.model_fields}
-            values.update({name: tuple(row[name] or ()) for name in LIST_FIELDS})
+        for row in conn.execute(select(*columns).where(participants.c.id.in_(part))).mappings():
+            values = {name: row[name] for name in names}
+            values.update({name: tuple(row[name] or ()) for name in lists})
             found[int(row["id"])] = Participant.model_construct(**values)
     return found
 
@@ -91,12 +119,80 @@ def reporting_lines(conn: Connection, external_ids: Iterable[str]) -> dict[str, 
     return found
 
 
-def insert_participant(conn: Connection, values: Mapping[str, Any], now: datetime) -> int:
-    """Insert a participant with these column values; its new id."""
-    result = conn.execute(insert(participants).values(**values, created_at=now, updated_at=now))
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
+def insert_participants(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
+    """Insert participants (their column values each), all created ``now``, in one executemany; their
+    new ids, in the order of ``rows`` (each row is told by its email, unique in the table)."""
+    if not rows:
+        return []
+    stamped = [{**row, "created_at": now, "updated_at": now} for row in rows]
+    statement = _INSERT_RETURNING_ID
+    if conn.dialect.name == "sqlite":
+        statement = _INSERT_RENDERED
+        render, moment = _Renderer(conn.dialect), _rendered(conn, participants.c.created_at, now)
+        for row in stamped:
+            row.update((name, render(row[name])) for name in LIST_FIELDS)
+            row.update(created_at=moment, updated_at=moment)
+    ids = {str(email): int(pid) for pid, email in conn.execute(statement, stamped)}
+    return [ids[str(row["email"])] for row in rows]
+
+
+class _Rendered(TypeDecorator[str]):
+    """A value given as its column's own type already rendered it for the database (once per batch)."""
+
+    impl = String
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
+def _rendered(conn: Connection, column: ColumnElement[Any], value: Any) -> Any:
+    """``value`` as ``column``'s type renders it for this database."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process(value) if process is not None else value
+
+
+class _Renderer:
+    """A JSON list's text as the JSON type renders it, once per distinct list (HR's lists recur)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._process = JSON().dialect_impl(dialect).bind_processor(dialect)
+        self._rendered: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, value: Sequence[str]) -> Any:
+        key = tuple(value)
+        text = self._rendered.get(key)
+        if text is None:
+            text = self._rendered[key] = self._process(value) if self._process else value
+        return text
+
+
+# Without sort_by_parameter_order: SQLite would insert one row per statement to keep the order; the ids
+# are matched back to the rows by email instead.
+_INSERT_RETURNING_ID = insert(participants).returning(participants.c.id, participants.c.email)
+_INSERT_RENDERED = (
+    insert(participants)
+    .values({name: bindparam(name, type_=_Rendered()) for name in (*LIST_FIELDS, "created_at", "updated_at")})
+    .returning(participants.c.id, participants.c.email)
+)
+
+
+def update_participants(
+    conn: Connection, changes: Sequence[tuple[int, Mapping[str, Any]]], now: datetime
+) -> None:
+    """Set column values on participants, (id, values) each, one executemany per set of columns changed.
+
+    A participant appears at most once in ``changes`` (a later change would depend on the earlier).
+    """
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for pid, values in changes:
+        by_columns.setdefault(tuple(values), []).append({"b_id": pid, **values, "updated_at": now})
+    for rows in by_columns.values():
+        conn.execute(_UPDATE_BY_ID, rows)
+
+
+_UPDATE_BY_ID = update(participants).where(participants.c.id == bindparam("b_id"))
+"""An update by id whose SET clause is the columns of its parameters (an executemany sets the same ones)."""
 
 
 def update_participant(
@@ -125,27 +221,64 @@ def record_participant_change(
 
 
 def record_participant_changes(
-    conn: Connection, changes: Sequence[tuple[int, Sequence[str], str]], actor: str, now: datetime
+    conn: Connection,
+    changes: Sequence[tuple[int, Sequence[str], str]],
+    actor: str,
+    now: datetime,
+    *,
+    new: Collection[int] = (),
 ) -> list[dict[str, Any]]:
-    """Append one entry per (participant id, field names, cause), in order, each chained to its head."""
+    """Append one entry per (participant id, field names, cause), in order, each chained to its head.
+
+    ``new`` names participants just inserted, whose chains are still empty (their heads are not read).
+    One insert of the entries and one update of the heads, each an executemany.
+    """
     if not changes:
         return []
-    heads = {
-        pid: (int(row.audit_seq), str(row.audit_head))
-        for pid, row in participants_by_id(conn, [c[0] for c in changes], lock=True).items()
-    }
+    fresh = set(new)
+    heads = {pid: (0, "") for pid, _, _ in changes if pid in fresh}
+    heads.update(chain_heads(conn, [pid for pid, _, _ in changes if pid not in fresh], lock=True))
     written = []
     for pid, fields, cause in changes:
         seq, head = heads[pid]
         entry = participant_entry(pid, seq + 1, head or GENESIS, actor, cause, fields, now)
         heads[pid] = (entry["seq"], entry["hash"])
         written.append(entry)
-    conn.execute(insert(participant_entries), written)
-    for pid, (seq, head) in heads.items():
+    if conn.dialect.name == "sqlite":
+        render, moment = _Renderer(conn.dialect), _rendered(conn, participant_entries.c.at, now)
         conn.execute(
-            update(participants).where(participants.c.id == pid).values(audit_seq=seq, audit_head=head)
+            _INSERT_ENTRIES_RENDERED, [{**e, "at": moment, "fields": render(e["fields"])} for e in written]
         )
+    else:
+        conn.execute(insert(participant_entries), written)
+    conn.execute(
+        _SET_HEAD, [{"b_id": pid, "b_seq": seq, "b_head": head} for pid, (seq, head) in heads.items()]
+    )
     return written
+
+
+_INSERT_ENTRIES_RENDERED = insert(participant_entries).values(
+    at=bindparam("at", type_=_Rendered()), fields=bindparam("fields", type_=_Rendered())
+)
+
+_SET_HEAD = (
+    update(participants)
+    .where(participants.c.id == bindparam("b_id"))
+    .values(audit_seq=bindparam("b_seq"), audit_head=bindparam("b_head"))
+)
+
+
+def chain_heads(conn: Connection, ids: Iterable[int], *, lock: bool = False) -> dict[int, tuple[int, str]]:
+    """Per participant of ``ids``, its chain's head: (seq, hash); ``lock`` holds the rows (PostgreSQL)."""
+    found: dict[int, tuple[int, str]] = {}
+    for part in chunks(sorted(set(ids))):
+        query = select(participants.c.id, participants.c.audit_seq, participants.c.audit_head).where(
+            participants.c.id.in_(part)
+        )
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found.update((int(pid), (int(seq), str(head))) for pid, seq, head in conn.execute(query))
+    return found
 
 
 def trained_mentors(conn: Connection, mentor_ids: Iterable[int]) -> set[int]:

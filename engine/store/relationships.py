@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
+from importlib import import_module
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, Select, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.domain.changes import RowUpdate
+from engine.domain.effects import OUTBOX_FIELDS
 from engine.domain.phase_time import PhaseClock
 from engine.domain.relationships import Relationship
 from engine.errors import ConflictError
 from engine.store.batches import chunks
+from engine.store.rendered import DriverQuery, DriverStatement
 from engine.store.tables import audit_entries, outbox, relationships
 
 
@@ -47,20 +51,21 @@ ROW_COLUMNS = [relationships.c[name] for name in RelationshipRow._fields]
 """The columns of a :class:`RelationshipRow`, in its order."""
 
 
+_ROWS = DriverQuery(select(*ROW_COLUMNS).order_by(relationships.c.id), relationships.c.id)
+
+
 def relationship_rows(
     conn: Connection, ids: Sequence[int], *, lock: bool = False
 ) -> dict[int, RelationshipRow]:
     """The rows of ``ids`` (an unknown id is absent), in id order, reading only what a phase change needs.
 
     ``lock`` holds the rows (PostgreSQL) until commit, so that appends to their chains are serialised.
+    Read through the driver, each distinct time and phase clock converted once: rows that share a
+    phase clock share its (read-only) object.
     """
     found: dict[int, RelationshipRow] = {}
     for part in chunks(ids):
-        query = select(*ROW_COLUMNS).where(relationships.c.id.in_(part)).order_by(relationships.c.id)
-        if lock and conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        for row in conn.execute(query):
-            found[row.id] = RelationshipRow._make(row)
+        found.update((row[0], RelationshipRow._make(row)) for row in _ROWS.rows(conn, part, lock=lock))
     return found
 
 
@@ -158,6 +163,11 @@ def insert_relationships(conn: Connection, rows: list[dict[str, Any]]) -> list[i
     """Insert relationship rows; their new ids, in the order of ``rows``."""
     if not rows:
         return []
+    mentees = [row["mentee_id"] for row in rows]
+    if len(set(mentees)) == len(mentees):  # one statement per page of rows; ids matched back by mentee
+        statement = insert(relationships).returning(relationships.c.id, relationships.c.mentee_id)
+        ids = {int(mentee): int(rel_id) for rel_id, mentee in conn.execute(statement, rows)}
+        return [ids[int(mentee)] for mentee in mentees]
     statement = insert(relationships).returning(relationships.c.id, sort_by_parameter_order=True)
     return [int(rel_id) for rel_id in conn.execute(statement, rows).scalars()]
 
@@ -199,8 +209,17 @@ _MOVE = (
     )
 )
 _BINDS = {"relationship_id": "b_id", "expected_version": "b_version"}
-_MOVE_PARAMS = tuple(_BINDS.get(name, name) for name in RowUpdate._fields)
-"""The bind parameter of each field of a :class:`RowUpdate`, in its order."""
+_MOVES = DriverStatement(_MOVE, tuple(_BINDS.get(name, name) for name in RowUpdate._fields))
+"""The row update, with the bind parameter of each field of a :class:`RowUpdate`, in its order."""
+
+ENTRY_COLUMNS = (
+    "relationship_id", "seq", "at", "actor", "trigger", "from_phase", "to_phase", "reason",
+    "policy_name", "policy_version", "data", "prev_hash", "hash",
+)  # fmt: skip
+"""The columns an audit entry is written with (every column but its id)."""
+
+OUTBOX_COLUMNS = OUTBOX_FIELDS
+"""The columns an outbox row is written with: those :func:`engine.domain.effects.outbox_row` shapes."""
 
 
 def apply_moves(
@@ -213,14 +232,14 @@ def apply_moves(
 
     The ``WHERE version = :b_version`` check (the version each update expects)
     makes two writers of one row unable to both succeed, and takes the row lock
-    that serialises the chain append.
+    that serialises the chain append. Each table is written in one driver call.
     """
     if not updates:
         return
-    result = conn.execute(_MOVE, [dict(zip(_MOVE_PARAMS, u, strict=True)) for u in updates])
-    if result.rowcount != len(updates):
+    moved = _MOVES.execute(conn, updates)
+    if moved != len(updates):
         raise ConflictError(
-            f"{len(updates) - result.rowcount} of {len(updates)} relationship(s) were changed by "
+            f"{len(updates) - moved} of {len(updates)} relationship(s) were changed by "
             "another writer meanwhile; nothing was written (run the command again)"
         )
     append(conn, entries, effects)
@@ -229,16 +248,21 @@ def apply_moves(
 def append(conn: Connection, entries: list[dict[str, Any]], effects: list[dict[str, Any]]) -> None:
     """Insert audit entries and the outbox rows they cause (a known idempotency key is skipped)."""
     if entries:
-        conn.execute(audit_entries.insert(), entries)
+        _ENTRIES.execute(conn, map(itemgetter(*ENTRY_COLUMNS), entries))
     if effects:
-        conn.execute(_OUTBOX_INSERTS[conn.dialect.name], effects)
+        _outbox_insert(conn.dialect.name).execute(conn, map(itemgetter(*OUTBOX_COLUMNS), effects))
 
 
-_OUTBOX_INSERTS = {
-    "postgresql": postgresql.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"]),
-    "sqlite": sqlite.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"]),
-}
-"""An outbox insert per dialect that skips a row whose idempotency key is already there."""
+_ENTRIES = DriverStatement(audit_entries.insert(), ENTRY_COLUMNS)
+
+
+@cache
+def _outbox_insert(dialect: str) -> DriverStatement:
+    """The outbox insert of ``dialect`` (``sqlite``, ``postgresql``) that skips a row whose idempotency
+    key is already there; the dialect's module is imported when its first insert is built."""
+    own = import_module(f"sqlalchemy.dialects.{dialect}")
+    statement = own.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return DriverStatement(statement, OUTBOX_COLUMNS)
 
 
 def mentees_of(conn: Connection, ids: Iterable[int]) -> dict[int, int]:

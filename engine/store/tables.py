@@ -99,12 +99,12 @@ relationships = Table(
     "relationships",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("mentee_id", Integer, ForeignKey("participants.id"), nullable=False),
-    Column("mentor_id", Integer, ForeignKey("participants.id")),
+    Column("mentee_id", Integer, ForeignKey("participants.id"), nullable=False, index=True),
+    Column("mentor_id", Integer, ForeignKey("participants.id"), index=True),
     Column("policy_name", String(100), nullable=False),
     Column("phase", String(64), nullable=False, index=True),
     Column("phase_entered_at", UTCDateTime, nullable=False),
-    Column("due_at", UTCDateTime, index=True),
+    Column("due_at", UTCDateTime),
     Column("version", Integer, nullable=False),
     Column("audit_seq", Integer, nullable=False),
     Column("audit_head", String(64), nullable=False),
@@ -112,6 +112,19 @@ relationships = Table(
     Column("previous_id", Integer, ForeignKey("relationships.id")),  # the mentee's relationship before it
     # per phase left: [seconds spent there in earlier stays, first entry] (engine.domain.phase_time)
     Column("phase_clock", JSON(none_as_null=True)),
+    # a program's pairs by phase: matching's waiting pairs, the report's standings (migration 0008)
+    Index("ix_relationships_policy_name_phase", "policy_name", "phase"),
+)
+
+# The tick's due query, in the order it reads: a program's pairs whose due_at has passed, longest-waiting
+# first. A pair in a terminal phase (due_at NULL) is not in it (migration 0008).
+Index(
+    "ix_relationships_policy_name_due_at_id",
+    relationships.c.policy_name,
+    relationships.c.due_at,
+    relationships.c.id,
+    sqlite_where=relationships.c.due_at.is_not(None),
+    postgresql_where=relationships.c.due_at.is_not(None),
 )
 
 meetings = Table(
@@ -170,6 +183,8 @@ audit_entries = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("relationship_id", "seq"),
+    # the rare entries read by trigger (retractions, recordings), oldest first (migration 0008)
+    Index("ix_audit_entries_trigger_relationship_id_at", "trigger", "relationship_id", "at"),
 )
 
 # The history of each participant (created, updated, trained, on leave, left, returned): append-only,
@@ -194,7 +209,7 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("relationship_id", Integer, ForeignKey("relationships.id")),
+    Column("relationship_id", Integer, ForeignKey("relationships.id"), index=True),
     Column("idempotency_key", String(200), nullable=False, unique=True),
     Column("action", String(64), nullable=False),
     Column("params", JSON, nullable=False),
@@ -205,6 +220,17 @@ outbox = Table(
     Column("delivered_at", UTCDateTime),
     Column("last_error", Text),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+# What delivery claims, in the order it claims it: only pending and sending rows have a next attempt
+# (a delivered, parked or skipped row has none), so the index holds the rows still to send and no
+# others, however many were sent before (migration 0008).
+Index(
+    "ix_outbox_next_attempt_at_id",
+    outbox.c.next_attempt_at,
+    outbox.c.id,
+    sqlite_where=outbox.c.next_attempt_at.is_not(None),
+    postgresql_where=outbox.c.next_attempt_at.is_not(None),
 )
 
 # One row per message sent for an outbox row: to which recipient, through which channel, with

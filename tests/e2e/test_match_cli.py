@@ -118,3 +118,61 @@ def test_explain_of_an_unknown_relationship_or_before_any_run(run: Run, imported
     early = run("match", "explain", "1")
     assert early.code == 2
     assert "has no matching proposal yet (run `mentorflow match propose`)" in early.err
+
+
+def _table_rows(out: str) -> list[list[str]]:
+    """The body lines of each boxed table in ``out``."""
+    tables: list[list[str]] = []
+    for line in out.splitlines():
+        if line.startswith("┏"):
+            tables.append([])
+        elif tables and line.startswith("│"):
+            tables[-1].append(line)
+    return tables
+
+
+def test_propose_shows_the_first_rows_and_says_how_many_more_and_how_to_see_them(
+    run: Run, imported: Path
+) -> None:
+    done = run("match", "propose", "--limit", "5")
+
+    assert done.code == 0, done.err
+    proposed, unmatched = _table_rows(done.out)
+    assert len(proposed) == 5 and len(unmatched) == 3
+    more = [line for line in done.out.splitlines() if line.startswith("... and")]
+    assert more == [
+        "... and 6 more pair(s) (--limit 0 or --all shows every row; --format json or csv writes them all)"
+    ]
+    assert "total score 6.95 over 11 pair(s)" in done.out  # the summary counts every row, shown or not
+
+    two = run("match", "propose", "--limit", "2").out
+    assert [len(rows) for rows in _table_rows(two)] == [2, 2]
+    assert "... and 9 more pair(s)" in two and "... and 1 more mentee(s) not matched" in two
+
+
+@pytest.mark.parametrize("args", [(), ("--limit", "0"), ("--all",), ("--limit", "11")], ids=" ".join)
+def test_propose_shows_every_row_when_they_fit_the_limit_or_all_are_asked_for(
+    run: Run, imported: Path, args: tuple[str, ...]
+) -> None:
+    done = run("match", "propose", *args)
+
+    assert done.code == 0, done.err
+    assert [len(rows) for rows in _table_rows(done.out)] == [11, 3]
+    assert "more pair(s)" not in done.out and "more mentee(s)" not in done.out
+
+
+def test_json_and_csv_hold_every_proposal_whatever_the_limit(run: Run, imported: Path) -> None:
+    document = json.loads(run("match", "propose", "--format", "json", "--limit", "1").out)
+    assert len(document["proposals"]) == 14
+    rows = list(csv.DictReader(io.StringIO(run("match", "propose", "--format", "csv", "--limit", "1").out)))
+    assert len(rows) == 14
+
+
+def test_a_negative_limit_is_refused_and_nothing_is_written(run: Run, imported: Path) -> None:
+    before = snapshot(imported)
+
+    done = run("match", "propose", "--limit", "-1")
+
+    assert done.code == 2
+    assert "--limit" in done.err and "Traceback" not in done.err
+    assert snapshot(imported) == before

@@ -40,7 +40,7 @@ def database(run: Run, tmp_path: Path) -> Path:
 def test_a_database_error_inside_an_operation_shows_no_sql_and_says_nothing_was_committed(
     run: Run, database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(people_store, "insert_participant", _leaking_insert)
+    monkeypatch.setattr(people_store, "insert_participants", _leaking_insert)
     before = snapshot(database)
 
     result = run("participants", "import", str(EXAMPLES))
@@ -79,7 +79,7 @@ def test_an_error_after_a_commit_says_what_was_committed(
 def test_debug_off_spellings_keep_the_short_message(
     value: str, run: Run, database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(people_store, "insert_participant", _leaking_insert)
+    monkeypatch.setattr(people_store, "insert_participants", _leaking_insert)
     monkeypatch.setenv("MENTORFLOW_DEBUG", value)
 
     assert not debugging()
@@ -91,7 +91,7 @@ def test_debug_off_spellings_keep_the_short_message(
 def test_debug_on_shows_the_error_itself(
     value: str, run: Run, database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(people_store, "insert_participant", _leaking_insert)
+    monkeypatch.setattr(people_store, "insert_participants", _leaking_insert)
     monkeypatch.setenv("MENTORFLOW_DEBUG", value)
 
     with pytest.raises(IntegrityError, match="UNIQUE constraint failed"):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,3 +60,31 @@ def test_demo_replaces_its_database(cli: Cli, tmp_path: Path) -> None:
     )
     assert code == 0, err
     assert f"replacing {old}" in out.replace("\n", "")
+
+
+def _mentorflow(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``mentorflow ARGS`` as an operator runs it: its own process, Prefect not imported beforehand."""
+    script = Path(sys.executable).parent / "mentorflow"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "workflows.cli"]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MENTORFLOW_", "PREFECT_API_URL"))}
+    return subprocess.run(
+        [*command, *args], cwd=cwd, env=clean | env, capture_output=True, text=True, timeout=300
+    )  # fmt: skip
+
+
+def test_demo_in_its_own_process_starts_and_stops_prefects_server(tmp_path: Path) -> None:
+    done = _mentorflow("demo", "--mentees", "3", "--mentors", "2", "--months", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "one Prefect flow run calling the flows' tasks day by day" in done.stdout.replace("\n", " ")
+    assert (tmp_path / "mentorflow-demo-outbox.jsonl").stat().st_size > 0
+
+
+def test_demo_says_so_when_prefects_server_does_not_start(tmp_path: Path) -> None:
+    # a server that cannot answer within a second of its launch (it takes several to start)
+    done = _mentorflow("demo", "--mentees", "2", "--mentors", "1", "--months", "1", cwd=tmp_path,
+                       PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1")  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "Prefect's temporary server did not start (no answer in 1 s)" in done.stderr
+    assert "PREFECT_API_URL" in done.stderr

@@ -315,6 +315,26 @@ def test_a_mentee_left_out_for_capacity_is_told_where_the_places_went() -> None:
     assert left.alternatives[0].why_not == "all places went to B (1.00)"
 
 
+def test_a_full_mentor_who_scores_higher_is_named_with_every_holder_best_first() -> None:
+    # d scores higher with c than with e, but c's two places went to a and b: together a higher total
+    a, b = person("a", wants=("x",)), person("b", wants=("x",))
+    d = person("d", wants=("x", "y", "p", "q", "w"))
+    c = mentor("c", skills=("x", "y", "p"), capacity=2)
+    e = mentor("e", skills=("q", "w"), capacity=1)
+    f = mentor("f", skills=("y", "p", "q", "w"))  # the best for d, but the coordinator rejected the pair
+    pool = Pool([a, b, d], [c, e, f], rejected={("d", "f"): "moving abroad"})
+    result = match(pool, MatchingPolicy(weights=Weights(timezone=0)), NOW)
+    third = next(x for x in result.explanations if x.mentee.key == "d")
+    assert third.proposal is not None and third.proposal.mentor.key == "e"
+    assert [(x.mentor.key, x.why_not) for x in third.alternatives] == [
+        ("c", "scores higher, but all places went to A (1.00), B (1.00): together a higher total")
+    ]
+    assert third.ruled_out_counts == {"rejected": 1}
+    assert [(r.mentor.key, r.reasons) for r in third.ruled_out] == [
+        ("f", ("rejected by the coordinator: moving abroad",))
+    ]
+
+
 # -- the policy section -------------------------------------------------------------------------
 
 POLICY_HEAD = """\

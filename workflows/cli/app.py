@@ -10,48 +10,109 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from importlib import import_module
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from workflows.cli import audit as cli_audit
-from workflows.cli import config as cli_config
-from workflows.cli import demo as cli_demo
-from workflows.cli import flows as cli_flows
-from workflows.cli import match as cli_match
-from workflows.cli import outbox as cli_outbox
-from workflows.cli import people as cli_people  # noqa: F401  (adds to participants, relationships)
-from workflows.cli import policy as cli_policy
-from workflows.cli import program as cli_program
-from workflows.cli import record as cli_record
-from workflows.cli import report as cli_report
 from workflows.cli.common import bound_integers, debugging, fail_unexpected, print_error, what_was_committed
+
+# Every command and group: the module that defines it, the attribute (a command's function or a group's
+# Typer), and the first paragraph of its help, which `mentorflow --help` lists without importing the module.
+# tests/unit/test_cli_registry.py checks each text against the command's own.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("program", "init", "Create the store's schema, or upgrade it to this version of mentorflow."),
+    "advance": (
+        "program", "advance",
+        "Fire a trigger on a relationship; refused with the reason if the policy does not allow it now.",
+    ),
+    "history": (
+        "program", "history", "Show who moved a relationship, when, why and under which policy version."
+    ),
+    "status": (
+        "program", "status",
+        "Phase counts and overdue items, now or as of a date (replayed from the audit history).",
+    ),
+    "report": (
+        "report", "report",
+        "The program report: funnel, time in phase, engagement, satisfaction, goals, drop-out, matching.",
+    ),
+    "insights": (
+        "report", "insights",
+        "What to change: which matching criteria predicted good pairs (and a reweighting), which phases "
+        "stall, which pairs need attention now.",
+    ),
+    "tick": (
+        "flows", "tick",
+        "One cadence run (due pairs advanced, reminders, escalations), then delivery of the outbox.",
+    ),
+    "serve": (
+        "flows", "serve",
+        "Serve the cadence, delivery and matching flows on the schedules of [schedules] in mentorflow.toml.",
+    ),
+    "demo": (
+        "demo", "demo",
+        "Generate a program and run a simulated year of it through the real flows, then summarise it.",
+    ),
+    "policy": ("policy", "app", "Validate, show and draw phase policies."),
+    "participants": ("people", "participants", "Import and list mentors and mentees."),
+    "relationships": ("people", "relationships", "List mentor-mentee relationships."),
+    "record": ("record", "app", "Record what happened: meetings, training, survey answers."),
+    "audit": ("audit", "app", "Verify and export the audit history."),
+    "match": ("match", "app", "Match mentees with mentors: propose, explain, approve, reject."),
+    "outbox": ("outbox", "app", "Messages waiting, sent, or parked after failing: list, retry, deliver."),
+    "config": ("config", "app", "Check the settings file (mentorflow.toml)."),
+}  # fmt: skip
+
+
+class LazyGroup(TyperGroup):
+    """The root group: a command's module is imported only when that command runs (or shows its help)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        return bound_integers(command_of(cmd_name))
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The commands and their help, as Click lists them, from :data:`COMMANDS` alone."""
+        from typer._click.utils import make_default_short_help
+
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, make_default_short_help(text, limit)) for name, (_, _, text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def command_of(name: str) -> Any:
+    """The Click command ``name``, built by Typer as the root app would build it."""
+    module, attribute, _ = COMMANDS[name]
+    found = getattr(import_module(f"workflows.cli.{module}"), attribute)
+    holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+    holder.callback()(_nothing)
+    if isinstance(found, typer.Typer):
+        holder.add_typer(found, name=name)
+    else:
+        holder.command(name)(found)
+    return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
+
+
+def _nothing() -> None:
+    """Makes the holder a group, so that Typer keeps the command's name."""
+
 
 app = typer.Typer(
     name="mentorflow",
+    cls=LazyGroup,
     help="Run a mentoring program as software: phases, policies, and a verifiable audit history.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.add_typer(cli_policy.app, name="policy")
-app.add_typer(cli_program.participants, name="participants")
-app.add_typer(cli_program.relationships, name="relationships")
-app.add_typer(cli_record.app, name="record")
-app.add_typer(cli_audit.app, name="audit")
-app.add_typer(cli_match.app, name="match")
-app.add_typer(cli_outbox.app, name="outbox")
-app.add_typer(cli_config.app, name="config")
-app.command("init")(cli_program.init)
-app.command("advance")(cli_program.advance)
-app.command("history")(cli_program.history)
-app.command("status")(cli_program.status)
-app.command("report")(cli_report.report)
-app.command("insights")(cli_report.insights)
-app.command("tick")(cli_flows.tick)
-app.command("serve")(cli_flows.serve)
-app.command("demo")(cli_demo.demo)
 
 
 def _print_version(wanted: bool) -> None:

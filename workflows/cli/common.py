@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from engine.errors import MentorflowError
     from engine.policy.model import Policy
+    from engine.policy.outline import Outline
     from engine.settings import Settings
 
 DatabaseOption = Annotated[
@@ -138,10 +139,56 @@ def policy_file(chosen: Settings) -> Path:
 
 
 def load_policy(chosen: Settings) -> Policy:
-    """The policy the settings name; the shipped default otherwise."""
-    from engine.policy.model import load_policy as load
+    """The policy the settings name; the shipped default otherwise. Validated once per version of the file
+    and kept between runs; a policy that does not load fails with every problem, as `policy check` says."""
+    from engine.services.outlines import cached_policy
 
-    return load(policy_file(chosen))
+    return cached_policy(policy_file(chosen))
+
+
+def policy_rules(chosen: Settings) -> Outline:
+    """The outline of the policy the settings name (its phases, their deadlines and cadences, its time zone):
+    what `status` and the listings need, kept between runs; a policy that does not load fails as
+    :func:`load_policy` fails."""
+    from engine.services.outlines import policy_outline
+
+    path = _policy_path_light(chosen.policy)
+    return policy_outline(path if path is not None else policy_file(chosen))
+
+
+def program_zone(chosen: Settings) -> tzinfo:
+    """The program's time zone, in which every command shows its times.
+
+    Read from the policy file's ``program.timezone`` alone where it names a zone, so a light command
+    (``history``) need not load the whole policy; otherwise as the policy loads (its default zone, or
+    the error that names the file and line).
+    """
+    from zoneinfo import ZoneInfo
+
+    path = _policy_path_light(chosen.policy)
+    if path is not None:
+        from engine.errors import PolicyError
+        from engine.policy.yamlsafe import load_yaml_file
+
+        try:
+            program = load_yaml_file(path).data.get("program")
+            named = program.get("timezone") if isinstance(program, dict) else None
+            if isinstance(named, str):
+                return ZoneInfo(named)
+        except (PolicyError, ValueError, KeyError, OSError, AttributeError):
+            pass  # the full load below names what is wrong
+    return ZoneInfo(load_policy(chosen).program.timezone)
+
+
+def _policy_path_light(name: str | None) -> Path | None:
+    """The policy file ``name`` resolves to, where that is plain without loading the policy module."""
+    from importlib import resources
+    from pathlib import Path
+
+    if name is not None and Path(name).is_file():
+        return Path(name)
+    shipped = Path(str(resources.files("policies") / f"{name or 'default'}.yaml"))
+    return shipped if shipped.is_file() else None
 
 
 def actor_name(actor: str | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from workflows.flows.demo import DemoTotals
+    from workflows.flows.temporary_server import TemporaryServer
 
 DEMO_DATABASE = "sqlite:///mentorflow-demo.db"
 
@@ -33,12 +33,11 @@ def demo(
     """Generate a program and run a simulated year of it through the real flows, then summarise it."""
     from engine.clock import SystemClock
     from engine.policy.model import resolve_policy_path
-    from workflows.flows import environment, resources
+    from workflows.flows import environment, resources, temporary_server
 
     began = time.perf_counter()
     quiet_prefect(demo=True)
-    server = threading.Thread(target=environment.start_temporary_server, daemon=True)
-    server.start()  # Prefect's temporary server starts in its own process while the store is prepared
+    server = temporary_server.start()  # starts in its own process while the store is prepared
     out = console()
     store, note = _fresh_database(database)
     if note:
@@ -71,7 +70,7 @@ def _run_year(
     start: datetime,
     end: datetime,
     outbox_log: str,
-    server: threading.Thread,
+    server: TemporaryServer | None,
 ) -> DemoTotals:
     import tempfile
 
@@ -86,7 +85,8 @@ def _run_year(
         bar = progress.add_task("starting Prefect", total=days + 1)
         from workflows.flows.demo import demo_year, on_day
 
-        server.join()
+        if server is not None:
+            server.wait_ready()
 
         def advanced(day: int, _days: int, now: str) -> None:
             progress.update(bar, completed=day + 1, description=f"day {now[:10]}")

@@ -18,7 +18,7 @@ from workflows.cli.common import (
     open_store,
     settings,
 )
-from workflows.cli.output import console, in_flags, say
+from workflows.cli.output import Column, in_flags, json_value, paragraph, print_table, say
 
 app = typer.Typer(help="Match mentees with mentors: propose, explain, approve, reject.", no_args_is_help=True)
 ActorOption = Annotated[
@@ -32,19 +32,42 @@ CRITERIA_SHORT = {
     "language": "lang",
     "timezone": "tz",
 }
+PROPOSED_COLUMNS = [
+    Column("rel", 0, justify="right"), Column("mentee", 0, 12), Column("mentor", 0, 12),
+    Column("score", 0), *(Column(short, 3 if short in ("skills", "goals", "fit") else 4)
+    for short in CRITERIA_SHORT.values()), Column("status", 1), Column("what the mentor offers", 5, 22),
+]  # fmt: skip
+UNMATCHED_COLUMNS = [
+    Column("rel", 0, justify="right"), Column("mentee", 0, 12), Column("why", 1, 20),
+    Column("best mentor ruled out", 2, 21),
+]  # fmt: skip
+
+
+SHOWN_ROWS = 20
+"""Rows a table of ``match propose`` shows by default: what fits a screen, the rest in JSON or CSV."""
+LimitOption = Annotated[
+    int,
+    typer.Option(
+        "--limit", min=0, help=f"Rows shown per table (0: all) [default: {SHOWN_ROWS}]", show_default=False
+    ),
+]
+AllOption = Annotated[bool, typer.Option("--all", help="Show every row in the tables (as --limit 0).")]
 
 
 @app.command("propose")
 def propose(
     policy: PolicyOption = None,
     format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+    limit: LimitOption = SHOWN_ROWS,
+    every: AllOption = False,
     actor: ActorOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Propose a mentor for everyone waiting for one; each pair scored and each decision explained.
 
     Proposals at or above the policy's matching.auto_approve_at are approved at once;
-    the rest wait for `mentorflow match approve` or `reject`.
+    the rest wait for `mentorflow match approve` or `reject`. The table shows the first
+    rows (--limit); --format json or csv writes every proposal.
     """
     from engine.clock import SystemClock
     from engine.domain.lifecycle import Lifecycle
@@ -57,11 +80,19 @@ def propose(
     if format == "json":
         document = {**outcome.summary, "auto_approved": outcome.approved, "auto_refused": outcome.refused}
         document["proposals"] = outcome.rows
-        typer.echo(in_flags(json.dumps(document, indent=2, ensure_ascii=False, default=str)))
+        _write_json(document)
     elif format == "csv":
         _write_csv(outcome.rows)
     else:
-        _print_run(outcome.summary, outcome.rows, outcome.approved, outcome.refused)
+        _print_run(outcome.summary, outcome.rows, outcome.approved, outcome.refused, 0 if every else limit)
+
+
+def _write_json(document: dict[str, Any]) -> None:
+    """The run as indented JSON, encoded by orjson (thousands of proposals in a fraction of a second)."""
+    import orjson
+
+    options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+    typer.echo(in_flags(orjson.dumps(document, default=json_value, option=options).decode()))
 
 
 def _score(value: float | None) -> str:
@@ -69,80 +100,92 @@ def _score(value: float | None) -> str:
 
 
 def _print_run(
-    summary: dict[str, Any], rows: list[dict[str, Any]], approved: list[int], refused: dict[int, str]
+    summary: dict[str, Any],
+    rows: list[dict[str, Any]],
+    approved: list[int],
+    refused: dict[int, str],
+    limit: int,
 ) -> None:
     proposed = [r for r in rows if r["mentor_id"] is not None]
     unmatched = [r for r in rows if r["mentor_id"] is None]
-    _print_proposed(summary, proposed)
+    _print_proposed(summary, proposed, limit)
     if unmatched:
-        _print_unmatched(unmatched)
+        _print_unmatched(unmatched, limit)
     if proposed:
-        typer.echo(
+        paragraph(
             "scores 0-1; skills: wanted skills the mentor has; goals: goals and interests; "
             "fit: values, work style, communication; lang: a shared language; tz: working hours in common"
         )
-    typer.echo(
+    paragraph(
         f"total score {summary['total_score']:.2f} over {summary['proposed']} pair(s); minimum score "
         f"{summary['min_score']:.2f}; {summary['blocking_pairs']} blocking pair(s) "
         "(a mentee and mentor who would both rather be together)"
     )
     if approved:
-        typer.echo(f"approved automatically (score >= {summary['auto_approve_at']:.2f}): {_ids(approved)}")
+        paragraph(f"approved automatically (score >= {summary['auto_approve_at']:.2f}): {_ids(approved)}")
     for rel_id, why in refused.items():
-        say(f"relationship {rel_id}: not approved automatically: {why}")
+        paragraph(f"relationship {rel_id}: not approved automatically: {why}")
     if any(r["status"] == "pending" for r in rows):
-        typer.echo(
+        paragraph(
             "next: mentorflow match explain REL | match approve REL... (or --all-above SCORE) | "
             "match reject REL... --reason TEXT"
         )
 
 
-def _print_proposed(summary: dict[str, Any], proposed: list[dict[str, Any]]) -> None:
-    """The proposed pairs: score in all and by criterion, status, what the mentor offers."""
-    from rich.table import Table
+def _first(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    return rows if limit == 0 else rows[:limit]
 
+
+def _more(rows: list[dict[str, Any]], shown: int, what: str) -> None:
+    """The line under a table cut at --limit: how many rows it leaves out, and how to see them."""
+    if len(rows) > shown:
+        paragraph(
+            f"... and {len(rows) - shown:,} more {what} (--limit 0 or --all shows every row; "
+            "--format json or csv writes them all)"
+        )
+
+
+def _print_proposed(summary: dict[str, Any], proposed: list[dict[str, Any]], limit: int) -> None:
+    """The proposed pairs (the first ``limit``): score in all and by criterion, status, what the mentor
+    offers."""
     title = (
         f"match run {summary['run']}: policy {summary['policy']} ({summary['mode']}), "
         f"{summary['mentees']} mentee(s) waiting, {summary['mentors']} mentor(s)"
     )
-    table = Table(title=title, title_justify="left")
-    for column in ("rel", "mentee", "mentor", "score", *CRITERIA_SHORT.values(), "status"):
-        table.add_column(column, overflow="fold", justify="right" if column == "rel" else "left")
-    table.add_column("what the mentor offers", overflow="fold", justify="left")
-    for row in proposed:
+    cells = []
+    shown = _first(proposed, limit)
+    for row in shown:
         criteria = {c["criterion"]: c for c in row["breakdown"]["criteria"]}
         explanation = row["explanation"]
-        table.add_row(
-            str(row["relationship_id"]),
-            explanation["mentee"]["name"],
-            explanation["mentor"]["name"],
-            _score(row["score"]),
-            *(_score(criteria[name]["score"]) for name in CRITERIA_SHORT),
-            row["status"],
-            in_flags(criteria["skills"]["detail"]),
+        cells.append(
+            [
+                str(row["relationship_id"]),
+                explanation["mentee"]["name"],
+                explanation["mentor"]["name"],
+                _score(row["score"]),
+                *(_score(criteria[name]["score"]) for name in CRITERIA_SHORT),
+                row["status"],
+                in_flags(criteria["skills"]["detail"]),
+            ]
         )
-    console().print(table)
+    print_table(PROPOSED_COLUMNS, cells, title=title)
+    _more(proposed, len(shown), "pair(s)")
 
 
-def _print_unmatched(unmatched: list[dict[str, Any]]) -> None:
-    """The mentees left without a proposal: why, and the best mentor a hard constraint ruled out."""
-    from rich.table import Table
-
-    table = Table(title=f"not matched: {len(unmatched)}", title_justify="left")
-    for column in ("rel", "mentee", "why", "best mentor ruled out"):
-        table.add_column(column, overflow="fold", justify="right" if column == "rel" else "left")
-    for row in unmatched:
+def _print_unmatched(unmatched: list[dict[str, Any]], limit: int) -> None:
+    """The mentees left without a proposal (the first ``limit``): why, and the best mentor a hard
+    constraint ruled out."""
+    cells = []
+    shown = _first(unmatched, limit)
+    for row in shown:
         explanation = row["explanation"]
         ruled = explanation["ruled_out"][:1]
         best = f"{ruled[0]['name']} ({ruled[0]['score']:.2f}): {ruled[0]['reasons'][0]}" if ruled else ""
         why = explanation["reason"]
-        table.add_row(
-            str(row["relationship_id"]),
-            explanation["mentee"]["name"],
-            None if why is None else in_flags(why),
-            in_flags(best),
-        )
-    console().print(table)
+        mentee = explanation["mentee"]["name"]
+        cells.append([str(row["relationship_id"]), mentee, in_flags(why or ""), in_flags(best)])
+    print_table(UNMATCHED_COLUMNS, cells, title=f"not matched: {len(unmatched)}")
+    _more(unmatched, len(shown), "mentee(s) not matched")
 
 
 def _ids(ids: list[int]) -> str:
@@ -201,72 +244,62 @@ def explain(
     check_choice(format, "--format", ("table", "json"))
     rows = proposals_of(open_store(settings(database)), relationship)
     if format == "json":
-        typer.echo(in_flags(json.dumps(rows, indent=2, ensure_ascii=False, default=str)))
+        typer.echo(in_flags(json.dumps(rows, indent=2, ensure_ascii=False, default=json_value)))
         return
     _print_explanation(rows[0])
     for earlier in rows[1:]:
         mentor = earlier["mentor_name"] or "no mentor"
         decided = f" by {earlier['decided_by']}" if earlier["decided_by"] else ""
         because = f": {earlier['reason']}" if earlier["reason"] else ""
-        typer.echo(f"earlier, run {earlier['run']}: {mentor}, {earlier['status']}{decided}{because}")
+        paragraph(f"earlier, run {earlier['run']}: {mentor}, {earlier['status']}{decided}{because}")
 
 
 def _print_explanation(row: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    out = console()
     explanation = row["explanation"]
     mentee = f"{row['mentee_name']} ({row['mentee_key']})"
     head = f"relationship {row['relationship_id']}: {mentee}"
     run = f"run {row['run']}, {row['mode']}, policy version {row['policy_version'][:19]}"
     if row["mentor_id"] is None:
-        typer.echo(f"{head}: no mentor proposed ({run}, {row['status']})")
-        say(f"why: {explanation['reason']}")
+        paragraph(f"{head}: no mentor proposed ({run}, {row['status']})")
+        paragraph(f"why: {explanation['reason']}")
     else:
         status = row["status"] + (f" by {row['decided_by']}" if row["decided_by"] else "")
         mentor = f"{row['mentor_name']} ({row['mentor_key']})"
-        typer.echo(f"{head} -> {mentor}: score {row['score']:.2f} ({run}, {status})")
-        table = Table(title="score by criterion", title_justify="left")
-        for column in ("criterion", "weight", "score", "why"):
-            table.add_column(column, overflow="fold")
-        for c in row["breakdown"]["criteria"]:
-            table.add_row(
-                c["label"],
-                f"{c['weight']:g}",
-                _score(c["score"]) if c["score"] is not None else "n/a",
-                in_flags(c["detail"]),
-            )
-        out.print(table)
+        paragraph(f"{head} -> {mentor}: score {row['score']:.2f} ({run}, {status})")
+        cells = [
+            [c["label"], f"{c['weight']:g}", "n/a" if c["score"] is None else _score(c["score"]),
+             in_flags(c["detail"])]
+            for c in row["breakdown"]["criteria"]
+        ]  # fmt: skip
+        columns = [Column("criterion", 0, 12), Column("weight", 2), Column("score", 0), Column("why", 1, 20)]
+        print_table(columns, cells, title="score by criterion")
         for note in explanation["notes"]:
-            say(f"note: {note}")
+            paragraph(f"note: {note}")
     if row["status"] == "rejected":
-        typer.echo(f"rejected: {row['reason']}")
+        paragraph(f"rejected: {row['reason']}")
     _print_others(explanation)
 
 
 def _print_others(explanation: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    out = console()
     counts = explanation["ruled_out_counts"]
     if counts:
         from engine.matching.constraints import CONSTRAINT_LABELS
 
         shown = ", ".join(f"{CONSTRAINT_LABELS.get(name, name)}: {n}" for name, n in counts.items())
-        typer.echo(f"mentors ruled out by a hard constraint ({shown}); the best-scoring of them:")
-        table = Table(show_header=True)
-        for column in ("mentor", "would score", "ruled out because"):
-            table.add_column(column, overflow="fold")
-        for r in explanation["ruled_out"]:
-            table.add_row(f"{r['name']} ({r['key']})", f"{r['score']:.2f}", in_flags("; ".join(r["reasons"])))
-        out.print(table)
+        paragraph(f"mentors ruled out by a hard constraint ({shown}); the best-scoring of them:")
+        cells = [
+            [f"{r['name']} ({r['key']})", f"{r['score']:.2f}", in_flags("; ".join(r["reasons"]))]
+            for r in explanation["ruled_out"]
+        ]
+        columns = [Column("mentor", 0, 14), Column("would score", 1), Column("ruled out because", 0, 20)]
+        print_table(columns, cells, title="")
     if explanation["alternatives"]:
-        table = Table(title="other mentors who fit", title_justify="left")
-        for column in ("mentor", "score", "why not"):
-            table.add_column(column, overflow="fold")
-        for a in explanation["alternatives"]:
-            table.add_row(f"{a['name']} ({a['key']})", f"{a['score']:.2f}", in_flags(a["why_not"]))
-        out.print(table)
+        cells = [
+            [f"{a['name']} ({a['key']})", f"{a['score']:.2f}", in_flags(a["why_not"])]
+            for a in explanation["alternatives"]
+        ]
+        columns = [Column("mentor", 0, 14), Column("score", 0), Column("why not", 1, 20)]
+        print_table(columns, cells, title="other mentors who fit")
 
 
 @app.command("approve")

@@ -17,11 +17,15 @@ from workflows.cli.common import (
     load_policy,
     open_store,
     parse_moment,
+    policy_rules,
+    program_zone,
     settings,
 )
-from workflows.cli.output import print_json, print_rows, say
+from workflows.cli.output import Column, moments_of, print_json, print_rows, say
 
 if TYPE_CHECKING:
+    from datetime import tzinfo
+
     from engine.services.queries import StatusReport
 
 participants = typer.Typer(help="Import and list mentors and mentees.", no_args_is_help=True)
@@ -110,6 +114,18 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+PARTICIPANT_COLUMNS = [
+    Column("id", 0, justify="right"), Column("external_id", 1, 11), Column("role", 2),
+    Column("name", 0, 14), Column("department", 3, 10), Column("level", 4),
+    Column("capacity", 4), Column("trained", 3),
+]  # fmt: skip
+RELATIONSHIP_COLUMNS = [
+    Column("id", 0, justify="right"), Column("policy", 1, 10), Column("mentee", 0, 14),
+    Column("mentor", 1, 14), Column("phase", 0), Column("since", 3, 20), Column("due_at", 2, 20),
+    Column("version", 4),
+]  # fmt: skip
+
+
 @participants.command("list")
 def list_participants(
     role: Annotated[str | None, typer.Option("--role", help="mentor or mentee")] = None,
@@ -123,8 +139,7 @@ def list_participants(
         check_choice(role, "--role", ("mentor", "mentee"))
     check_choice(format, "--format", ("table", "json"))
     rows = run(open_store(settings(database)), role)
-    columns = ["id", "external_id", "role", "name", "department", "level", "capacity", "trained"]
-    print_rows(rows, columns, format, title="participants")
+    print_rows(rows, PARTICIPANT_COLUMNS, format, title="participants")
 
 
 @relationships.command("list")
@@ -136,18 +151,19 @@ def list_relationships(
 ) -> None:
     """List relationships with their mentee, mentor, phase and when something is next due (and their
     policy, when the database holds several programs)."""
-    from engine.services.journeys import check_phase
-    from engine.services.listing import relationships as run
+    from engine.services.listing import check_phase
+    from engine.services.listing import relationships_at as run
 
     check_choice(format, "--format", ("table", "json"))
     chosen = settings(database, policy)
     if phase is not None:
-        check_phase(load_policy(chosen), phase)
-    rows = run(open_store(chosen), phase)
-    columns = ["id", "mentee", "mentor", "phase", "since", "due_at", "version"]
-    if len({row["policy"] for row in rows}) > 1:  # several programs in one database: say whose each is
-        columns.insert(1, "policy")
-    print_rows(rows, columns, format, title="relationships")
+        check_phase(policy_rules(chosen), phase)
+    rows = run(chosen.database_url, phase)
+    columns = RELATIONSHIP_COLUMNS
+    if len({row["policy"] for row in rows}) <= 1:  # several programs in one database: say whose each is
+        columns = [c for c in columns if c.header != "policy"]
+    zone = None if format == "json" else program_zone(chosen)
+    print_rows(rows, columns, format, title="relationships", zone=zone)
 
 
 def advance(
@@ -192,13 +208,15 @@ def advance(
 def history(
     relationship: Annotated[int, typer.Argument(metavar="REL", help="Relationship id.")],
     database: DatabaseOption = None,
+    policy: PolicyOption = None,
     format: FormatTableJson = "table",
 ) -> None:
     """Show who moved a relationship, when, why and under which policy version."""
     from engine.services.listing import history as run
 
     check_choice(format, "--format", ("table", "json"))
-    url = settings(database).database_url
+    chosen = settings(database, policy)
+    url = chosen.database_url
     rows = run(url, relationship)
     if format == "json":
         print_rows(rows, [], "json", title="")
@@ -207,9 +225,16 @@ def history(
         row["move"], row["reason"] = _move(row), row["reason"] or _recorded(row)
         row["policy"] = f"{row['policy_name']} {row['policy_version'][7:19]}"
         row["hash"] = row["hash"][:12]
-    columns = ["seq", "at", "trigger", "move", "actor", "reason", "policy", "hash"]
-    print_rows(rows, columns, "table", title=f"history of relationship {relationship}")
+    title = f"history of relationship {relationship}"
+    print_rows(rows, HISTORY_COLUMNS, "table", title=title, zone=program_zone(chosen))
     _print_journey(url, relationship)
+
+
+HISTORY_COLUMNS = [
+    Column("seq", 0, justify="right"), Column("at", 0, 20), Column("trigger", 1, 14),
+    Column("move", 1, 12), Column("actor", 3), Column("reason", 2, 16), Column("policy", 4),
+    Column("hash", 5),
+]  # fmt: skip
 
 
 def _print_journey(url: str, relationship: int) -> None:
@@ -253,14 +278,16 @@ def status(
     format: FormatTableJson = "table",
 ) -> None:
     """Phase counts and overdue items, now or as of a date (replayed from the audit history)."""
+    from zoneinfo import ZoneInfo
+
     from engine.clock import SystemClock
-    from engine.services.queries import status as run
+    from engine.services.queries import status_at as run
 
     check_choice(format, "--format", ("table", "json"))
     chosen = settings(database, policy)
-    loaded = load_policy(chosen)
-    moment = parse_moment(as_of, "--as-of", loaded.program.timezone, end_of_day=True) if as_of else None
-    report = run(open_store(chosen), loaded, SystemClock().now(), moment)
+    loaded = policy_rules(chosen)
+    moment = parse_moment(as_of, "--as-of", loaded.timezone, end_of_day=True) if as_of else None
+    report = run(chosen.database_url, loaded, SystemClock().now(), moment)
     phases = {name: report.phases.get(name, 0) for name in loaded.phases}
     phases.update({k: v for k, v in report.phases.items() if k not in phases})
     overdue = [
@@ -269,6 +296,7 @@ def status(
             "phase": o.phase,
             "what": o.kind,
             "since": o.since.isoformat(),
+            "due": o.due.isoformat(),
             "action": o.action,
         }
         for rid, o in report.overdue
@@ -282,7 +310,7 @@ def status(
         document["other_policies"] = report.other_policies
         print_json(document, ascii=True)
         return
-    _print_status(report, loaded.policy, phases, overdue, stranded)
+    _print_status(report, loaded.policy, phases, overdue, stranded, ZoneInfo(loaded.timezone))
 
 
 def _print_status(
@@ -291,13 +319,15 @@ def _print_status(
     phases: dict[str, int],
     overdue: list[dict[str, Any]],
     stranded: list[dict[str, Any]],
+    shown_in: tzinfo,
 ) -> None:
+    from engine.clock import shown
     from engine.domain.programs import others_note
 
-    label = f"as of {report.as_of:%Y-%m-%d %H:%M %Z}" + (" (replayed)" if report.replayed else "")
+    label = f"as of {shown(report.as_of, shown_in)}" + (" (replayed)" if report.replayed else "")
     print_rows(
         [{"phase": k, "relationships": v} for k, v in phases.items()],
-        ["phase", "relationships"],
+        [Column("phase", 0), Column("relationships", 0, justify="right")],
         "table",
         title=f"{policy}: status {label}",
     )
@@ -306,18 +336,26 @@ def _print_status(
     if stranded:
         print_rows(
             stranded[:50],
-            ["relationship", "phase", "since"],
+            [Column("relationship", 0, justify="right"), Column("phase", 0), Column("since", 1, 20)],
             "table",
             title=f"in a removed phase: {len(stranded)}" + (" (first 50)" if len(stranded) > 50 else ""),
+            zone=shown_in,
         )
         typer.echo(
             f"policy {policy} no longer has these phases, so the tick leaves these relationships alone: "
             "add the phase back to the policy, or move them on with a version of the policy that has it "
             "(--policy FILE)"
         )
+    if not overdue:
+        typer.echo("overdue: none")
+        return
     print_rows(
-        overdue[:50],
-        ["relationship", "phase", "what", "since", "action"],
+        [moments_of(row) for row in overdue[:50]],
+        [
+            Column(name, 0 if name == "relationship" else 1, 20 if name in ("since", "due") else 8)
+            for name in ["relationship", "phase", "what", "since", "due", "action"]
+        ],
         "table",
         title=f"overdue: {len(overdue)}" + (" (first 50)" if len(overdue) > 50 else ""),
+        zone=shown_in,
     )

@@ -1,10 +1,11 @@
 """Deliver the outbox: pending messages in batches, one task per batch, until none is due.
 
 A run reads the channels of its settings file (a served deployment's ``settings``
-parameter: the file ``serve`` read); with no ``[channels]`` there it fails,
-saying so, and the messages stay pending. A run that parked messages ends in a
-Failed state (message ``N message(s) parked``), which a Prefect automation can
-alert on; its table artifact lists them (:mod:`workflows.flows.observe`).
+parameter: the file ``serve`` read); when that names no channel it fails,
+saying so, and the messages stay pending (nothing falls back to the log file).
+A run that parked messages ends in a Failed state (message ``N message(s)
+parked``), which a Prefect automation can alert on; its table artifact lists
+them (:mod:`workflows.flows.observe`).
 """
 
 from __future__ import annotations

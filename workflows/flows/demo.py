@@ -3,10 +3,13 @@
 A flow run costs about a second and a task run about ten milliseconds, so
 the year is one parent flow run whose body, for each simulated day, calls
 the same tasks the scheduled flows call: intake (on the days HR sends a
-file), the people's behaviour, matching (on Mondays, when someone waits and
-the pool changed since the last run), the cadence's batches, and delivery
-(when the day wrote messages, or some wait for a retry). Time is the
-simulated clock's: every task gets the day's moment as an ISO time.
+file), matching (on Mondays, when someone waits and the pool changed since
+the last run), the cadence's batches, and delivery (when the day wrote
+messages, or some wait for a retry). What the program's people do each day
+(approvals, trainings, meetings, surveys) is the world the flows work on,
+not a task of theirs: it runs in the flow's body, between the flows' tasks,
+and costs no task run. Time is the simulated clock's: every task gets the
+day's moment as an ISO time.
 """
 
 from __future__ import annotations
@@ -15,21 +18,19 @@ import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
+# imported with the module (which the demo imports while Prefect's server starts), not in the run
+from engine.services.delivery import DeliverySummary
+from engine.services.tick import TickSummary
+from engine.simulation import DaySummary, Program, day_moment, generate_program, participants_csv
+from engine.simulation import simulate_day as simulate
 from workflows.flows import resources
 from workflows.flows.cadence import advance_due
 from workflows.flows.delivery import deliver_pending
 from workflows.flows.intake import import_participants
 from workflows.flows.matching import propose_matches
-
-if TYPE_CHECKING:
-    from engine.services.delivery import DeliverySummary
-    from engine.services.tick import TickSummary
-    from engine.simulation import DaySummary, Program
 
 DayObserver = Callable[[int, int, str], None]
 """Called after each simulated day with (day, days, ISO moment): the CLI's progress bar."""
@@ -50,11 +51,8 @@ class DemoTotals:
     auto_approved: int = 0
 
 
-@task(name="simulate-day", cache_policy=NO_CACHE)
 def simulate_day(database: str, policy: str, seed: int, now: str) -> DaySummary:
     """What the program's people do today (approvals, trainings, meetings, surveys, early exits)."""
-    from engine.simulation import simulate_day as simulate
-
     lifecycle = resources.lifecycle(policy)
     return simulate(resources.store(database), lifecycle, seed, resources.moment(now))
 
@@ -72,10 +70,6 @@ def demo_year(
     outbox_log: str,
 ) -> DemoTotals:
     """A program of ``mentees`` and ``mentors`` from ``seed``, run for ``days`` days from ``start``."""
-    from engine.services.delivery import DeliverySummary
-    from engine.services.tick import TickSummary
-    from engine.simulation import DaySummary, day_moment, generate_program
-
     program = generate_program(seed, mentees, mentors, days=days)
     totals = DemoTotals(DaySummary(), TickSummary(), DeliverySummary())
     first, timezone = resources.moment(start), resources.policy(policy).program.timezone
@@ -128,8 +122,6 @@ def _intake(
     database: str, policy: str, now: str, program: Program, day: int, workdir: Path, totals: DemoTotals
 ) -> None:
     """HR's export of the people joining today, imported through the intake task."""
-    from engine.simulation import participants_csv
-
     path = workdir / f"participants-day-{day:03d}.csv"
     path.write_text(participants_csv(program.arriving(day)), encoding="utf-8")
     summary = import_participants(database, policy, now, str(path), "hr-import")

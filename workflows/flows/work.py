@@ -9,7 +9,6 @@ This module does not import Prefect.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.flows import resources
@@ -73,35 +72,17 @@ def deliver_part(
 
 
 def channels(timezone: str, policy: str, outbox_log: str | None, settings: str | None) -> Channels:
-    """The configured channels; without a ``[channels]`` table (and no demo log) a ConfigError: nothing
-    falls back to a log file, and the messages stay pending."""
-    from engine.delivery.channels.config import channels_from
-    from engine.settings import settings_document
+    """The channels of the settings file (``settings``, or the one in force), or only the log file
+    ``outbox_log`` (the demo); without a configured channel a ConfigError
+    (:func:`engine.delivery.channels.config.channels_from`), and the messages stay pending."""
+    from engine.delivery.channels.config import channels_from, configured_channels
 
     surveys = resources.policy(policy).survey_definitions
     if outbox_log is not None:
-        log_only = {"channels": {"log": {"path": outbox_log}}}
+        # the demo's throwaway file: a crash loses no line without fsync (engine.delivery.channels.log)
+        log_only = {"channels": {"default": ["log"], "log": {"path": outbox_log, "fsync": False}}}
         return channels_from(log_only, None, timezone=timezone, surveys=surveys)
-    path, document = settings_document(settings)
-    if "channels" not in document:
-        raise no_channels(path)
-    return channels_from(document, path, timezone=timezone, surveys=surveys)
-
-
-def no_channels(path: Path | None) -> Exception:
-    """The refusal to deliver without a configured channel."""
-    from engine.errors import ConfigError
-
-    where = (
-        f"{path} has no [channels] table"
-        if path
-        else f"there is no settings file ({Path.cwd() / 'mentorflow.toml'}, or MENTORFLOW_CONFIG)"
-    )
-    return ConfigError(
-        f"no notification channel is configured: {where}; nothing was "
-        "delivered and the due messages stay pending. Name the channels in [channels] "
-        '(see config/mentorflow.example.toml; default = ["log"] writes them to a file).'
-    )
+    return configured_channels(settings, timezone=timezone, surveys=surveys)
 
 
 def deliver_all(batch: DeliverBatch, batch_size: int = DELIVERY_BATCH) -> DeliverySummary:

@@ -1,0 +1,197 @@
+"""Batch reads and writes straight to the database driver, each shared value converted once per batch.
+
+A batch of phase changes shares one moment, one policy version and a few JSON
+shapes (the same ``requires``, the same outbox ``params``), yet a Core
+``executemany`` converts every value of every row again, and a Core result
+converts every time and JSON value of every row it reads. A
+:class:`DriverStatement` compiles its Core statement once per dialect and
+sends a whole batch to the driver's ``executemany`` in one call, after
+rendering each distinct value once through the column's own bind processing
+(times: :class:`engine.store.tables.UTCDateTime`; JSON: ``json.dumps``, as
+SQLAlchemy's JSON type writes it), so the rows stored are the ones Core would
+have stored, byte for byte. A :class:`DriverQuery` reads rows the same way
+round: each distinct value of a column is converted once, by the column's own
+result processing, so the rows read are the ones Core would have returned.
+
+The work per row is left to C (``zip``, ``map`` and dict lookups); Python runs
+once per column and once per distinct value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
+from typing import Any
+
+from sqlalchemy import JSON, ColumnElement, Connection, bindparam
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Select
+
+Render = Callable[[Any], Any]
+
+
+class _Plan:
+    """A statement compiled for one dialect: its text, and how rows of values become driver parameters."""
+
+    def __init__(self, statement: ClauseElement, fields: Sequence[str], conn: Connection) -> None:
+        dialect = conn.dialect
+        compiled = statement.compile(dialect=dialect, column_keys=list(fields), for_executemany=True)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = compiled.string
+        names = dict(compiled.bind_names.items())
+        constants = {name: bind.effective_value for bind, name in names.items() if name not in fields}
+        renders = {name: _renderer(bind.type, dialect) for bind, name in names.items() if name in fields}
+        self.renders: list[tuple[int, Render, bool]] = []
+        for bind, name in names.items():
+            render = renders.get(name)
+            if render is not None:
+                self.renders.append((fields.index(name), render, isinstance(bind.type, JSON)))
+        self.width = len(fields)
+        # each parameter of the statement, in its order: a field's index, or a constant
+        order = compiled.positiontup if dialect.positional else [*fields, *constants]
+        self.slots: list[int | Any] = []
+        for name in order or ():
+            self.slots.append(fields.index(name) if name in fields else _Constant(constants[name]))
+        self.names = None if dialect.positional else tuple(order or ())
+
+    def parameters(self, rows: Iterable[Sequence[Any]]) -> list[Any]:
+        """The driver parameters of ``rows`` (values in ``fields`` order), distinct values rendered once."""
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        if not columns:
+            return []
+        assert len(columns) == self.width, "each row gives a value per field"
+        for i, render, by_object in self.renders:
+            columns[i] = _converted(columns[i], render, by_object=by_object)
+        picked = [slot.values() if isinstance(slot, _Constant) else columns[slot] for slot in self.slots]
+        if self.names is None:
+            return list(zip(*picked, strict=False))  # a constant repeats without end
+        return list(map(dict, map(zip, repeat(self.names), zip(*picked, strict=False))))
+
+
+class _Constant:
+    """A parameter of the statement that every row gives alike (as ``version + 1`` does its 1)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def values(self) -> Iterable[Any]:
+        return repeat(self.value)
+
+
+def _converted(column: Sequence[Any], convert: Render, *, by_object: bool) -> list[Any]:
+    """``convert`` of each value of ``column``, worked out once per distinct value.
+
+    ``by_object``: values that may be dicts or lists (JSON) are told apart by identity,
+    which is safe while ``column`` holds them all; the others by value.
+    """
+    if by_object:
+        keys = list(map(id, column))
+        distinct = dict(zip(keys, column, strict=True))
+    else:
+        keys, distinct = list(column), dict(zip(column, column, strict=True))
+    done = {key: convert(value) for key, value in distinct.items()}
+    return list(map(done.__getitem__, keys))
+
+
+def _renderer(column_type: Any, dialect: Any) -> Render | None:
+    """What a value of ``column_type`` becomes for the driver; ``None`` when it is passed as it is."""
+    if isinstance(column_type, JSON):
+        none_as_null = column_type.none_as_null
+
+        def as_json(value: Any) -> str | None:
+            return None if value is None and none_as_null else json.dumps(value)
+
+        return as_json
+    process: Render | None = column_type.dialect_impl(dialect).bind_processor(dialect)  # as Core does
+    return process
+
+
+class DriverStatement:
+    """A Core statement run through the driver's ``executemany`` with rows of values in ``fields`` order."""
+
+    def __init__(self, statement: ClauseElement, fields: Sequence[str]) -> None:
+        self.statement = statement
+        self.fields = tuple(fields)
+        self._plans: dict[str, _Plan] = {}
+
+    def execute(self, conn: Connection, rows: Iterable[Sequence[Any]]) -> int:
+        """Write ``rows`` in one driver call; how many rows the database says it changed."""
+        plan = self._plans.get(conn.dialect.name)
+        if plan is None:
+            plan = self._plans[conn.dialect.name] = _Plan(self.statement, self.fields, conn)
+        parameters = plan.parameters(rows)
+        if not parameters:
+            return 0
+        return int(conn.exec_driver_sql(plan.sql, parameters).rowcount)
+
+
+class _Reading:
+    """A query compiled for one dialect and number of keys: its text, how its parameters are rendered,
+    and each column's conversion."""
+
+    def __init__(self, query: Select[Any], keys: Sequence[str], conn: Connection) -> None:
+        dialect = conn.dialect
+        compiled = query.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql, self.keys = compiled.string, tuple(keys)
+        binds = compiled.bind_names.items()
+        self.renders = {name: _renderer(bind.type, dialect) for bind, name in binds}
+        self.constants = {name: bind.effective_value for bind, name in binds if name not in self.keys}
+        self.order = tuple(compiled.positiontup or ()) if dialect.positional else None
+        self.converts: list[tuple[int, Render]] = []
+        for i, column in enumerate(query.selected_columns):
+            process = column.type.dialect_impl(dialect).result_processor(dialect, None)  # as Core does
+            if process is not None:
+                self.converts.append((i, process))
+
+    def parameters(self, keys: Sequence[Any], values: dict[str, Any]) -> Any:
+        named = {**self.constants, **values, **dict(zip(self.keys, keys, strict=True))}
+        for name, render in self.renders.items():
+            if render is not None:
+                named[name] = render(named[name])
+        return named if self.order is None else tuple(named[name] for name in self.order)
+
+
+class DriverQuery:
+    """A Core query of the rows whose ``key`` is one of many, read through the driver: rows as tuples,
+    converted as Core converts them (each distinct value of a column once).
+
+    The query's other bind parameters take their values per call, by name. ``skip_locked``: a
+    locking read (PostgreSQL) skips the rows another transaction holds.
+    """
+
+    def __init__(self, query: Select[Any], key: ColumnElement[Any], *, skip_locked: bool = False) -> None:
+        self.query, self.key, self.skip_locked = query, key, skip_locked
+        self._readings: dict[tuple[str, int, bool], _Reading] = {}
+
+    def rows(
+        self, conn: Connection, keys: Sequence[Any], *, lock: bool = False, **values: Any
+    ) -> list[tuple[Any, ...]]:
+        """The rows whose key is in ``keys`` (at most :data:`engine.store.batches.CHUNK` of them), for
+        these ``values`` of the other parameters; ``lock`` holds them (PostgreSQL) until commit."""
+        if not keys:
+            return []
+        lock = lock and conn.dialect.name == "postgresql"
+        reading = self._reading(conn, len(keys), lock)
+        fetched = conn.exec_driver_sql(reading.sql, reading.parameters(keys, values)).fetchall()
+        if not fetched or not reading.converts:
+            return [tuple(row) for row in fetched]
+        columns: list[Sequence[Any]] = list(zip(*fetched, strict=True))
+        for i, convert in reading.converts:
+            columns[i] = _converted(columns[i], convert, by_object=False)
+        return list(zip(*columns, strict=True))
+
+    def _reading(self, conn: Connection, count: int, lock: bool) -> _Reading:
+        """The query for ``count`` keys, compiled once (a batch's slices have a few sizes only)."""
+        at = (conn.dialect.name, count, lock)
+        reading = self._readings.get(at)
+        if reading is None:
+            if len(self._readings) > 64:  # slices of many sizes: keep the cache small
+                self._readings.clear()
+            names = [f"mf_key_{i}" for i in range(count)]
+            query = self.query.where(self.key.in_([bindparam(name) for name in names]))
+            if lock:
+                query = query.with_for_update(skip_locked=self.skip_locked)
+            reading = self._readings[at] = _Reading(query, names, conn)
+        return reading
