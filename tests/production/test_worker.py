@@ -166,7 +166,8 @@ class Production:
             with self.client() as client:
                 return [log.message for log in client.read_logs(log_filter=only)]
 
-        deadline = time.monotonic() + 20
+        # a run's process sends its last log lines as it exits, which may be after its state is final
+        deadline = time.monotonic() + 90
         found = read()
         while not any(expected in line for line in found) and time.monotonic() < deadline:
             time.sleep(0.5)
