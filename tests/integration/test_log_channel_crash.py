@@ -111,13 +111,11 @@ delivery.deliver_due(open_engine(url), channels_of(Slow(__import__("pathlib").Pa
 """
 
 
-def test_a_delivery_killed_mid_batch_repeats_at_most_the_line_it_was_writing(
-    store: Engine, pairs: list[int], clock: SimulatedClock, tmp_path: Path
-) -> None:
-    log = tmp_path / "outbox.jsonl"
+def kill_after_two_lines(script: str, store: Engine, log: Path, clock: SimulatedClock) -> None:
+    """Run the delivery ``script`` in a child process; kill it (SIGKILL) once ``log`` holds two lines."""
     url = store.url.render_as_string(hide_password=False)
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, url, str(log), clock.now().isoformat()],
+        [sys.executable, "-c", script, url, str(log), clock.now().isoformat()],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -130,6 +128,13 @@ def test_a_delivery_killed_mid_batch_repeats_at_most_the_line_it_was_writing(
         child.kill()
         child.wait(timeout=30)
         child.stderr.close()  # type: ignore[union-attr]
+
+
+def test_a_delivery_killed_mid_batch_repeats_at_most_the_line_it_was_writing(
+    store: Engine, pairs: list[int], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    log = tmp_path / "outbox.jsonl"
+    kill_after_two_lines(_CHILD, store, log, clock)
     before = sum(keys(log).values())
     assert 2 <= before < EXPECTED_MATCH_MESSAGES_BOTH
 

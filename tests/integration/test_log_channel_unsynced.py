@@ -4,10 +4,6 @@ process dies (a line written is the kernel's); only a power cut can cost the las
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +18,7 @@ from engine.policy.model import Policy
 from engine.services import delivery as outbox
 
 from .delivery_support import EXPECTED_MATCH_MESSAGES_BOTH, RETRY, channels_of, matched_pairs, statuses
-from .test_log_channel_crash import ROOT, keys
+from .test_log_channel_crash import keys, kill_after_two_lines
 
 
 @pytest.fixture
@@ -83,21 +79,7 @@ def test_a_killed_delivery_without_fsync_loses_no_line(
     store: Engine, pairs: list[int], clock: SimulatedClock, tmp_path: Path
 ) -> None:
     log = tmp_path / "outbox.jsonl"
-    url = store.url.render_as_string(hide_password=False)
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, url, str(log), clock.now().isoformat()],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while sum(keys(log).values()) < 2 and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert child.poll() is None, f"the child ended before it was killed: {child.stderr.read()!r}"  # type: ignore[union-attr]
-        child.send_signal(signal.SIGKILL)
-    finally:
-        child.kill()
-        child.wait(timeout=30)
-        child.stderr.close()  # type: ignore[union-attr]
+    kill_after_two_lines(_CHILD, store, log, clock)
     assert 2 <= sum(keys(log).values()) < EXPECTED_MATCH_MESSAGES_BOTH
 
     outbox.deliver_due(store, channels_of(LogChannel(log, fsync=False)), clock.now() + RETRY.lease)
