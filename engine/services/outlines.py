@@ -27,10 +27,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.policy.outline import FORMAT, Outline, from_json, outline_of, to_json
-
 if TYPE_CHECKING:
     from engine.policy.model import Policy
+    from engine.policy.outline import Outline
 
 _POLICY_CODE = Path(__file__).resolve().parents[1] / "policy"
 POLICY_FORMAT = 1  # bump when what a cached policy holds changes in a way the code's size and time miss
@@ -42,6 +41,8 @@ def policy_outline(path: Path) -> Outline:
 
     A policy that does not load raises its PolicyError, as :func:`engine.policy.model.load_policy` does.
     """
+    from engine.policy.outline import FORMAT, from_json, outline_of
+
     try:
         cached = _cache_file(path, f"outline {FORMAT}", "outlines", "json")
         found = from_json(json.loads(cached.read_bytes())) if cached.is_file() else None
@@ -85,6 +86,7 @@ def _cache_root() -> Path:
 def _load_and_cache(path: Path) -> Policy:
     """Load the policy in full, then cache its outline and itself (where the cache can be written)."""
     from engine.policy.model import load_policy
+    from engine.policy.outline import FORMAT, outline_of, to_json
 
     policy = load_policy(path)
     try:

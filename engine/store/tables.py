@@ -7,6 +7,7 @@ the same on SQLite and PostgreSQL. Lists and structured data are JSON.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -52,6 +54,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
 
+
+class PartialIndex(Index):
+    """An index of the rows where ``where`` holds, on SQLite and PostgreSQL alike (their ``*_where``).
+
+    The two options are attached when something first reads them (the DDL compiler, Alembic comparing
+    the metadata with a database), not when the table is defined: given to the constructor, they are
+    checked against both dialects at once, which imports PostgreSQL's dialect into every command on
+    SQLite (it costs more than the rest of this module).
+    """
+
+    def __init__(self, name: str, *columns: Column[Any], where: ColumnElement[bool]) -> None:
+        self.partial_where = where
+        super().__init__(name, *columns)
+
+    @cached_property
+    def dialect_options(self) -> Any:
+        options = super().dialect_options
+        for dialect in PARTIAL_INDEX_DIALECTS:
+            options[dialect]["where"] = self.partial_where
+        return options
+
+
+PARTIAL_INDEX_DIALECTS = ("sqlite", "postgresql")
+"""The back ends a :class:`PartialIndex` is partial on (the others index every row)."""
 
 metadata = MetaData(
     naming_convention={
@@ -118,13 +144,12 @@ relationships = Table(
 
 # The tick's due query, in the order it reads: a program's pairs whose due_at has passed, longest-waiting
 # first. A pair in a terminal phase (due_at NULL) is not in it (migration 0008).
-Index(
+PartialIndex(
     "ix_relationships_policy_name_due_at_id",
     relationships.c.policy_name,
     relationships.c.due_at,
     relationships.c.id,
-    sqlite_where=relationships.c.due_at.is_not(None),
-    postgresql_where=relationships.c.due_at.is_not(None),
+    where=relationships.c.due_at.is_not(None),
 )
 
 meetings = Table(
@@ -225,12 +250,11 @@ outbox = Table(
 # What delivery claims, in the order it claims it: only pending and sending rows have a next attempt
 # (a delivered, parked or skipped row has none), so the index holds the rows still to send and no
 # others, however many were sent before (migration 0008).
-Index(
+PartialIndex(
     "ix_outbox_next_attempt_at_id",
     outbox.c.next_attempt_at,
     outbox.c.id,
-    sqlite_where=outbox.c.next_attempt_at.is_not(None),
-    postgresql_where=outbox.c.next_attempt_at.is_not(None),
+    where=outbox.c.next_attempt_at.is_not(None),
 )
 
 # One row per message sent for an outbox row: to which recipient, through which channel, with
@@ -292,3 +316,4 @@ installation = Table(
     Column("created_at", UTCDateTime, nullable=False),
     CheckConstraint("singleton = 1", name="ck_installation_singleton"),
 )
+

@@ -31,10 +31,11 @@ PROBE = (
 )
 # what a phase change or a recorded meeting never needs: matching (and its maths), reporting and delivery
 # (their templates, calendar files), the participant model and its email address checks (imports), YAML
-# (the policy comes from the cache)
+# (the policy comes from the cache), and on SQLite the PostgreSQL dialect (the partial indexes name it)
 UNNEEDED = (
     "numpy", "scipy", "jinja2", "icalendar", "email_validator", "yaml", "prefect",
     "engine.matching", "engine.reporting", "engine.delivery", "engine.domain.participants",
+    "sqlalchemy.dialects.postgresql",
 )  # fmt: skip
 
 

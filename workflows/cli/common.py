@@ -117,10 +117,13 @@ def _origin(exc: BaseException) -> str:
 def settings(database: str | None = None, policy: str | None = None) -> Settings:
     """The command's settings: its options, then the environment, mentorflow.toml and the defaults.
 
-    Resolve them once, at the command's start, and pass them on.
+    Resolve them once, at the command's start (after its imports), and pass them on: the command has
+    started then (:func:`workflows.cli.started`).
     """
     from engine.settings import resolve
+    from workflows.cli import started
 
+    started()
     return resolve(database=database, policy=policy)
 
 
