@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.domain.audit import GENESIS, iso
+from engine.domain.audit import GENESIS, canonical, iso
 
 PARTICIPANT_ENTRY_FIELDS = ("participant_id", "seq", "at", "actor", "cause", "fields", "prev_hash")
 
@@ -53,6 +53,47 @@ def participant_entry(
     }
     entry["hash"] = participant_entry_hash(entry)
     return entry
+
+
+class ParticipantEntries:
+    """:func:`participant_entry` of many entries by one ``actor`` at one moment, ``now``: the same entries
+    and hashes, the text around each entry's own values put together once.
+
+    The canonical JSON of an entry is its members in sorted order (actor, at, cause,
+    fields, participant_id, prev_hash, seq), each its key, a colon and its value as
+    the encoder writes it (:func:`engine.domain.audit.canonical`), separated by commas;
+    a set of field names that recurs is encoded once, and its entries share one list.
+    """
+
+    def __init__(self, actor: str, now: datetime) -> None:
+        self.actor, self.now = actor, now
+        self._head = '{"actor":' + canonical(actor) + ',"at":' + canonical(iso(now)) + ',"cause":'
+        self._fields: dict[tuple[str, ...], tuple[list[str], str]] = {}
+
+    def entry(
+        self, participant_id: int, seq: int, prev_hash: str, cause: str, fields: Sequence[str]
+    ) -> dict[str, Any]:
+        """The next entry of a participant's chain, with its hash (as :func:`participant_entry`)."""
+        names, encoded = self._names(fields)
+        text = (
+            self._head + canonical(cause) + ',"fields":' + encoded + ',"participant_id":'
+            + canonical(participant_id) + ',"prev_hash":' + canonical(prev_hash) + ',"seq":'
+            + canonical(seq) + "}"
+        )  # fmt: skip
+        return {
+            "participant_id": participant_id, "seq": seq, "at": self.now, "actor": self.actor,
+            "cause": cause, "fields": names, "prev_hash": prev_hash,
+            "hash": hashlib.sha256(text.encode()).hexdigest(),
+        }  # fmt: skip
+
+    def _names(self, fields: Sequence[str]) -> tuple[list[str], str]:
+        """The field names as an entry holds them (sorted, once each) and their canonical JSON."""
+        key = tuple(fields)
+        found = self._fields.get(key)
+        if found is None:
+            names = sorted(set(fields))
+            found = self._fields[key] = (names, canonical(names))
+        return found
 
 
 @dataclass(frozen=True)

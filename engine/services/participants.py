@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.cadence import Standing, next_due
@@ -73,15 +74,21 @@ class ImportSummary:
         return self.to_open if self.dry_run else len(self.relationships_opened)
 
 
-@dataclass
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+"""What an import sets on a person it leaves as they are (or creates): shared, read only."""
+
+
+@dataclass(slots=True)
 class _Pending:
-    """One person of the file matched to their row: what to set on it (nothing for a new person, whose
-    model is their row), and their status change."""
+    """One person of the file matched to their row (its :data:`~engine.store.participants.IMPORT_KEYS`):
+    what to set on it (nothing for a new person, whose model is their row), what those fields held
+    before, and their status change. An import holds one per person: kept small."""
 
     person: Participant
     row: RowMapping | None
-    values: dict[str, Any]
-    status: str | None = None
+    values: Mapping[str, Any]
+    status: str | None
+    old: Mapping[str, Any]
 
 
 def import_participants(
@@ -104,12 +111,12 @@ def import_participants(
     given = frozenset(columns) if columns is not None else frozenset(FIELDS)
     where = list(rows) if rows is not None else [f"participant {p.key}" for p in people]
     with UnitOfWork(store, write=not dry_run) as uow:
-        existing = people_store.all_participants(uow.conn)
+        existing = people_store.import_keys(uow.conn)
         matched = _match(existing, people)
         refuse_taken_emails(existing, people, matched, where)
         refuse_manager_loops(existing, people, matched, given, where)
         refuse_role_changes(uow.conn, policy, people, matched, given, where)
-        pending = (_pending(p, row, given) for p, row in zip(people, matched, strict=True))
+        pending = _compared(uow, people, matched, given)
         if dry_run:
             return _plan(uow, policy, pending, actor, now)
         summary = _write(uow, policy, pending, actor, now)
@@ -125,9 +132,39 @@ def _match(existing: Sequence[RowMapping], people: Sequence[Participant]) -> lis
     return [by_id.get(p.external_id) if p.external_id else by_email.get(p.email) for p in people]
 
 
-def _pending(person: Participant, row: RowMapping | None, given: frozenset[str]) -> _Pending:
-    if row is None:
-        return _Pending(person, None, {})  # a new person's row is the whole model, taken when written
+COMPARED = 2000
+"""People compared per chunk: their stored rows are read for the chunk, and only what differs is kept."""
+
+
+def _compared(
+    uow: UnitOfWork,
+    people: Sequence[Participant],
+    matched: Sequence[RowMapping | None],
+    given: frozenset[str],
+) -> list[_Pending]:
+    """Each person against their row as it was before the import wrote anything, a chunk at a time: the
+    stored rows of a chunk are read, compared and let go (a re-import holds no one's whole row)."""
+    names = [name for name in FIELDS if name in given]
+    compared: list[_Pending] = []
+    for start in range(0, len(people), COMPARED):
+        rows = matched[start : start + COMPARED]
+        ids = [int(row["id"]) for row in rows if row is not None]
+        stored = people_store.values_by_id(uow.conn, ids, names) if ids else {}
+        compared += (
+            _pending(person, row, stored[int(row["id"])] if row is not None else None, given)
+            for person, row in zip(people[start : start + COMPARED], rows, strict=True)
+        )
+    return compared
+
+
+def _pending(
+    person: Participant, row: RowMapping | None, stored: Mapping[str, Any] | None, given: frozenset[str]
+) -> _Pending:
+    """What the import sets on ``row`` (whose columns are ``stored``) for ``person``."""
+    if row is None or stored is None:
+        return _Pending(
+            person, None, _NOTHING, None, _NOTHING
+        )  # a new person's row is the whole model, taken when written
     values: dict[str, Any] = {}
     for name in FIELDS:
         if name not in given or name == "status":
@@ -136,11 +173,14 @@ def _pending(person: Participant, row: RowMapping | None, given: frozenset[str])
         if name == "external_id" and new is None:
             continue  # an empty cell does not take a participant's identity away
         if name == "trained":
-            new = bool(row["trained"]) or new  # HR's file never undoes a recorded training
-        if _comparable(row[name]) != _comparable(new):
+            new = bool(stored["trained"]) or new  # HR's file never undoes a recorded training
+        if _comparable(stored[name]) != _comparable(new):
             values[name] = list(new) if isinstance(new, tuple) else new
-    changed = "status" in given and person.status != row["status"]
-    return _Pending(person, row, values, person.status if changed else None)
+    changed = "status" in given and person.status != stored["status"]
+    status = person.status if changed else None
+    if not values:
+        return _Pending(person, row, _NOTHING, status, _NOTHING)
+    return _Pending(person, row, values, status, {name: stored[name] for name in values})
 
 
 def _comparable(value: Any) -> Any:
@@ -159,7 +199,7 @@ def _plan(
             shown = (f"opens a relationship in {policy.initial_phase!r}",) if opens else ()
             plans.append(PersonPlan(person.key, person.name, "new", (), shown))
             continue
-        changes = [(name, row[name], value) for name, value in item.values.items()]
+        changes = [(name, item.old[name], value) for name, value in item.values.items()]
         moves: tuple[str, ...] = ()
         if item.status is not None:
             changes.append(("status", row["status"], item.status))
@@ -198,7 +238,7 @@ def _write(
             moves = tuple(str(c) for c in status.consequences)
         changed = bool(item.values) or item.status is not None
         updated, unchanged = updated + changed, unchanged + (not changed)
-        changes = tuple((name, row[name], value) for name, value in item.values.items())
+        changes = tuple((name, item.old[name], value) for name, value in item.values.items())
         plans.append(
             PersonPlan(_key(row), person.name, "updated" if changed else "unchanged", changes, moves)
         )
@@ -219,7 +259,7 @@ class _Batch:
         self.uow, self.actor, self.now = uow, actor, now
         self.new_mentees: list[tuple[int, str]] = []
         self._new: list[Participant] = []
-        self._changed: dict[int, dict[str, Any]] = {}
+        self._changed: dict[int, Mapping[str, Any]] = {}
         self._order: list[int | None] = []  # per person: the id changed, or None for the next new one
 
     def create(self, person: Participant) -> None:
@@ -227,7 +267,7 @@ class _Batch:
         self._order.append(None)
         self._full()
 
-    def change(self, participant_id: int, values: dict[str, Any]) -> None:
+    def change(self, participant_id: int, values: Mapping[str, Any]) -> None:
         if participant_id in self._changed:
             self.flush()  # matched twice (by external id and by email): written in file order
         self._changed[participant_id] = values

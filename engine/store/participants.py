@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -27,9 +29,10 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 from engine.domain.audit import GENESIS
-from engine.domain.participant_audit import participant_entry
+from engine.domain.participant_audit import ParticipantEntries
 from engine.store.batches import chunks
 from engine.store.limits import INTEGER_MAX
+from engine.store.rendered import DriverQuery, DriverStatement
 from engine.store.tables import LIST_FIELDS, participant_entries, participants, relationships
 
 if TYPE_CHECKING:  # pydantic's model of a participant, imported by the readers that build one
@@ -61,9 +64,31 @@ def participants_by_id(conn: Connection, ids: Iterable[int], *, lock: bool = Fal
     return found
 
 
-def all_participants(conn: Connection) -> list[RowMapping]:
-    """Every participant row, as a mapping of its columns."""
-    return list(conn.execute(select(participants)).mappings())
+IMPORT_KEYS = ("id", "external_id", "email", "manager_id", "role", "status")
+"""What an import matches a participant by and checks against everyone (emails, reporting lines, roles)."""
+
+
+def import_keys(conn: Connection) -> list[RowMapping]:
+    """Every participant's :data:`IMPORT_KEYS`, as a mapping: what an import needs of everyone, not
+    their whole rows (those it reads in chunks, :func:`values_by_id`)."""
+    return list(conn.execute(select(*(participants.c[name] for name in IMPORT_KEYS))).mappings())
+
+
+def values_by_id(conn: Connection, ids: Sequence[int], names: Sequence[str]) -> dict[int, dict[str, Any]]:
+    """These participants' ``names`` columns by id, as Core reads them (lists as lists); an unknown id is
+    absent. Read through the driver: a list or time that recurs is converted once per slice of ids."""
+    query = _values_query(tuple(names))
+    found: dict[int, dict[str, Any]] = {}
+    for part in chunks(ids):
+        for pid, *values in query.rows(conn, part):
+            found[int(pid)] = dict(zip(names, values, strict=True))
+    return found
+
+
+@cache
+def _values_query(names: tuple[str, ...]) -> DriverQuery:
+    columns = [participants.c[name] for name in names]
+    return DriverQuery(select(participants.c.id, *columns), participants.c.id)
 
 
 def all_as_domain(conn: Connection) -> dict[int, Participant]:
@@ -239,32 +264,28 @@ def record_participant_changes(
     heads = {pid: (0, "") for pid, _, _ in changes if pid in fresh}
     heads.update(chain_heads(conn, [pid for pid, _, _ in changes if pid not in fresh], lock=True))
     written = []
+    entries = ParticipantEntries(actor, now)
     for pid, fields, cause in changes:
         seq, head = heads[pid]
-        entry = participant_entry(pid, seq + 1, head or GENESIS, actor, cause, fields, now)
+        entry = entries.entry(pid, seq + 1, head or GENESIS, cause, fields)
         heads[pid] = (entry["seq"], entry["hash"])
         written.append(entry)
-    if conn.dialect.name == "sqlite":
-        render, moment = _Renderer(conn.dialect), _rendered(conn, participant_entries.c.at, now)
-        conn.execute(
-            _INSERT_ENTRIES_RENDERED, [{**e, "at": moment, "fields": render(e["fields"])} for e in written]
-        )
-    else:
-        conn.execute(insert(participant_entries), written)
-    conn.execute(
-        _SET_HEAD, [{"b_id": pid, "b_seq": seq, "b_head": head} for pid, (seq, head) in heads.items()]
-    )
+    _INSERT_ENTRIES.execute(conn, map(itemgetter(*ENTRY_COLUMNS), written))
+    _SET_HEAD.execute(conn, [(seq, head, pid) for pid, (seq, head) in heads.items()])
     return written
 
 
-_INSERT_ENTRIES_RENDERED = insert(participant_entries).values(
-    at=bindparam("at", type_=_Rendered()), fields=bindparam("fields", type_=_Rendered())
-)
+ENTRY_COLUMNS = ("participant_id", "seq", "at", "actor", "cause", "fields", "prev_hash", "hash")
+"""The columns a participant's entry is written with (every column but its id)."""
 
-_SET_HEAD = (
+_INSERT_ENTRIES = DriverStatement(insert(participant_entries), ENTRY_COLUMNS)
+"""The entries of a batch in one driver call, each distinct time and list of fields rendered once."""
+
+_SET_HEAD = DriverStatement(
     update(participants)
     .where(participants.c.id == bindparam("b_id"))
-    .values(audit_seq=bindparam("b_seq"), audit_head=bindparam("b_head"))
+    .values(audit_seq=bindparam("b_seq"), audit_head=bindparam("b_head")),
+    ("b_seq", "b_head", "b_id"),
 )
 
 

@@ -149,6 +149,7 @@ def test_a_batched_import_writes_what_one_import_per_person_writes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(services, "BATCH", 16)  # a few hundred people make many batches
+    monkeypatch.setattr(services, "COMPARED", 7)  # and many chunks compared against their rows
     first = read_participants_text(_first_file(300), "first.csv")
     second = read_participants_text(_second_file(300), "second.csv")
     reference = _one_at_a_time(policy, clock)
@@ -207,3 +208,26 @@ def test_a_person_matched_twice_in_one_file_is_written_in_file_order(
         3,
     )
     assert [seq for seq, _ in chain] == [1, 2, 3]
+
+
+def test_a_dry_run_compared_in_chunks_plans_what_one_chunk_plans(
+    store: Engine, policy: Policy, clock: SimulatedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each person is compared with their row as it was before the import, whatever chunk they are in:
+    the same plan, old values included, as comparing everyone at once."""
+    first = read_participants_text(_first_file(60), "first.csv")
+    services.import_participants(store, policy, clock, first.people, actor="hr", columns=first.columns)
+    second = read_participants_text(_second_file(60), "second.csv")
+
+    def plan() -> ImportSummary:
+        return services.import_participants(
+            store, policy, clock, second.people, actor="hr", columns=second.columns, dry_run=True
+        )
+
+    whole = plan()
+    monkeypatch.setattr(services, "COMPARED", 4)
+    chunked = plan()
+
+    assert chunked == whole
+    assert whole.updated > 0 and any(p.changes for p in whole.people)
+    assert any(old != new for p in whole.people for _, old, new in p.changes if isinstance(old, list))
