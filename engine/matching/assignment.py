@@ -10,12 +10,15 @@ lower index, and callers order mentees and mentors by key.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
+from collections.abc import Callable
+from functools import cache
 from heapq import heappush, heapreplace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 Assignment = NDArray[np.int64]
 Scores = NDArray[np.float64]
@@ -44,12 +47,58 @@ def optimal(scores: Scores, acceptable: Mask, places: Places) -> Assignment:
     slots = np.repeat(np.arange(m), useful)
     if slots.size == 0:
         return result
-    weights = np.where(acceptable[np.ix_(rows, slots)], scores[np.ix_(rows, slots)], 0.0)
-    picked_rows, picked_slots = linear_sum_assignment(weights, maximize=True)
+    weights = np.where(acceptable[rows], scores[rows], 0.0).take(slots, axis=1)
+    picked_rows, picked_slots = _linear_sum_assignment()(weights, maximize=True)
     mentees, mentors = rows[picked_rows], slots[picked_slots]
     keep = acceptable[mentees, mentors]
     result[mentees[keep]] = mentors[keep]
     return result
+
+
+@cache
+def _linear_sum_assignment() -> Callable[..., tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """SciPy's ``linear_sum_assignment`` (the Hungarian method, in C), loaded on first use.
+
+    ``scipy.optimize`` imports all of SciPy's optimisers, linear algebra and array-API layer
+    (0.4 s, more than the matching itself takes); the function is one compiled module of that
+    package, ``scipy.optimize._lsap``, which needs nothing but numpy. So that module is loaded on
+    its own (not entered in ``sys.modules``: a later ``import scipy.optimize`` loads the package as
+    usual and gets the same function). Should a SciPy lay it out otherwise, the function comes
+    from ``scipy.optimize`` as documented.
+    """
+    if "scipy.optimize" not in sys.modules:
+        try:
+            return _lsap_module().linear_sum_assignment  # type: ignore[no-any-return]
+        except (ImportError, OSError, AttributeError):
+            pass
+    from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
+
+    return linear_sum_assignment  # type: ignore[no-any-return]
+
+
+def _lsap_module() -> Any:
+    """``scipy.optimize._lsap``, the compiled module, without running ``scipy/optimize/__init__.py``."""
+    import importlib.machinery
+    import importlib.util
+    from pathlib import Path
+
+    name = "scipy.optimize._lsap"
+    scipy = importlib.util.find_spec("scipy")
+    if scipy is None or scipy.origin is None:
+        raise ImportError("scipy is not installed")
+    folder = Path(scipy.origin).parent / "optimize"
+    found = [folder / f"_lsap{end}" for end in importlib.machinery.EXTENSION_SUFFIXES]
+    path = next((p for p in found if p.is_file()), None)
+    if path is None:
+        raise ImportError(f"no compiled _lsap module in {folder}")
+    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    if spec is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    sys.modules.pop(name, None)  # entered by Python for a single-phase module: left to the package
+    return module
 
 
 def stable(scores: Scores, acceptable: Mask, places: Places) -> Assignment:

@@ -8,7 +8,7 @@ matches. A criterion the mentee gave nothing for is *not known* and left out
 of that mentee's weighted mean, rather than counted as 0 against every mentor.
 
 Scores are computed twice on purpose: :func:`score_matrices` for the whole
-pool at once (sparse matrix products, fast enough for thousands), and
+pool at once (matrix products, fast enough for thousands), and
 :func:`pair_breakdown` for one pair, in words, for the coordinator. A test
 keeps the two equal.
 """
@@ -18,20 +18,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse  # type: ignore[import-untyped]
 
 from engine.domain.participants import Participant
-from engine.matching.text import content_words, goal_hits, goals_with_words, item_keys
+from engine.matching.text import MIN_WORD, content_words, goal_hits, goals_with_words, item_keys
 from engine.policy.matching import CRITERIA, Weights
 
 Matrix = NDArray[np.float64]
 WORKDAY_HOURS = 8.0  # two working days this many hours apart no longer overlap
 COMPATIBILITY_PARTS = ("values", "work_style", "communication")
+_WORD = 64  # bits of the words an overlap is counted in
 
 
 @lru_cache(maxsize=1024)
@@ -76,7 +77,7 @@ class Breakdown:
 
     criteria: tuple[CriterionScore, ...]
 
-    @property
+    @cached_property
     def total(self) -> float:
         """The weighted mean of the known criteria (0 when none is known)."""
         counted = [c for c in self.criteria if c.score is not None and c.weight > 0]
@@ -190,28 +191,65 @@ class Scores:
     total: Matrix
 
 
-def _incidence(rows: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> sparse.csr_matrix:
-    """A 0/1 matrix: row r has a 1 in the column of each of its keys (keys added to ``vocabulary``)."""
-    indptr, indices = [0], list[int]()
-    for keys in rows:
-        indices.extend(vocabulary.setdefault(key, len(vocabulary)) for key in keys)
-        indptr.append(len(indices))
-    data = np.ones(len(indices), dtype=np.float64)
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(len(vocabulary), 1)))
+def _flat(rows: Sequence[Sequence[int]]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The (row, column) of every entry of ``rows``, each a list of column indices."""
+    lengths = np.fromiter(map(len, rows), dtype=np.intp, count=len(rows))
+    owners = np.repeat(np.arange(len(rows), dtype=np.intp), lengths)
+    columns = np.fromiter(chain.from_iterable(rows), dtype=np.intp, count=int(lengths.sum()))
+    return owners, columns
 
 
-def _widen(matrix: sparse.csr_matrix, columns: int) -> sparse.csr_matrix:
-    return sparse.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], columns))
+def _bits(owners: NDArray[np.intp], columns: NDArray[np.intp], rows: int) -> NDArray[np.uint64]:
+    """Per row, its columns in ``[0, 64)`` as the bits of one word."""
+    keep = (columns >= 0) & (columns < _WORD)
+    found = np.zeros(rows, dtype=np.uint64)
+    np.bitwise_or.at(found, owners[keep], np.left_shift(np.uint64(1), columns[keep].astype(np.uint64)))
+    return found
+
+
+def _popcount(words: NDArray[np.uint64]) -> NDArray[np.uint8]:
+    """The bits set in each word (numpy 2 has it built in)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words)
+    per_byte = np.array([bin(b).count("1") for b in range(256)], dtype=np.uint8)
+    counted: NDArray[np.uint8] = per_byte[words.view(np.uint8)].reshape(*words.shape, 8).sum(axis=-1)
+    return counted
+
+
+def _products(a_rows: Sequence[Sequence[int]], b_rows: Sequence[Sequence[int]], size: int) -> Matrix:
+    """Per (a, b) pair of rows, how many columns (of ``size``) they share; a row lists its columns,
+    none twice.
+
+    The columns both sides use are numbered anew and taken 64 at a time: each row becomes one
+    word of bits, and a pair shares the bits set in both words. Exact counts, without BLAS (whose
+    threads, for these thin products, cost more than they save on a busy machine).
+    """
+    a_owners, a_columns = _flat(a_rows)
+    b_owners, b_columns = _flat(b_rows)
+    used_a, used_b = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+    used_a[a_columns] = True
+    used_b[b_columns] = True
+    shared = used_a & used_b
+    position = np.where(shared, np.cumsum(shared) - 1, -1)  # column -> its number among the shared
+    common = np.zeros((len(a_rows), len(b_rows)), dtype=np.int32)
+    for start in range(0, int(shared.sum()), _WORD):
+        a = _bits(a_owners, position[a_columns] - start, len(a_rows))
+        b = _bits(b_owners, position[b_columns] - start, len(b_rows))
+        common += _popcount(a[:, None] & b[None, :])
+    return common.astype(np.float64)
+
+
+def _indexed(rows: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> list[list[int]]:
+    """Each row's keys as column numbers (new keys added to ``vocabulary``)."""
+    return [[vocabulary.setdefault(key, len(vocabulary)) for key in keys] for keys in rows]
 
 
 def overlap(wanted: Sequence[Sequence[str]], offered: Sequence[Sequence[str]]) -> tuple[Matrix, Matrix]:
     """How many of each mentee's keys each mentor has, and how many keys each mentee has."""
     vocabulary: dict[str, int] = {}
-    a = _incidence(wanted, vocabulary)
-    b = _incidence(offered, vocabulary)
-    size = max(len(vocabulary), 1)
-    common = (_widen(a, size) @ _widen(b, size).T).toarray()
-    return np.asarray(common, dtype=np.float64), np.array([len(k) for k in wanted], dtype=np.float64)
+    a, b = _indexed(wanted, vocabulary), _indexed(offered, vocabulary)
+    common = _products(a, b, len(vocabulary))
+    return common, np.array([len(k) for k in wanted], dtype=np.float64)
 
 
 def _coverage_matrix(
@@ -228,47 +266,54 @@ def _coverage_matrix(
 
 
 def _goals_matrix(mentees: Sequence[Participant], mentors: Sequence[Participant]) -> Matrix:
+    """The share of each mentee's goals the mentor meets: a goal is met when one of its words meets
+    (:func:`engine.matching.text.words_meet`) a word of the mentor's skills and goals. Content words
+    have at least ``MIN_WORD`` letters, so only beginnings that long can be one."""
     goals = [goals_with_words(p.goals) for p in mentees]
-    offered = [sorted(frozenset().union(*(content_words(t) for t in (*p.skills, *p.goals)))) for p in mentors]
-    vocabulary: dict[str, int] = {}
-    goal_rows = _incidence([sorted(words) for g in goals for _, words in g], vocabulary)
-    mentor_rows = _incidence(offered, vocabulary)
-    size = max(len(vocabulary), 1)
-    meets = _word_relation(vocabulary, size)
-    covered = (_widen(mentor_rows, size) @ meets) > 0  # mentors x words they meet
-    hits = (_widen(goal_rows, size) @ covered.T.astype(np.float64)) > 0  # goals x mentors
-    owner_of = np.repeat(np.arange(len(mentees)), [len(g) for g in goals])
-    owner = sparse.csr_matrix(
-        (np.ones(len(owner_of)), (owner_of, np.arange(len(owner_of)))),
-        shape=(len(mentees), len(owner_of)),
-    )
-    met = np.asarray((owner @ hits.astype(np.float64)).toarray(), dtype=np.float64)
-    counts = np.array([len(g) for g in goals], dtype=np.float64)
+    vocabulary: dict[str, int] = {}  # the words of the mentees' goals
+    goal_rows = _indexed([sorted(words) for g in goals for _, words in g], vocabulary)
+    starting: dict[str, list[int]] = {}  # a word's beginning -> the goal words that begin so
+    for word, index in vocabulary.items():
+        for end in range(MIN_WORD, len(word) + 1):
+            starting.setdefault(word[:end], []).append(index)
+    met_by: dict[str, set[int]] = {}  # a mentor's word -> the goal words it meets
+    mentor_rows: list[list[int]] = []
+    for p in mentors:
+        covered: set[int] = set()
+        for word in frozenset().union(*(content_words(t) for t in (*p.skills, *p.goals))):
+            if (found := met_by.get(word)) is None:
+                found = met_by[word] = _goal_words_met(word, vocabulary, starting)
+            covered |= found
+        mentor_rows.append(sorted(covered))
+    hits = _products(goal_rows, mentor_rows, len(vocabulary)) > 0  # goals x mentors
+    lengths = np.array([len(g) for g in goals], dtype=np.intp)
+    first = np.cumsum(lengths) - lengths  # the row of each mentee's first goal
+    met = np.zeros((len(mentees), len(mentors)))  # per mentee, the goals each mentor meets
+    for rank in range(int(lengths.max(initial=0))):  # their first goals, their second goals, ...
+        having = np.flatnonzero(lengths > rank)
+        met[having] += hits[first[having] + rank]
     with np.errstate(invalid="ignore", divide="ignore"):
-        result: Matrix = met / counts[:, None]
+        result: Matrix = met / lengths.astype(np.float64)[:, None]
     return result
 
 
-def _word_relation(vocabulary: dict[str, int], size: int) -> sparse.csr_matrix:
-    """Which words meet which (:func:`words_meet`): equal, or one begins the other."""
-    pairs = [(i, i) for i in vocabulary.values()]
-    for word, i in vocabulary.items():
-        for end in range(len(word) - 1, 3, -1):
-            j = vocabulary.get(word[:end])
-            if j is not None:
-                pairs += [(i, j), (j, i)]
-    rows, cols = zip(*pairs, strict=True) if pairs else ((), ())
-    data = np.ones(len(rows), dtype=np.float64)
-    return sparse.csr_matrix((data, (rows, cols)), shape=(size, size))
+def _goal_words_met(word: str, vocabulary: dict[str, int], starting: dict[str, list[int]]) -> set[int]:
+    """The goal words ``word`` meets: equal, one it begins, or one that begins it."""
+    found = set(starting.get(word, ()))
+    found.update(j for end in range(MIN_WORD, len(word)) if (j := vocabulary.get(word[:end])) is not None)
+    return found
 
 
 def _mean_of_known(parts: Sequence[Matrix]) -> Matrix:
-    stacked = np.stack(parts)
-    known = ~np.isnan(stacked)
-    counts = known.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        result: Matrix = np.where(counts > 0, np.nansum(stacked, axis=0) / counts, np.nan)
-    return result
+    total, counts = np.zeros(parts[0].shape), np.zeros(parts[0].shape, dtype=np.int8)
+    for part in parts:  # part by part, in order: the sums nansum over the stacked parts makes
+        known = ~np.isnan(part)
+        np.add(total, part, out=total, where=known)
+        counts += known
+    known = counts > 0
+    np.divide(total, counts, out=total, where=known)
+    total[~known] = np.nan
+    return total
 
 
 def _language_matrix(mentees: Sequence[Participant], mentors: Sequence[Participant]) -> Matrix:
@@ -306,8 +351,8 @@ def score_matrices(
         weight = weights.of(name)
         if weight > 0:
             known = ~np.isnan(matrix)
-            numerator += np.where(known, matrix * weight, 0.0)
-            denominator += np.where(known, weight, 0.0)
+            np.add(numerator, matrix * weight, out=numerator, where=known)
+            np.add(denominator, weight, out=denominator, where=known)
     with np.errstate(invalid="ignore", divide="ignore"):
         total = np.where(denominator > 0, numerator / denominator, 0.0)
     return Scores(criteria, total)

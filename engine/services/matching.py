@@ -33,6 +33,7 @@ from engine.matching.constraints import Pool
 from engine.matching.records import explanation_row, proposal_data, result_summary
 from engine.policy.model import Policy
 from engine.services import advance as services
+from engine.services.collector import collector_paused
 from engine.store import participants as people_store
 from engine.store import proposals as proposal_store
 from engine.store import relationships as rel_store
@@ -68,7 +69,8 @@ def propose(store: Engine, lifecycle: Lifecycle, clock: Clock, *, actor: str) ->
     """Match everyone waiting for a mentor; store the proposals; approve those the policy lets through."""
     policy = lifecycle.policy
     now = clock.now()
-    with UnitOfWork(store) as uow:
+    # thousands of participants, explanations and rows, none in a reference cycle: no collections
+    with collector_paused(), UnitOfWork(store) as uow:
         waiting, pool, ids = _load_pool(uow.conn, policy)
         result = matching.match(pool, policy.matching, now, policy.program.timezone)
         run = proposal_store.next_run(uow.conn)

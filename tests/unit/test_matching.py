@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ import pytest
 from engine.domain.participants import Participant
 from engine.errors import PolicyError
 from engine.files.participants import parse_participants_csv
+from engine.matching import assignment
+from engine.matching import scores as scoring
 from engine.matching.assignment import blocking_pairs, greedy, optimal, stable, total
 from engine.matching.constraints import reporting_chain
 from engine.matching.proposals import Pool, match, prepare
@@ -22,7 +26,8 @@ from engine.policy.matching import Constraints, MatchingPolicy, Weights
 from engine.policy.model import load_policy_text
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-EXAMPLES = Path(__file__).parents[2] / "examples" / "participants.csv"
+ROOT = Path(__file__).parents[2]
+EXAMPLES = ROOT / "examples" / "participants.csv"
 
 
 def person(key: str, role: str = "mentee", **fields: Any) -> Participant:
@@ -124,6 +129,30 @@ def test_the_matrices_equal_the_pair_by_pair_breakdown_on_the_examples() -> None
             for c in breakdown.criteria:
                 value = instance.scores.criteria[c.criterion][i, j]
                 assert (np.isnan(value) and c.score is None) or value == pytest.approx(c.score)
+
+
+def _shared_counts(a_rows: list[list[int]], b_rows: list[list[int]]) -> list[list[int]]:
+    return [[len(set(a) & set(b)) for b in b_rows] for a in a_rows]
+
+
+@pytest.mark.parametrize("size", [1, 5, 64, 65, 200])
+def test_the_overlap_counts_are_exact_over_any_number_of_shared_keys(size: int) -> None:
+    rng = random.Random(size)
+    a_rows = [rng.sample(range(size), rng.randint(0, size)) for _ in range(40)]
+    b_rows = [rng.sample(range(size), rng.randint(0, size)) for _ in range(30)] + [[]]
+    counts = scoring._products(a_rows, b_rows, size)
+    assert counts.dtype == np.float64
+    assert counts.tolist() == _shared_counts(a_rows, b_rows)
+    assert scoring._products([], b_rows, size).shape == (0, len(b_rows))
+    assert not scoring._products([[0]] * 3, [[size]] * 2, size + 1).any()  # no key in common
+
+
+def test_the_bits_are_counted_the_same_without_numpy_s_bitwise_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    words = np.array([0, 1, 2**63, 2**64 - 1, 0x0F0F_0000_FFFF_0101], dtype=np.uint64).reshape(5, 1)
+    expected = [[bin(int(w)).count("1")] for w in words.ravel()]
+    assert scoring._popcount(words).tolist() == expected
+    monkeypatch.delattr(np, "bitwise_count", raising=False)
+    assert scoring._popcount(words).tolist() == expected
 
 
 # -- constraints --------------------------------------------------------------------------------
@@ -240,6 +269,38 @@ def test_the_optimum_gives_a_scarce_mentor_to_the_mentee_who_needs_them_most() -
     assert stable(scores, ok, places).tolist() == [0, 1]
     assert blocking_pairs(scores, ok, places, np.array([1, 0])).tolist() == [[0, 0]]
     assert blocking_pairs(scores, ok, places, np.array([0, 1])).tolist() == []
+
+
+def test_the_optimum_loads_no_more_of_scipy_than_the_assignment_it_needs() -> None:
+    probe = (
+        "import sys, numpy as np\n"
+        "from engine.matching.assignment import optimal\n"
+        "rng = np.random.default_rng(7)\n"
+        "scores = rng.random((60, 25))\n"
+        "ok = rng.random((60, 25)) < 0.6\n"
+        "places = rng.integers(0, 4, 25)\n"
+        "chosen = optimal(scores, ok, places).tolist()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('scipy')))\n"
+        "import scipy.optimize\n"
+        "from engine.matching import assignment\n"
+        "assignment._linear_sum_assignment.cache_clear()\n"
+        "print(chosen == optimal(scores, ok, places).tolist())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.splitlines() == ["[]", "True"]
+
+
+def test_the_optimum_falls_back_on_scipy_optimize(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing() -> None:
+        raise ImportError("laid out otherwise")
+
+    assignment._linear_sum_assignment.cache_clear()
+    monkeypatch.setattr(assignment, "_lsap_module", missing)
+    try:
+        scores = np.array([[0.9, 0.8], [0.85, 0.1]])
+        assert optimal(scores, np.ones_like(scores, dtype=bool), np.array([1, 1])).tolist() == [1, 0]
+    finally:
+        assignment._linear_sum_assignment.cache_clear()
 
 
 def test_capacity_lets_a_mentor_take_several_and_unlimited_when_switched_off() -> None:
