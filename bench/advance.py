@@ -1,6 +1,7 @@
 """How fast does the engine advance relationships, next to what the database allows?
 
-    python bench/advance.py --relationships 100000 [--database URL] [--batch 5000] [--runs 3] [--check]
+    python bench/advance.py --relationships 100000 [--database URL [--schema PREFIX]] [--batch 5000]
+                            [--runs 3] [--check]
 
 Opens N relationships on a fresh store and fires the default policy's lifecycle
 through the engine's batch path (``services.advance_many``), batch by batch:
@@ -22,7 +23,8 @@ on a fresh store holding the same rows:
 The three run step by step in turn, so that a machine busy with other work
 slows them alike; ``--runs`` repeats the whole on fresh stores and reports the
 min and median of each figure. Without ``--database`` the stores are temporary
-SQLite files; with a PostgreSQL URL each is a scratch schema, dropped afterwards.
+SQLite files; with a PostgreSQL URL each is a scratch schema (``--schema`` names their prefix), dropped
+afterwards.
 ``--check`` exits 1 when the median engine reaches less than half of the raw
 ceiling or less than 0.85 of the same-SQL one.
 """
@@ -102,7 +104,7 @@ class Population:
 
 
 @contextmanager
-def scratch_store(url: str | None, name: str) -> Iterator[Engine]:
+def scratch_store(url: str | None, name: str, prefix: str = "mf_w3_bench") -> Iterator[Engine]:
     """A fresh, initialised store: a temporary SQLite file, or a scratch schema on PostgreSQL."""
     if url is None:
         with tempfile.TemporaryDirectory(prefix="mentorflow-bench-") as scratch:
@@ -113,7 +115,7 @@ def scratch_store(url: str | None, name: str) -> Iterator[Engine]:
             finally:
                 store.dispose()
         return
-    schema = f"mf_w3_bench_{name}_{os.getpid()}"
+    schema = f"{prefix}_{name}_{os.getpid()}"
     admin = open_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
@@ -384,6 +386,8 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--relationships", type=int, default=100_000, metavar="N")
     parser.add_argument("--database", metavar="URL", help="PostgreSQL URL (default: temporary SQLite files)")
+    parser.add_argument("--schema", default="mf_w3_bench", metavar="PREFIX",
+                        help="prefix of the scratch schemas on PostgreSQL")  # fmt: skip
     parser.add_argument("--batch", type=int, default=5000, help="relationships per transaction")
     parser.add_argument("--runs", type=int, default=3, help="runs on fresh stores (min and median reported)")
     parser.add_argument("--check", action="store_true", help="exit 1 below the targets (median)")
@@ -426,9 +430,9 @@ def one_run(
     """One run on three fresh stores (the engine, the raw ceiling, the same-SQL one); transitions/s each."""
     n, batch = args.relationships, args.batch
     with (
-        scratch_store(args.database, "engine") as engine_store,
-        scratch_store(args.database, "raw") as raw_store,
-        scratch_store(args.database, "same") as same_store,
+        scratch_store(args.database, "engine", args.schema) as engine_store,
+        scratch_store(args.database, "raw", args.schema) as raw_store,
+        scratch_store(args.database, "same", args.schema) as same_store,
     ):
         began = time.perf_counter()
         engine = EngineRun(engine_store, policy, populate(engine_store, policy, n, batch), batch)
@@ -455,7 +459,7 @@ def one_run(
 def main() -> int:
     args = arguments()
     policy = load_policy(resolve_policy_path(None))
-    with scratch_store(args.database, "probe") as probe:
+    with scratch_store(args.database, "probe", args.schema) as probe:
         version = database_version(probe)
     print(
         f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs, load average "

@@ -10,14 +10,14 @@ answered) are shaped here too, and written the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from engine.domain.audit import GENESIS, EntryHasher, canonical, iso
 from engine.domain.cadence import Standing, next_due
-from engine.domain.effects import outbox_row
+from engine.domain.effects import OUTBOX_FIELDS, outbox_row
 from engine.domain.phase_time import NOTHING_EARLIER, Earlier, PhaseClock, after_leaving, earlier
 from engine.policy.model import Policy
 from engine.policy.timers import LATEST_ENTRY
@@ -150,6 +150,10 @@ class Mover:
     ) -> str:
         """The entry's hash, from the text its batch shares, put together once per shape (and ``data``
         encoded once per object: the memo keeps the object, so no other can take its id meanwhile)."""
+        return self._hasher(source, dest, cause).hash(self._encoded(cause.data), prev_hash, rel_id, seq)
+
+    def _hasher(self, source: str | None, dest: str, cause: Cause) -> EntryHasher:
+        """The hasher of the entries of a move from ``source`` to ``dest`` for ``cause``, once per shape."""
         key = (source, dest, cause.actor, cause.trigger, cause.reason)
         hasher = self._hashers.get(key)
         if hasher is None:
@@ -162,13 +166,24 @@ class Mover:
                 "to_phase": canonical(dest),
             }
             hasher = self._hashers[key] = EntryHasher(shared)
-        kept = self._data.get(id(cause.data))
-        if kept is None or kept[0] is not cause.data:
-            kept = self._data[id(cause.data)] = (cause.data, canonical(cause.data))
-        return hasher.hash(kept[1], prev_hash, rel_id, seq)
+        return hasher
+
+    def _encoded(self, data: dict[str, Any]) -> str:
+        """``data`` encoded for the hash, once per object (the memo keeps the object, so no other can
+        take its id meanwhile)."""
+        kept = self._data.get(id(data))
+        if kept is None or kept[0] is not data:
+            kept = self._data[id(data)] = (data, canonical(data))
+        return kept[1]
 
     def effects(self, rel_id: int, seq: int, dest: str) -> list[dict[str, Any]]:
         """The outbox rows the ``on_enter`` actions of ``dest`` cause, each with its idempotency key."""
+        key = f"rel:{rel_id}:entry:{seq}:"
+        rows = self._action_rows(dest)
+        return [{**row, "relationship_id": rel_id, "idempotency_key": key + slot} for slot, row in rows]
+
+    def _action_rows(self, dest: str) -> list[tuple[str, dict[str, Any]]]:
+        """(key slot, outbox row without its pair and key) of each action of entering ``dest``, once."""
         rows = self._actions.get(dest)
         if rows is None:  # per action, its row as outbox_row shapes it: a row differs in its pair and key
             now = self.now  # the rows of one action share its params: the store renders them once per batch
@@ -176,8 +191,7 @@ class Mover:
                 (slot, outbox_row(None, "", name, params, now))
                 for name, slot, params in _actions_entering(self.policy, dest)
             ]
-        key = f"rel:{rel_id}:entry:{seq}:"
-        return [{**row, "relationship_id": rel_id, "idempotency_key": key + slot} for slot, row in rows]
+        return rows
 
     def due(
         self, dest: str, last_meeting_at: datetime | None, before: Earlier = NOTHING_EARLIER
@@ -233,6 +247,44 @@ class Mover:
             self._leavings[key] = kept
         return kept[1], kept[2]
 
+    def rows(self, moves: Iterable[tuple[Moving, str, Cause, int | None]]) -> Written:
+        """What :meth:`change` writes for each of ``moves`` (a relationship, its destination, the cause,
+        the mentor it takes), as rows ready for the store, in the order of ``moves``.
+
+        The same values as :meth:`change` (no last meeting: a move starts a stay now), put together
+        once per shape, not per row: what a relationship's source, destination and cause decide (the
+        hasher, the encoded ``data``, whether the move restarts a clock, the outbox actions) is worked
+        out once per shape (the memo keeps the cause, so no other object can take its id meanwhile).
+        """
+        written = Written([], [], [])
+        updates, entries, effects = written
+        shapes: dict[tuple[str, str, int], _Shape] = {}
+        now, name, version = self.now, self.policy.policy, self.policy.digest
+        for rel, dest, cause, mentor_id in moves:
+            rel_id, seq, prev, source = rel.id, rel.audit_seq + 1, rel.audit_head, rel.phase
+            shape = shapes.get((source, dest, id(cause)))
+            if shape is None or shape.cause is not cause:
+                shape = shapes[(source, dest, id(cause))] = self._shape(source, dest, cause)
+            head = shape.hasher.hash(shape.data, prev, rel_id, seq)
+            entries.append((rel_id, seq, now, cause.actor, cause.trigger, source, dest, cause.reason, name,
+                            version, cause.data, prev, head))  # fmt: skip
+            clock, due_at = self._leaving(rel, dest, None, restart=shape.restart)
+            mentor = mentor_id if mentor_id is not None else rel.mentor_id
+            updates.append(RowUpdate(rel_id, rel.version, dest, now, due_at, mentor, seq, head, clock))
+            if shape.actions:
+                key = f"rel:{rel_id}:entry:{seq}:"
+                effects.extend([(rel_id, key + slot, *rest) for slot, rest in shape.actions])
+        return written
+
+    def _shape(self, source: str, dest: str, cause: Cause) -> _Shape:
+        """What the moves from ``source`` to ``dest`` for ``cause`` share (see :meth:`rows`)."""
+        actions = tuple(
+            (slot, tuple(row[name] for name in OUTBOX_FIELDS[2:]))  # after relationship_id, idempotency_key
+            for slot, row in self._action_rows(dest)
+        )
+        restart = (cause.trigger, source, dest) in self._restarts
+        return _Shape(cause, self._hasher(source, dest, cause), self._encoded(cause.data), restart, actions)
+
     def facts(self, rel: Recording, causes: Sequence[Cause]) -> Recorded:
         """Entries recording what happened to ``rel`` (a meeting, a survey answer), chained in order.
 
@@ -265,6 +317,27 @@ class Mover:
     def creation(self, rel_id: int, cause: Cause) -> dict[str, Any]:
         """The first link of a relationship's chain: its creation in the initial phase."""
         return self.entry(rel_id, 1, GENESIS, None, self.policy.initial_phase, cause)
+
+
+class Written(NamedTuple):
+    """Phase changes as rows for the store: the row updates, the audit entries (values in the order of
+    :data:`engine.domain.audit.ENTRY_FIELDS`, then the hash) and the outbox rows (values in the order of
+    :data:`engine.domain.effects.OUTBOX_FIELDS`)."""
+
+    updates: list[RowUpdate]
+    entries: list[tuple[Any, ...]]
+    effects: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What the moves of one source, destination and cause share (see :meth:`Mover.rows`)."""
+
+    cause: Cause
+    hasher: EntryHasher
+    data: str
+    restart: bool
+    actions: tuple[tuple[str, tuple[Any, ...]], ...]
 
 
 def _actions_entering(policy: Policy, dest: str) -> list[tuple[str, str, dict[str, Any]]]:

@@ -8,7 +8,7 @@ it (with a reason); ``role`` and ``self`` can never be overruled.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,7 @@ from engine.domain.participants import Participant
 from engine.errors import InputError, RefusedError
 from engine.errors import field as named
 from engine.matching.constraints import CONSTRAINT_LABELS, UNOVERRIDABLE, Pool, violations
-from engine.matching.scores import pair_offsets
+from engine.matching.scores import pair_offsets, utc_offset_hours
 from engine.policy.matching import MatchingPolicy
 
 OVERRIDABLE: tuple[str, ...] = tuple(name for name in CONSTRAINT_LABELS if name not in UNOVERRIDABLE)
@@ -80,12 +80,63 @@ def check_pair(
     mentee_offset, mentor_offset = pair_offsets(mentee, mentor, default_timezone, now)
     # the checks of proposal_for, without scoring the pair
     broken = violations(mentee, mentor, pool, policy.constraints, abs(mentee_offset - mentor_offset))
+    _refuse(broken, allowed, lambda: who)
+    return broken
+
+
+class PairChecker:
+    """:func:`check_pair` for the many pairs of one transaction, at one moment, against one pool.
+
+    What the pairs share is worked out once: one pool (its earlier pairs, rejections and
+    reporting lines; :func:`violations` reads the mentor's ``taken`` from it, set per pair),
+    and each time zone's offset at ``now``. The outcome of each pair is :func:`check_pair`'s.
+    """
+
+    def __init__(
+        self,
+        policy: MatchingPolicy,
+        now: datetime,
+        default_timezone: str,
+        previous: frozenset[tuple[str, str]],
+        rejected: Mapping[tuple[str, str], str],
+        managers: Mapping[str, str],
+    ) -> None:
+        self.constraints, self.now, self.default_timezone = policy.constraints, now, default_timezone
+        self._taken: dict[str, int] = {}
+        self._pool = Pool(
+            mentees=(), mentors=(), taken=self._taken, previous=previous, rejected=rejected, managers=managers
+        )
+        self._offsets: dict[str, float] = {}
+
+    def check(
+        self, mentee: Participant, mentor: Participant, taken: int, allowed: Overrides, who: Callable[[], str]
+    ) -> list[tuple[str, str]]:
+        """:func:`check_pair` of the pair, ``mentor`` having ``taken`` open relationships; ``who()``
+        names the mentor in a refusal (worked out only then)."""
+        self._taken.clear()
+        self._taken[mentor.key] = taken
+        hours_apart = abs(self._offset(mentee.timezone) - self._offset(mentor.timezone))
+        broken = violations(mentee, mentor, self._pool, self.constraints, hours_apart)
+        if broken:
+            _refuse(broken, allowed, who)
+        return broken
+
+    def _offset(self, zone: str | None) -> float:
+        """:func:`utc_offset_hours` of ``zone`` (else the program's) at ``now``, once per zone."""
+        name = zone or self.default_timezone
+        offset = self._offsets.get(name)
+        if offset is None:
+            offset = self._offsets[name] = utc_offset_hours(name, self.now)
+        return offset
+
+
+def _refuse(broken: Sequence[tuple[str, str]], allowed: Overrides, who: Callable[[], str]) -> None:
+    """Raise RefusedError listing each broken constraint ``allowed`` does not overrule (none: return)."""
     kept = [(name, text) for name, text in broken if name not in allowed.names]
     if kept:
         listed = "; ".join(f"{text} ({name})" for name, text in kept)
         hint = "" if all(name in UNOVERRIDABLE for name, _ in kept) else _hint(kept)
-        raise RefusedError(f"{named('mentor')}: {who} breaks a hard constraint of matching: {listed}{hint}")
-    return broken
+        raise RefusedError(f"{named('mentor')}: {who()} breaks a hard constraint of matching: {listed}{hint}")
 
 
 def _hint(kept: Sequence[tuple[str, str]]) -> str:

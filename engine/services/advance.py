@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine, Row
 
     from engine.clock import Clock
+    from engine.matching.manual import Overrides
     from engine.services.pairing import PairCheck
 
 
@@ -170,34 +171,51 @@ def _advance_batch(
     reason: str | None, mentors: Mapping[int, int],
 ) -> BatchResult:  # fmt: skip
     result = BatchResult()
+    policy = lifecycle.policy
     with UnitOfWork(store) as uow:
         rels = list(rel_store.relationship_rows(uow.conn, list(ids)).values())
-        assignment = _Assignment.load(uow, lifecycle.policy, mentors, now)
+        assignment = _Assignment.load(uow, policy, mentors, now)
         mentor_of, reads = assignment.mentor_of(rels), lifecycle.reads(trigger)
-        facts = load_facts(uow, lifecycle.policy, rels, now, reason, mentor_of, reads=reads)
-        fire, mover = lifecycle.firing(trigger), Mover(lifecycle.policy, now)
-        changes: list[Change] = []
+        facts = load_facts(uow, policy, rels, now, reason, mentor_of, reads=reads)
+        fire, movable = lifecycle.firing(trigger), _Movable(policy)
+        moves: list[tuple[RelationshipRow, str, Cause, int | None]] = []
         causes: dict[tuple[int | None, int], Cause] = {}  # by mentor and move (the lifecycle keeps it)
         for rel in rels:
             try:
-                _check_program(rel, lifecycle.policy)
-                assignment.check(rel)
+                movable(rel)
+                if assignment.wanted:
+                    assignment.check(rel)
                 move = fire(rel.phase, facts[rel.id])
             except (RefusedError, NotFoundError) as exc:
                 result.refused[rel.id] = exc.message
                 continue
-            mentor_id = assignment.take(rel)
+            mentor_id = assignment.take(rel) if assignment.wanted else None
             cause = causes.get((mentor_id, id(move)))
             if cause is None:  # one per mentor and edge: the entries of a batch share their data
                 data = {**assignment.data(mentor_id), "requires": [c.name for c in move.edge.requires]}
                 cause = causes[(mentor_id, id(move))] = Cause(actor, trigger, reason, data)
             # a move starts a stay at now: no earlier meeting counts towards its silence
-            changes.append(mover.change(rel, move.dest, cause, mentor_id=mentor_id))
+            moves.append((rel, move.dest, cause, mentor_id))
             result.moved.append(rel.id)
-        _write(uow, lifecycle.policy, changes, now)
+        rel_store.write_moves(uow.conn, Mover(policy, now).rows(moves))
+        audit.record_policy_version(uow.conn, policy, now)
         uow.commit()
     result.refused.update((i, "no such relationship") for i in set(ids) - {r.id for r in rels})
     return result
+
+
+class _Movable:
+    """:func:`_check_program` of many relationships: a policy name and phase found movable once is
+    not looked at again (a refusal names the relationship, so each is worded as it comes)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._movable: set[tuple[str, str]] = set()
+
+    def __call__(self, rel: RelationshipRow) -> None:
+        if (rel.policy_name, rel.phase) not in self._movable:
+            _check_program(rel, self.policy)
+            self._movable.add((rel.policy_name, rel.phase))
 
 
 def _check_program(rel: Relationship | RelationshipRow, policy: Policy) -> None:
@@ -216,9 +234,12 @@ class _Assignment:
     taken: dict[int, int]
     mentees: dict[int, int] = field(default_factory=dict)
     pairs: PairCheck | None = None
+    allowed: Overrides | None = None
+    """What a batch overrules: nothing."""
 
     @classmethod
     def load(cls, uow: UnitOfWork, policy: Policy, wanted: Mapping[int, int], now: datetime) -> _Assignment:
+        from engine.matching.manual import Overrides
         from engine.services.pairing import PairCheck
 
         if not wanted:
@@ -228,15 +249,13 @@ class _Assignment:
         taken = rel_store.active_mentee_counts(uow.conn, mentors, policy.terminal_phases)
         mentees = rel_store.mentees_of(uow.conn, wanted.keys())
         pairs = PairCheck.load(uow.conn, policy, now, mentees.values(), mentors)
-        return cls(wanted, mentors, taken, mentees, pairs)
+        return cls(wanted, mentors, taken, mentees, pairs, Overrides())
 
     def mentor_of(self, rels: Sequence[RelationshipRow]) -> dict[int, int | None]:
         return {r.id: self.wanted.get(r.id, r.mentor_id) for r in rels}
 
     def check(self, rel: RelationshipRow) -> None:
         """Raise as :func:`advance` does when the wanted mentor may not be attached to ``rel``."""
-        from engine.matching.manual import Overrides
-
         if rel.id not in self.wanted:
             return
         mentor_id = self.wanted[rel.id]
@@ -247,8 +266,8 @@ class _Assignment:
             return
         if rel.mentor_id is not None:
             raise RefusedError(_has_mentor(rel.id, rel.mentor_id))
-        assert self.pairs is not None
-        self.pairs.check(self.mentees[rel.id], mentor, ref, self.taken.get(mentor_id, 0), Overrides())
+        assert self.pairs is not None and self.allowed is not None
+        self.pairs.check(self.mentees[rel.id], mentor, ref, self.taken.get(mentor_id, 0), self.allowed)
 
     def take(self, rel: RelationshipRow) -> int | None:
         """Attach the wanted mentor to ``rel`` (now moved): its id (``None``: no mentor attached)."""

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.participants import Participant
 from engine.errors import NotFoundError
-from engine.matching.constraints import Pool
-from engine.matching.manual import Overrides, check_pair
+from engine.matching.manual import Overrides, PairChecker
 from engine.policy.model import Policy
 from engine.store import participants as people_store
 from engine.store import proposals as proposal_store
@@ -84,17 +84,15 @@ class PairCheck:
         mentee, chosen = self.people.get(mentee_id), self.people.get(int(mentor.id))
         if mentee is None or chosen is None:
             raise NotFoundError(f"no participant {mentee_id if mentee is None else ref!r}")
-        pool = Pool(
-            mentees=[mentee],
-            mentors=[chosen],
-            taken={chosen.key: taken},
-            previous=self.previous,
-            rejected=self.rejected,
-            managers=self.managers,
-        )
-        who = f"{mentor.name} ({ref})"
+        return self._checker.check(mentee, chosen, taken, allowed, lambda: f"{mentor.name} ({ref})")
+
+    @cached_property
+    def _checker(self) -> PairChecker:
+        """:func:`engine.matching.manual.check_pair` for the pairs of this transaction, sharing one pool."""
         program = self.policy.program.timezone
-        return check_pair(mentee, chosen, pool, self.policy.matching, self.now, program, allowed, who=who)
+        return PairChecker(
+            self.policy.matching, self.now, program, self.previous, self.rejected, self.managers
+        )
 
 
 def mentor_data(mentor: Row[Any]) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, Select, bindparam, func, insert, select, update
 
-from engine.domain.changes import RowUpdate
+from engine.domain.audit import ENTRY_FIELDS
+from engine.domain.changes import RowUpdate, Written
 from engine.domain.effects import OUTBOX_FIELDS
 from engine.domain.phase_time import PhaseClock
 from engine.domain.relationships import Relationship
@@ -212,11 +213,9 @@ _BINDS = {"relationship_id": "b_id", "expected_version": "b_version"}
 _MOVES = DriverStatement(_MOVE, tuple(_BINDS.get(name, name) for name in RowUpdate._fields))
 """The row update, with the bind parameter of each field of a :class:`RowUpdate`, in its order."""
 
-ENTRY_COLUMNS = (
-    "relationship_id", "seq", "at", "actor", "trigger", "from_phase", "to_phase", "reason",
-    "policy_name", "policy_version", "data", "prev_hash", "hash",
-)  # fmt: skip
-"""The columns an audit entry is written with (every column but its id)."""
+ENTRY_COLUMNS = (*ENTRY_FIELDS, "hash")
+"""The columns an audit entry is written with (every column but its id), in the order of the entry rows
+of :meth:`engine.domain.changes.Mover.rows`."""
 
 OUTBOX_COLUMNS = OUTBOX_FIELDS
 """The columns an outbox row is written with: those :func:`engine.domain.effects.outbox_row` shapes."""
@@ -234,15 +233,28 @@ def apply_moves(
     makes two writers of one row unable to both succeed, and takes the row lock
     that serialises the chain append. Each table is written in one driver call.
     """
-    if not updates:
-        return
+    if updates:
+        _move(conn, updates)
+        append(conn, entries, effects)
+
+
+def write_moves(conn: Connection, written: Written) -> None:
+    """:func:`apply_moves` of changes given as rows (:meth:`engine.domain.changes.Mover.rows`)."""
+    if written.updates:
+        _move(conn, written.updates)
+        _ENTRIES.execute(conn, written.entries)
+        if written.effects:
+            _outbox_insert(conn.dialect.name).execute(conn, written.effects)
+
+
+def _move(conn: Connection, updates: Sequence[RowUpdate]) -> None:
+    """The row updates, in one driver call; ConflictError if any row moved meanwhile."""
     moved = _MOVES.execute(conn, updates)
     if moved != len(updates):
         raise ConflictError(
             f"{len(updates) - moved} of {len(updates)} relationship(s) were changed by "
             "another writer meanwhile; nothing was written (run the command again)"
         )
-    append(conn, entries, effects)
 
 
 def append(conn: Connection, entries: list[dict[str, Any]], effects: list[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from engine.domain.audit import ENTRY_FIELDS, VARYING, EntryHasher, canonical, entry_hash, iso
 from engine.domain.changes import Cause, Mover
+from engine.domain.effects import OUTBOX_FIELDS
 from engine.domain.phase_time import after_leaving
 from engine.policy.model import Policy
 from engine.store.relationships import RelationshipRow
@@ -62,3 +63,27 @@ def test_a_batch_s_changes_hash_and_clock_each_entry_as_one_change_alone(policy:
     # rows with one clock object share the clock they leave with: the store renders it once
     second, third = (mover.change(row, "matched", causes[0]).update for row in rows[1:3])
     assert second.phase_clock is third.phase_clock
+
+
+def test_a_batch_s_rows_are_what_each_change_writes_alone(policy: Policy) -> None:
+    """:meth:`Mover.rows` writes, row for row, the update, entry and outbox rows of :meth:`Mover.change`."""
+    later = NOW.replace(month=3)
+    data = {"mentor_id": 7, "mentor": "Zoë Çelik", "requires": ["mentor_assigned"]}
+    causes = [Cause("ops", "match", None, data), Cause("ops", "match", "why", {"n": 1.5})]
+    clock = {"matched": [60, iso(NOW)]}
+    rows = [_row(1, 1, None), _row(2, 4, clock), _row(3, 4, clock), _row(4, 2, {"matched": [5, iso(NOW)]})]
+    moves = [
+        (row, dest, cause, mentor)
+        for row in rows
+        for dest in ("matched", "closed")
+        for cause in causes
+        for mentor in (None, 9)
+    ]
+    written = Mover(policy, later).rows(moves)
+    alone = [
+        Mover(policy, later).change(row, dest, cause, mentor_id=mentor) for row, dest, cause, mentor in moves
+    ]
+    assert written.updates == [change.update for change in alone]
+    assert written.entries == [(*(c.entry[name] for name in ENTRY_FIELDS), c.entry["hash"]) for c in alone]
+    assert written.effects == [tuple(row[name] for name in OUTBOX_FIELDS) for c in alone for row in c.effects]
+    assert written.effects, "the policy's phases send messages on entry"
