@@ -15,7 +15,9 @@ day's moment as an ISO time.
 from __future__ import annotations
 
 import contextvars
+import importlib
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,21 @@ from workflows.flows.cadence import advance_due
 from workflows.flows.delivery import deliver_pending
 from workflows.flows.intake import import_participants
 from workflows.flows.matching import propose_matches
+
+# What the first flow run would import, in the run, once the server answers; imported with this module
+# instead, while the server starts. A name that a later Prefect no longer has is only not imported early.
+_FIRST_RUN_IMPORTS = (
+    "fastapi.encoders",  # the flow's parameters are encoded with it
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect.utilities.visualization",
+    "engine.delivery.channels.config",
+    "engine.files.participants",
+    "engine.services.pairing",  # a coordinator's approval checks the pair with it
+)
+for _name in _FIRST_RUN_IMPORTS:
+    with suppress(ImportError):
+        importlib.import_module(_name)
 
 DayObserver = Callable[[int, int, str], None]
 """Called after each simulated day with (day, days, ISO moment): the CLI's progress bar."""
