@@ -161,3 +161,61 @@ def with_credentials(url: str, config: str | Path | None = None) -> str:
         if candidate and has_password(candidate) and without_password(candidate) == url:
             return candidate
     return url
+
+
+LINK_KEYS_VARIABLE = "MENTORFLOW_LINK_KEYS"
+MIN_KEY_LENGTH = 32
+"""The shortest secret key a personal link is signed with: shorter ones are guessable offline."""
+_MAKE_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """``[web]``: the address participants open (``base_url``) and the keys their links are signed with.
+
+    ``secret_keys`` come newest first: links are signed with the first, and a link signed with any of
+    them opens. To rotate, put the new key in front and keep the old ones until their links expire.
+    ``source`` names where the keys came from, for errors.
+    """
+
+    base_url: str | None
+    secret_keys: tuple[str, ...]
+    source: str
+
+
+def web_settings(config: str | Path | None = None) -> WebSettings:
+    """``[web]`` of the settings file; ``MENTORFLOW_LINK_KEYS`` (comma-separated, newest first) overrides
+    its ``secret_keys``. Neither is checked to be present here: :func:`check_link_keys` does that where
+    keys are needed."""
+    found = _settings_file(config)
+    shown = str(found[0]) if found else SETTINGS_FILE
+    section = found[1].get("web", {}) if found else {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{shown}: [web] must be a table")
+    base_url = _get(found[1], "web", "base_url", found) if found else None
+    variable = os.environ.get(LINK_KEYS_VARIABLE, "").strip()
+    if variable:
+        keys = tuple(key.strip() for key in variable.split(",") if key.strip())
+        return WebSettings(base_url, keys, LINK_KEYS_VARIABLE)
+    listed = section.get("secret_keys", [])
+    if not isinstance(listed, list) or not all(isinstance(key, str) for key in listed):
+        raise ConfigError(f'{shown}: web.secret_keys must be a list of text (secret_keys = ["...", ...])')
+    return WebSettings(base_url, tuple(listed), f"{shown}: web.secret_keys")
+
+
+def check_link_keys(keys: tuple[str, ...] | list[str], source: str = "the link keys") -> tuple[str, ...]:
+    """``keys`` if they can sign personal links: at least one, each of :data:`MIN_KEY_LENGTH` characters
+    or more; a ConfigError that says what to set otherwise (``source``: where they came from)."""
+    if not keys:
+        raise ConfigError(
+            "no key to sign personal links with: set secret_keys under [web] in the settings file "
+            f'(secret_keys = ["<random text of {MIN_KEY_LENGTH}+ characters>"]) or {LINK_KEYS_VARIABLE} '
+            f"(comma-separated, newest first); make a key with: {_MAKE_KEY}"
+        )
+    for number, key in enumerate(keys, 1):
+        if len(key) < MIN_KEY_LENGTH:
+            raise ConfigError(
+                f"{source}: key {number} is {len(key)} characters long; a link key needs at least "
+                f"{MIN_KEY_LENGTH} (make one with: {_MAKE_KEY})"
+            )
+    return tuple(keys)

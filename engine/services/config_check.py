@@ -28,7 +28,7 @@ from engine.settings import DEFAULT_SCHEDULES, SETTINGS_FILE
 
 Loc = tuple[str | int, ...]
 
-SECTIONS = ("database", "program", "notifications", "channels", "schedules")
+SECTIONS = ("database", "program", "notifications", "channels", "schedules", "web")
 KEYS = {"database": ("url", "password_secret"), "program": ("policy",)}
 """The keys of the tables :mod:`engine.settings` reads (the others are checked by their models)."""
 

@@ -317,3 +317,18 @@ installation = Table(
     CheckConstraint("singleton = 1", name="ck_installation_singleton"),
 )
 
+# Personal links revoked: those of a relationship, or of a person in every relationship, issued at or before
+# revoked_at (migration 0009). Links themselves are signed tokens, stored nowhere (engine.delivery.links).
+link_revocations = Table(
+    "link_revocations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("relationship_id", Integer, ForeignKey("relationships.id"), index=True),
+    Column("participant_id", Integer, ForeignKey("participants.id"), index=True),
+    Column("revoked_at", UTCDateTime, nullable=False),
+    Column("revoked_by", String(200), nullable=False),
+    Column("reason", Text),
+    CheckConstraint(
+        "relationship_id IS NOT NULL OR participant_id IS NOT NULL", name="ck_link_revocations_target"
+    ),
+)

@@ -63,6 +63,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "match": ("match", "app", "Match mentees with mentors: propose, explain, approve, reject."),
     "outbox": ("outbox", "app", "Messages waiting, sent, or parked after failing: list, retry, deliver."),
     "config": ("config", "app", "Check the settings file (mentorflow.toml)."),
+    "link": ("links", "app", "Print a fresh personal link for a pair's mentee or mentor, or revoke links."),
 }  # fmt: skip
 
 
