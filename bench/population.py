@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from engine.domain.audit import GENESIS, entry_hash, iso
+from engine.policy.model import Policy
 from engine.store.database import UnitOfWork
 from engine.store.tables import participants
 
@@ -44,3 +46,32 @@ def inserted_ids(store: Engine, rows: list[dict[str, Any]]) -> list[int]:
         ids = [int(i) for i in uow.conn.execute(statement, rows).scalars()]
         uow.commit()
     return ids
+
+
+class Chain:
+    """A relationship's audit entries, hashed and chained as the engine writes them."""
+
+    def __init__(self, policy: Policy, rel_id: int) -> None:
+        self.policy, self.rel_id = policy, rel_id
+        self.seq, self.head, self.entries = 0, GENESIS, []
+
+    def add(self, at: datetime, trigger: str, source: str | None, dest: str, data: dict[str, Any]) -> int:
+        self.seq += 1
+        entry = {
+            "relationship_id": self.rel_id,
+            "seq": self.seq,
+            "at": iso(at),
+            "actor": "bench",
+            "trigger": trigger,
+            "from_phase": source,
+            "to_phase": dest,
+            "reason": None,
+            "policy_name": self.policy.policy,
+            "policy_version": self.policy.digest,
+            "data": data,
+            "prev_hash": self.head,
+        }
+        self.head = entry["hash"] = entry_hash(entry)
+        entry["at"] = at
+        self.entries.append(entry)
+        return self.seq

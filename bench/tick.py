@@ -64,11 +64,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy
-from population import LIST_COLUMNS
+from population import LIST_COLUMNS, Chain
 from sqlalchemy import Engine, event, insert, text
 from sqlalchemy.engine import make_url
 
-from engine.domain.audit import GENESIS, entry_hash, iso
+from engine.domain.audit import iso
 from engine.policy.model import Policy, resolve_policy_path
 from engine.policy.vocabulary import RECORD_MEETING, RECORD_SURVEY
 from engine.services.delivery import DeliverySummary
@@ -183,7 +183,7 @@ class Population:
     def _relationship(self, rel_id: int, case: Case, found: dict[Any, list[dict[str, Any]]]) -> None:
         entered = TICK - case.entered
         pool = {"trained": self.trained, "untrained": self.untrained}.get(case.mentor or "")
-        chain = _Chain(self.policy, rel_id)
+        chain = Chain(self.policy, rel_id)
         before = case.answered_ago > case.entered  # answered in the phase it left, then moved on
         if before:
             self._answers(rel_id, case, ENTERED[case.phase][1] or case.phase, chain, found)
@@ -213,41 +213,12 @@ class Population:
         found[outbox] += _sent(rel_id, case, entered)
 
     def _answers(
-        self, rel_id: int, case: Case, phase: str, chain: _Chain, found: dict[Any, list[dict[str, Any]]]
+        self, rel_id: int, case: Case, phase: str, chain: Chain, found: dict[Any, list[dict[str, Any]]]
     ) -> None:
         answered = TICK - case.answered_ago
         for who in case.answered:
             seq = chain.add(answered, RECORD_SURVEY, phase, phase, answer_fact("final", who, {}))
             found[survey_responses].append(_answer(rel_id, who, answered, seq))
-
-
-class _Chain:
-    """A relationship's audit entries, hashed and chained as the engine writes them."""
-
-    def __init__(self, policy: Policy, rel_id: int) -> None:
-        self.policy, self.rel_id = policy, rel_id
-        self.seq, self.head, self.entries = 0, GENESIS, []
-
-    def add(self, at: datetime, trigger: str, source: str | None, dest: str, data: dict[str, Any]) -> int:
-        self.seq += 1
-        entry = {
-            "relationship_id": self.rel_id,
-            "seq": self.seq,
-            "at": iso(at),
-            "actor": "bench",
-            "trigger": trigger,
-            "from_phase": source,
-            "to_phase": dest,
-            "reason": None,
-            "policy_name": self.policy.policy,
-            "policy_version": self.policy.digest,
-            "data": data,
-            "prev_hash": self.head,
-        }
-        self.head = entry["hash"] = entry_hash(entry)
-        entry["at"] = at
-        self.entries.append(entry)
-        return self.seq
 
 
 def _meeting(rel_id: int, kind: str, held: datetime, seq: int) -> dict[str, Any]:

@@ -42,6 +42,8 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 """One encoder for every hash: ``json.dumps`` with options would build a new one per entry."""
 
 _TEXT = json.encoder.encode_basestring  # what _CANONICAL writes for a str (ensure_ascii=False)
+canonical_text = _TEXT
+""":func:`canonical` of a ``str``, for a caller that has checked the type itself."""
 _SORTED = tuple(sorted(ENTRY_FIELDS))  # the order _CANONICAL writes the fields in (sort_keys=True)
 _MEMBERS = tuple((_TEXT(name) + ":", name) for name in _SORTED)
 
@@ -101,6 +103,13 @@ class EntryHasher:
                 text += shared[name]
         parts.append(text + "}")
         self._parts = tuple(parts)
+
+    @property
+    def parts(self) -> tuple[str, str, str, str, str]:
+        """The canonical text before ``data``, and after ``data``, ``prev_hash``, ``relationship_id`` and
+        ``seq``: :meth:`hash` joins them around the four values (each encoded by :func:`canonical`)."""
+        before, after_data, after_prev, after_rel, after_seq = self._parts
+        return before, after_data, after_prev, after_rel, after_seq
 
     def hash(self, data: str, prev_hash: str, relationship_id: int, seq: int) -> str:
         """The hash of the entry with these values of :data:`VARYING` (the same as :func:`entry_hash`);

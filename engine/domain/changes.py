@@ -10,12 +10,13 @@ answered) are shaped here too, and written the same way.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from engine.domain.audit import GENESIS, EntryHasher, canonical, iso
+from engine.domain.audit import GENESIS, EntryHasher, canonical, canonical_text, iso
 from engine.domain.cadence import Standing, next_due
 from engine.domain.effects import OUTBOX_FIELDS, outbox_row
 from engine.domain.phase_time import NOTHING_EARLIER, Earlier, PhaseClock, after_leaving, earlier
@@ -219,17 +220,8 @@ class Mover:
         entry = self.entry(rel.id, seq, rel.audit_head, rel.phase, dest, cause)
         restart = (cause.trigger, rel.phase, dest) in self._restarts
         clock, due_at = self._leaving(rel, dest, last_meeting_at, restart=restart)
-        update = RowUpdate(
-            rel.id,
-            rel.version,
-            dest,
-            self.now,
-            due_at,
-            mentor_id if mentor_id is not None else rel.mentor_id,
-            seq,
-            entry["hash"],
-            clock,
-        )
+        mentor = mentor_id if mentor_id is not None else rel.mentor_id
+        update = RowUpdate(rel.id, rel.version, dest, self.now, due_at, mentor, seq, entry["hash"], clock)
         return Change(update, entry, self.effects(rel.id, seq, dest))
 
     def _leaving(
@@ -253,28 +245,49 @@ class Mover:
 
         The same values as :meth:`change` (no last meeting: a move starts a stay now), put together
         once per shape, not per row: what a relationship's source, destination and cause decide (the
-        hasher, the encoded ``data``, whether the move restarts a clock, the outbox actions) is worked
-        out once per shape (the memo keeps the cause, so no other object can take its id meanwhile).
+        hasher, fed the text before ``prev_hash`` once, whether the move restarts a clock, the outbox
+        actions) is worked out once per run of rows of one shape (the memo keeps the cause, so no other
+        object can take its id meanwhile), and the leaving once per run of rows that share their phase
+        clock and stay objects (as rows read alike do).
         """
         written = Written([], [], [])
         updates, entries, effects = written
+        add_update, add_entry, add_effect = updates.append, entries.append, effects.append
         shapes: dict[tuple[str, str, int], _Shape] = {}
-        now, name, version = self.now, self.policy.policy, self.policy.digest
+        now, name, version, text, new = self.now, self.policy.policy, self.policy.digest, canonical_text, _new
+        shape, last = None, ("", "", Cause("", ""))  # rows of a batch come in runs of one shape
         for rel, dest, cause, mentor_id in moves:
             rel_id, seq, prev, source = rel.id, rel.audit_seq + 1, rel.audit_head, rel.phase
-            shape = shapes.get((source, dest, id(cause)))
-            if shape is None or shape.cause is not cause:
-                shape = shapes[(source, dest, id(cause))] = self._shape(source, dest, cause)
-            head = shape.hasher.hash(shape.data, prev, rel_id, seq)
-            entries.append((rel_id, seq, now, cause.actor, cause.trigger, source, dest, cause.reason, name,
-                            version, cause.data, prev, head))  # fmt: skip
-            clock, due_at = self._leaving(rel, dest, None, restart=shape.restart)
+            if shape is None or cause is not last[2] or source != last[0] or dest != last[1]:
+                last, shape = (source, dest, cause), self._shape_of(shapes, source, dest, cause)  # per run
+                actor, trigger, why, data, actions, seed, after_prev, after_rel, after_seq = shape.run
+                read, entered = _UNREAD, None
+            if type(rel_id) is int is type(seq) and type(prev) is str:  # EntryHasher.hash, from the seed
+                sha = seed.copy()
+                sha.update(f"{text(prev)}{after_prev}{rel_id}{after_rel}{seq}{after_seq}".encode())
+                head = sha.hexdigest()
+            else:
+                head = shape.hasher.hash(shape.data, prev, rel_id, seq)
+            add_entry((rel_id, seq, now, actor, trigger, source, dest, why, name, version, data, prev, head))
+            if rel.phase_clock is not read or rel.phase_entered_at is not entered:
+                read, entered = rel.phase_clock, rel.phase_entered_at
+                clock, due_at = self._leaving(rel, dest, None, restart=shape.restart)
             mentor = mentor_id if mentor_id is not None else rel.mentor_id
-            updates.append(RowUpdate(rel_id, rel.version, dest, now, due_at, mentor, seq, head, clock))
-            if shape.actions:
+            add_update(new(RowUpdate, (rel_id, rel.version, dest, now, due_at, mentor, seq, head, clock)))
+            if actions:
                 key = f"rel:{rel_id}:entry:{seq}:"
-                effects.extend([(rel_id, key + slot, *rest) for slot, rest in shape.actions])
+                for slot, rest in actions:
+                    add_effect((rel_id, key + slot, *rest))
         return written
+
+    def _shape_of(
+        self, shapes: dict[tuple[str, str, int], _Shape], source: str, dest: str, cause: Cause
+    ) -> _Shape:
+        """:meth:`_shape`, once per shape in ``shapes`` (which keeps the cause: no other takes its id)."""
+        shape = shapes.get((source, dest, id(cause)))
+        if shape is None or shape.cause is not cause:
+            shape = shapes[(source, dest, id(cause))] = self._shape(source, dest, cause)
+        return shape
 
     def _shape(self, source: str, dest: str, cause: Cause) -> _Shape:
         """What the moves from ``source`` to ``dest`` for ``cause`` share (see :meth:`rows`)."""
@@ -283,7 +296,11 @@ class Mover:
             for slot, row in self._action_rows(dest)
         )
         restart = (cause.trigger, source, dest) in self._restarts
-        return _Shape(cause, self._hasher(source, dest, cause), self._encoded(cause.data), restart, actions)
+        hasher, data = self._hasher(source, dest, cause), self._encoded(cause.data)
+        before, after_data, *_ = hasher.parts
+        seed = hashlib.sha256((before + data + after_data).encode())  # the text before prev_hash, once
+        run = (cause.actor, cause.trigger, cause.reason, cause.data, actions, seed, *hasher.parts[2:])
+        return _Shape(cause, hasher, data, restart, run)
 
     def facts(self, rel: Recording, causes: Sequence[Cause]) -> Recorded:
         """Entries recording what happened to ``rel`` (a meeting, a survey answer), chained in order.
@@ -302,16 +319,9 @@ class Mover:
         phase = self.policy.phases.get(rel.phase)
         due_at = None if phase is not None and phase.terminal else self.now
         update = RowUpdate(
-            rel.id,
-            rel.version,
-            rel.phase,
-            rel.phase_entered_at,
-            due_at,
-            rel.mentor_id,
-            seq,
-            head,
+            rel.id, rel.version, rel.phase, rel.phase_entered_at, due_at, rel.mentor_id, seq, head,
             rel.phase_clock,
-        )
+        )  # fmt: skip
         return Recorded(update, entries)
 
     def creation(self, rel_id: int, cause: Cause) -> dict[str, Any]:
@@ -337,7 +347,17 @@ class _Shape:
     hasher: EntryHasher
     data: str
     restart: bool
-    actions: tuple[tuple[str, tuple[Any, ...]], ...]
+    run: tuple[
+        str, str, str | None, dict[str, Any], tuple[tuple[str, tuple[Any, ...]], ...], Any, str, str, str
+    ]
+    """What each row reads: the cause's actor, trigger, reason and data, the outbox actions (key slot, values
+    after relationship_id and idempotency_key), a hash fed the entries' text before ``prev_hash`` (each entry
+    hashes a copy of it) and the hasher's text after ``prev_hash``, ``relationship_id`` and ``seq``."""
+
+
+_UNREAD = object()
+"""The phase clock a run of rows read last, before its first row."""
+_new = tuple.__new__  # RowUpdate._make without its Python-level call per row
 
 
 def _actions_entering(policy: Policy, dest: str) -> list[tuple[str, str, dict[str, Any]]]:

@@ -263,3 +263,51 @@ def _limits(info: ValidationInfo, name: str) -> Any:
 def _zone_names() -> frozenset[str]:
     """IANA zone names known to this Python (tzdata); "UTC" is among them."""
     return frozenset(available_timezones() | {"UTC"})
+
+
+class Constructed:
+    """``Participant.model_construct(**dict(zip(names, values)))``, list fields (``lists``) made tuples,
+    put together once for many: the same ``__dict__`` (fields in the model's order, with the defaults of
+    those not given), fields set, extra and private values as pydantic's ``model_construct`` sets them,
+    without its work per field. For a store's rows, which are valid already."""
+
+    def __init__(self, names: tuple[str, ...], lists: Iterable[str]) -> None:
+        fields = Participant.model_fields
+        assert Participant.__pydantic_post_init__ is None and Participant.model_config.get("extra") != "allow"
+        assert all(f.alias is None and f.validation_alias is None for f in fields.values())
+        self.fields_set = frozenset(names)
+        self.lists = tuple(i for i, name in enumerate(names) if name in set(lists))
+        self.defaults = {
+            name: info.get_default(call_default_factory=True, validated_data={})
+            for name, info in fields.items()
+            if name not in self.fields_set and not info.is_required()
+        }
+        assert all(type(v) in (type(None), bool, int, str, tuple) for v in self.defaults.values()), (
+            "a default shared between participants must be immutable"
+        )
+        self.slots = [(name, names.index(name) if name in self.fields_set else -1) for name in fields]
+        self.slots = [(name, i) for name, i in self.slots if i >= 0 or name in self.defaults]
+        self._tuples: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+
+    def _tuple(self, value: Any) -> tuple[Any, ...]:
+        """``tuple(value or ())``, once per list object (rows read alike share one list: the memo keeps
+        it, so no other object can take its id meanwhile)."""
+        kept = self._tuples.get(id(value))
+        if kept is None or kept[0] is not value:
+            kept = self._tuples[id(value)] = (value, tuple(value or ()))
+        return kept[1]
+
+    def __call__(self, values: list[Any]) -> Participant:
+        """The participant of these values (in the order of ``names``); list fields become tuples."""
+        for i in self.lists:
+            values[i] = self._tuple(values[i])
+        defaults = self.defaults
+        made = object.__new__(Participant)
+        _set(made, "__dict__", {name: defaults[name] if i < 0 else values[i] for name, i in self.slots})
+        _set(made, "__pydantic_fields_set__", set(self.fields_set))
+        _set(made, "__pydantic_extra__", None)
+        _set(made, "__pydantic_private__", None)
+        return made
+
+
+_set = object.__setattr__

@@ -8,23 +8,27 @@ everyone whose HR record is incomplete.
 
 :func:`failures` works on the whole pool at once (a boolean matrix per
 constraint, so an unmatched mentee's explanation can count the mentors each
-constraint rules out); :func:`violations` says the same for one pair in words.
+constraint rules out); :func:`violations` says the same for one pair in words, and
+:func:`breaks_any` whether it would say anything, from each person's :class:`Traits` worked out
+once (a batch of manual matches checks thousands of pairs). Only the matrices need numpy: it is
+imported by the first of them, so that a manual match does without it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.domain.participants import Participant
-from engine.matching.scores import overlap
 from engine.matching.text import item_key, item_keys
 from engine.policy.matching import Constraints
 
-Mask = NDArray[np.bool_]
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Mask = NDArray[np.bool_]
 CONSTRAINT_LABELS = {
     "capacity": "no places left",
     "reporting_line": "in the mentee's reporting line",
@@ -60,9 +64,14 @@ class Pool:
 
 def reporting_chain(person: Participant, managers: Mapping[str, str]) -> tuple[str, ...]:
     """The external ids above ``person``: manager, manager's manager, ...; stops at a cycle."""
+    return _chain(person.external_id, person.manager_id, managers)
+
+
+def _chain(external_id: str | None, manager_id: str | None, managers: Mapping[str, str]) -> tuple[str, ...]:
+    """:func:`reporting_chain` of the person with this external id and manager."""
     chain: list[str] = []
-    seen = {person.external_id} if person.external_id else set()
-    boss = person.manager_id
+    seen = {external_id} if external_id else set()
+    boss = manager_id
     while boss is not None and boss not in seen:
         chain.append(boss)
         seen.add(boss)
@@ -72,6 +81,8 @@ def reporting_chain(person: Participant, managers: Mapping[str, str]) -> tuple[s
 
 def places_left(pool: Pool, constraints: Constraints) -> NDArray[np.int64] | None:
     """Per mentor the mentees they can still take (``None``: capacity is not a constraint)."""
+    import numpy as np
+
     if not constraints.capacity:
         return None
     return np.array([max(0, m.capacity - pool.taken.get(m.key, 0)) for m in pool.mentors], dtype=np.int64)
@@ -81,6 +92,8 @@ def failures(
     pool: Pool, constraints: Constraints, offsets: tuple[Sequence[float], Sequence[float]]
 ) -> dict[str, Mask]:
     """Per switched-on constraint, a mentees x mentors matrix: True where the pair breaks it."""
+    import numpy as np
+
     mentees, mentors = pool.mentees, pool.mentors
     shape = (len(mentees), len(mentors))
     found: dict[str, Mask] = {}
@@ -107,6 +120,8 @@ def failures(
 
 
 def _reporting_lines(pool: Pool) -> Mask:
+    import numpy as np
+
     column = {m.external_id: j for j, m in enumerate(pool.mentors) if m.external_id}
     row = {p.external_id: i for i, p in enumerate(pool.mentees) if p.external_id}
     fail = np.zeros((len(pool.mentees), len(pool.mentors)), dtype=bool)
@@ -122,17 +137,23 @@ def _reporting_lines(pool: Pool) -> Mask:
 
 
 def _codes(values: Sequence[str | None]) -> NDArray[np.int64]:
+    import numpy as np
+
     known: dict[str, int] = {}
     return np.array([known.setdefault(item_key(v), len(known)) if v else -1 for v in values], dtype=np.int64)
 
 
 def _same_department(mentees: Sequence[Participant], mentors: Sequence[Participant]) -> Mask:
+    import numpy as np
+
     codes = _codes([p.department for p in (*mentees, *mentors)])
     a, b = codes[: len(mentees)], codes[len(mentees) :]
     return np.asarray((a[:, None] == b[None, :]) & (a[:, None] >= 0))
 
 
 def _level_gap_short(mentees: Sequence[Participant], mentors: Sequence[Participant], gap: int) -> Mask:
+    import numpy as np
+
     a = np.array([np.nan if p.level is None else p.level for p in mentees], dtype=np.float64)
     b = np.array([np.nan if p.level is None else p.level for p in mentors], dtype=np.float64)
     with np.errstate(invalid="ignore"):
@@ -140,6 +161,10 @@ def _level_gap_short(mentees: Sequence[Participant], mentors: Sequence[Participa
 
 
 def _no_common_language(mentees: Sequence[Participant], mentors: Sequence[Participant]) -> Mask:
+    import numpy as np
+
+    from engine.matching.scores import overlap
+
     shared, counts = overlap(
         [list(item_keys(p.languages)) for p in mentees], [list(item_keys(p.languages)) for p in mentors]
     )
@@ -148,6 +173,8 @@ def _no_common_language(mentees: Sequence[Participant], mentors: Sequence[Partic
 
 
 def _pairs(pool: Pool, pairs: Iterable[tuple[str, str]]) -> Mask:
+    import numpy as np
+
     row = {p.key: i for i, p in enumerate(pool.mentees)}
     column = {m.key: j for j, m in enumerate(pool.mentors)}
     fail = np.zeros((len(pool.mentees), len(pool.mentors)), dtype=bool)
@@ -201,6 +228,70 @@ def violations(
     if mentee.key == mentor.key:
         found.append(("self", "is the mentee themselves"))
     return found
+
+
+class Traits(NamedTuple):
+    """What :func:`violations` reads of one participant (and their time zone, to work out how many hours
+    apart a pair is), worked out once for the many pairs they are in."""
+
+    key: str
+    external_id: str | None
+    department: str | None
+    """The department's :func:`item_key` (``None``: no department)."""
+    level: int | None
+    languages: frozenset[str] | None
+    """The :func:`item_keys` of the languages named (``None``: none named)."""
+    role: str
+    capacity: int
+    chain: tuple[str, ...]
+    """:func:`reporting_chain`: the external ids above them."""
+    timezone: str | None
+
+
+def traits(values: Mapping[str, Any], managers: Mapping[str, str]) -> Traits:
+    """The :class:`Traits` of the participant whose columns (as the store holds them) are ``values``."""
+    external_id, department, languages = values["external_id"], values["department"], values["languages"]
+    return Traits(
+        external_id if external_id is not None else values["email"],  # Participant.key
+        external_id,
+        item_key(department) if department else None,
+        values["level"],
+        frozenset(item_keys(languages)) if languages else None,
+        values["role"],
+        values["capacity"],
+        () if (manager := values["manager_id"]) is None else _chain(external_id, manager, managers),
+        values["timezone"],
+    )
+
+
+def breaks_any(
+    mentee: Traits, mentor: Traits, taken: int, pool: Pool, constraints: Constraints, hours_apart: float
+) -> bool:
+    """Whether :func:`violations` of the pair finds any constraint broken, ``mentor`` having ``taken``
+    open relationships (``pool.taken`` is not read): its tests, one for one, on the pair's traits,
+    without wording them (a test keeps the two in agreement)."""
+    pair = (mentee.key, mentor.key)
+    return (
+        (constraints.capacity and mentor.capacity - taken <= 0)
+        or (
+            constraints.reporting_line
+            and (
+                bool(mentor.external_id and mentor.external_id in mentee.chain)
+                or bool(mentee.external_id and mentee.external_id in mentor.chain)
+            )
+        )
+        or (constraints.different_department and mentee.department is not None
+            and mentee.department == mentor.department)
+        or (constraints.min_level_gap is not None and mentee.level is not None and mentor.level is not None
+            and mentor.level - mentee.level < constraints.min_level_gap)
+        or (constraints.shared_language and mentee.languages is not None and mentor.languages is not None
+            and mentee.languages.isdisjoint(mentor.languages))
+        or (constraints.no_rematch and pair in pool.previous)
+        or (constraints.max_timezone_hours is not None and hours_apart > constraints.max_timezone_hours)
+        or pair in pool.rejected
+        or mentor.role != "mentor"
+        or mentee.key == mentor.key
+    )  # fmt: skip
 
 
 def _level_gap(mentee: Participant, mentor: Participant) -> float:

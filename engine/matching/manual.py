@@ -12,12 +12,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.domain.participants import Participant
 from engine.errors import InputError, RefusedError
 from engine.errors import field as named
-from engine.matching.constraints import CONSTRAINT_LABELS, UNOVERRIDABLE, Pool, violations
-from engine.matching.scores import pair_offsets, utc_offset_hours
+from engine.matching.constraints import CONSTRAINT_LABELS, UNOVERRIDABLE, Pool, Traits, breaks_any, violations
 from engine.policy.matching import MatchingPolicy
 
 OVERRIDABLE: tuple[str, ...] = tuple(name for name in CONSTRAINT_LABELS if name not in UNOVERRIDABLE)
@@ -77,7 +77,8 @@ def check_pair(
     Raises RefusedError listing each broken constraint that is not overridden;
     returns every broken one (so the audit entry can say what was overruled).
     """
-    mentee_offset, mentor_offset = pair_offsets(mentee, mentor, default_timezone, now)
+    mentee_offset = offset_hours(mentee.timezone or default_timezone, now)  # as pair_offsets has them
+    mentor_offset = offset_hours(mentor.timezone or default_timezone, now)
     # the checks of proposal_for, without scoring the pair
     broken = violations(mentee, mentor, pool, policy.constraints, abs(mentee_offset - mentor_offset))
     _refuse(broken, allowed, lambda: who)
@@ -90,6 +91,8 @@ class PairChecker:
     What the pairs share is worked out once: one pool (its earlier pairs, rejections and
     reporting lines; :func:`violations` reads the mentor's ``taken`` from it, set per pair),
     and each time zone's offset at ``now``. The outcome of each pair is :func:`check_pair`'s.
+    :meth:`passes` tells the many pairs that break nothing from the two people's :class:`Traits`
+    (:func:`breaks_any`), so that only the others need their participants built for :meth:`check`.
     """
 
     def __init__(
@@ -106,7 +109,18 @@ class PairChecker:
         self._pool = Pool(
             mentees=(), mentors=(), taken=self._taken, previous=previous, rejected=rejected, managers=managers
         )
-        self._offsets: dict[str, float] = {}
+        self._offsets: dict[str | None, float] = {}
+
+    def passes(self, mentee: Traits, mentor: Traits, taken: int) -> bool:
+        """Whether the pair breaks no constraint, ``mentor`` having ``taken`` open relationships: then
+        :meth:`check` of the two would return ``[]`` (:func:`breaks_any`); else :meth:`check` says what."""
+        offsets = self._offsets
+        a, b = offsets.get(mentee.timezone), offsets.get(mentor.timezone)
+        if a is None:
+            a = self._offset(mentee.timezone)
+        if b is None:
+            b = self._offset(mentor.timezone)
+        return not breaks_any(mentee, mentor, taken, self._pool, self.constraints, abs(a - b))
 
     def check(
         self, mentee: Participant, mentor: Participant, taken: int, allowed: Overrides, who: Callable[[], str]
@@ -115,19 +129,27 @@ class PairChecker:
         names the mentor in a refusal (worked out only then)."""
         self._taken.clear()
         self._taken[mentor.key] = taken
-        hours_apart = abs(self._offset(mentee.timezone) - self._offset(mentor.timezone))
+        hours_apart = abs(self._offset_of(mentee.timezone) - self._offset_of(mentor.timezone))
         broken = violations(mentee, mentor, self._pool, self.constraints, hours_apart)
         if broken:
             _refuse(broken, allowed, who)
         return broken
 
+    def _offset_of(self, zone: str | None) -> float:
+        offset = self._offsets.get(zone)
+        return self._offset(zone) if offset is None else offset
+
     def _offset(self, zone: str | None) -> float:
-        """:func:`utc_offset_hours` of ``zone`` (else the program's) at ``now``, once per zone."""
-        name = zone or self.default_timezone
-        offset = self._offsets.get(name)
-        if offset is None:
-            offset = self._offsets[name] = utc_offset_hours(name, self.now)
+        """:func:`offset_hours` of ``zone`` (else the program's) at ``now``, once per zone."""
+        offset = self._offsets[zone] = offset_hours(zone or self.default_timezone, self.now)
         return offset
+
+
+def offset_hours(zone: str, now: datetime) -> float:
+    """:func:`engine.matching.scores.utc_offset_hours`, without importing the scores (and numpy) for a
+    manual match (a test keeps the two equal)."""
+    offset = now.astimezone(ZoneInfo(zone)).utcoffset()
+    return 0.0 if offset is None else offset.total_seconds() / 3600
 
 
 def _refuse(broken: Sequence[tuple[str, str]], allowed: Overrides, who: Callable[[], str]) -> None:

@@ -180,7 +180,17 @@ def _advance_batch(
         fire, movable = lifecycle.firing(trigger), _Movable(policy)
         moves: list[tuple[RelationshipRow, str, Cause, int | None]] = []
         causes: dict[tuple[int | None, int], Cause] = {}  # by mentor and move (the lifecycle keeps it)
+        # Without mentors to attach, what moves a row (its destination and cause) depends only on its
+        # policy, its phase and its facts object (the facts kept alive meanwhile): decided once for each.
+        decided: dict[tuple[str, str, int], tuple[str, Cause]] = {}
+        alike, moved = not assignment.wanted, result.moved
         for rel in rels:
+            if alike:
+                known = decided.get((rel.policy_name, rel.phase, id(facts[rel.id])))
+                if known is not None:
+                    moves.append((rel, known[0], known[1], None))
+                    moved.append(rel.id)
+                    continue
             try:
                 movable(rel)
                 if assignment.wanted:
@@ -196,7 +206,9 @@ def _advance_batch(
                 cause = causes[(mentor_id, id(move))] = Cause(actor, trigger, reason, data)
             # a move starts a stay at now: no earlier meeting counts towards its silence
             moves.append((rel, move.dest, cause, mentor_id))
-            result.moved.append(rel.id)
+            moved.append(rel.id)
+            if alike:
+                decided[(rel.policy_name, rel.phase, id(facts[rel.id]))] = (move.dest, cause)
         rel_store.write_moves(uow.conn, Mover(policy, now).rows(moves))
         audit.record_policy_version(uow.conn, policy, now)
         uow.commit()

@@ -42,7 +42,8 @@ def load_facts(
     ``Lifecycle.reads``); the others keep their empty defaults.
     """
     ids = [r.id for r in rels]
-    mentor_of = {r.id: (mentors or {}).get(r.id, r.mentor_id) for r in rels}
+    wanted = mentors or {}
+    mentor_of = {r.id: wanted.get(r.id, r.mentor_id) for r in rels}
     trained: set[int] = set()
     if "training" in reads:
         trained = participants.trained_mentors(uow.conn, [m for m in mentor_of.values() if m is not None])
@@ -53,13 +54,21 @@ def load_facts(
     goals = participants.mentee_goals(uow.conn, ids) if "goals" in reads else {}
     facts: dict[int, Facts] = {}
     alike, before_of = _Alike(now, reason, trained), _Earlier()
+    made, seen, plans = alike.made, before_of.seen, policy.survey_plans
     for rel in rels:
-        held, kickoff, _ = meetings_of.get(rel.id, NO_MEETINGS)
-        answers = answers_of.get(rel.id)
-        surveys = respondents_done(policy.survey_plans.get(rel.phase, ()), answers) if answers else NONE
-        before = before_of(rel.phase_clock, rel.phase)  # from the row: no query
-        mentor, goals_set = mentor_of[rel.id], len(goals.get(rel.id, ()))
-        facts[rel.id] = alike(rel.phase_entered_at, mentor, kickoff, held, goals_set, surveys, before)
+        rel_id, phase = rel.id, rel.phase
+        held, kickoff, _ = meetings_of.get(rel_id, NO_MEETINGS) if meetings_of else NO_MEETINGS
+        answers = answers_of.get(rel_id) if answers_of else None
+        surveys = respondents_done(plans.get(phase, ()), answers) if answers else NONE
+        clock = rel.phase_clock  # the earlier stays, from the row (no query), once per clock object
+        kept = seen.get((id(clock), phase))
+        before = before_of(clock, phase) if kept is None or kept[0] is not clock else kept[1]
+        goals_set = len(goals.get(rel_id, ())) if goals else 0
+        entered, mentor = rel.phase_entered_at, mentor_of[rel_id]
+        found = made.get((entered, mentor, kickoff, held, goals_set, surveys, id(before)))
+        if found is None:  # _Alike's memo, looked up here: most rows of a batch are alike
+            found = alike(entered, mentor, kickoff, held, goals_set, surveys, before)
+        facts[rel_id] = found
     return facts
 
 
@@ -69,16 +78,19 @@ class _Alike:
 
     def __init__(self, now: datetime, reason: str | None, trained: set[int]) -> None:
         self.now, self.reason, self.trained = now, reason, trained
-        self._made: dict[tuple[object, ...], Facts] = {}
+        self.made: dict[tuple[object, ...], Facts] = {}
+        """The facts made, by their key: the arguments of :meth:`__call__`, in order (``before`` by id)."""
 
     def __call__(
         self, entered: datetime, mentor: int | None, kickoff: bool, held: int, goals_set: int,
         surveys: frozenset[str], before: Earlier,
     ) -> Facts:  # fmt: skip
-        key = (entered, mentor, kickoff, held, goals_set, surveys, before)
-        made = self._made.get(key)
+        # ``before`` by identity (its dataclass hash is a Python call): :class:`_Earlier` keeps every one
+        # it made while the batch's facts are made, so no other object can take its id meanwhile
+        key = (entered, mentor, kickoff, held, goals_set, surveys, id(before))
+        made = self.made.get(key)
         if made is None:
-            made = self._made[key] = Facts(
+            made = self.made[key] = Facts(
                 now=self.now,
                 phase_entered_at=entered,
                 mentor_id=mentor,
@@ -102,10 +114,11 @@ class _Earlier:
     the clock, so no other object can take its id meanwhile): rows read alike share their clock."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[int, str], tuple[PhaseClock | None, Earlier]] = {}
+        self.seen: dict[tuple[int, str], tuple[PhaseClock | None, Earlier]] = {}
+        """By (id of the clock, phase): the clock and its earlier stays there."""
 
     def __call__(self, clock: PhaseClock | None, phase: str) -> Earlier:
-        kept = self._seen.get((id(clock), phase))
+        kept = self.seen.get((id(clock), phase))
         if kept is None or kept[0] is not clock:
-            kept = self._seen[(id(clock), phase)] = (clock, earlier(clock, phase))
+            kept = self.seen[(id(clock), phase)] = (clock, earlier(clock, phase))
         return kept[1]

@@ -26,6 +26,7 @@ from engine.policy.leavers import NOTHING, LeaveRule, leave_rule, left_rule
 from engine.policy.model import Policy
 from engine.services.facts import load_facts
 from engine.store import audit
+from engine.store import participant_entries as entry_store
 from engine.store import participants as people_store
 from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
@@ -113,7 +114,7 @@ def apply_status(
     seq = int(row.audit_seq) + 1
     if write:
         people_store.set_status(uow.conn, pid, status, now)
-        seq = people_store.record_participant_change(uow.conn, pid, actor, ["status"], CAUSES[status], now)[
+        seq = entry_store.record_participant_change(uow.conn, pid, actor, ["status"], CAUSES[status], now)[
             "seq"
         ]
     ids = people_store.open_relationship_ids(uow.conn, pid, policy.policy, policy.terminal_phases)

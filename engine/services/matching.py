@@ -33,6 +33,7 @@ from engine.matching.constraints import Pool
 from engine.matching.records import explanation_row, proposal_data, result_summary
 from engine.policy.model import Policy
 from engine.services import advance as services
+from engine.services.advance_each import advance_each
 from engine.services.collector import collector_paused
 from engine.store import participants as people_store
 from engine.store import proposals as proposal_store
@@ -41,7 +42,7 @@ from engine.store.database import UnitOfWork
 from engine.store.proposals import APPROVED, PENDING
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Connection, Engine, RowMapping
 
     from engine.clock import Clock
 
@@ -154,32 +155,86 @@ def approve(
 def _approve(
     store: Engine, lifecycle: Lifecycle, clock: Clock, rel_ids: list[int], actor: str, *, automatic: bool
 ) -> Decisions:
-    decided = Decisions()
     if not rel_ids:
-        return decided
+        return Decisions()
     policy = lifecycle.policy
     with UnitOfWork(store, write=False) as uow:
         _, pool, ids = _load_pool(uow.conn, policy)
     people = {pid: p for p in (*pool.mentees, *pool.mentors) if (pid := ids.get(p.key)) is not None}
-    for rel_id in dict.fromkeys(rel_ids):
-        try:
-            proposal = _pending(store, rel_id)
-            if not _already_matched(store, policy, proposal):
-                _recheck(policy, clock.now(), proposal, pool, people)
-                how = _approval_text(policy, proposal["score"]) if automatic else "by the coordinator"
-                data = {"proposal": proposal_data(proposal, actor, how)}
-                mentor = proposal["mentor_key"]
-                services.advance(
-                    store,
-                    lifecycle,
-                    clock,
-                    services.AdvanceRequest(rel_id, "match", actor, mentor=mentor, data=data),
-                )
-            _mark(store, proposal["id"], APPROVED, actor, clock.now(), None)
-            decided.done.append(rel_id)
-        except (RefusedError, NotFoundError, ConflictError) as exc:
-            decided.refused[rel_id] = exc.message
-    return decided
+    approval = _Approval(lifecycle, clock.now(), pool, people, actor, automatic)
+    wanted = list(dict.fromkeys(rel_ids))
+    try:
+        return approval.together(store, wanted)
+    except ConflictError:  # a pair changed by another writer meanwhile: each on its own, as it comes
+        return approval.in_turn(store, clock, wanted)
+
+
+@dataclass
+class _Approval:
+    """Approving proposals: the checks of each, the entry data of its match, and the two ways of writing.
+
+    :meth:`together` approves them all in one transaction (the matches through
+    :func:`engine.services.advance_each.advance_each`, which refuses each on its own, and the marks), so a
+    crash leaves none matched but unmarked; :meth:`in_turn` is an advance and a mark per proposal.
+    Either way, a relationship already matched to the proposed mentor (a crash between the two, in
+    a version that wrote them apart) has its proposal marked without being matched again.
+    """
+
+    lifecycle: Lifecycle
+    now: datetime
+    pool: Pool
+    people: dict[int, Participant]
+    actor: str
+    automatic: bool
+
+    def together(self, store: Engine, rel_ids: list[int]) -> Decisions:
+        decided, policy = Decisions(), self.lifecycle.policy
+        with UnitOfWork(store) as uow:
+            found = proposal_store.pending_proposals(uow.conn, rel_ids)
+            rels = rel_store.relationship_rows(uow.conn, list(found))
+            marked: dict[int, int] = {}  # relationship -> its proposal, to mark approved
+            requests: dict[int, services.AdvanceRequest] = {}
+            for rel_id in rel_ids:
+                try:
+                    proposal = _proposal(rel_id, found.get(rel_id))
+                    rel = rels.get(rel_id)
+                    if rel is not None and (elsewhere := other_program(rel.id, rel.policy_name, policy)):
+                        raise RefusedError(elsewhere)
+                    if rel is None or rel.mentor_id != proposal["mentor_id"]:
+                        requests[rel_id] = self.request(proposal)
+                    marked[rel_id] = proposal["id"]
+                except (RefusedError, NotFoundError) as exc:
+                    decided.refused[rel_id] = exc.message
+            moved = advance_each(uow, self.lifecycle, self.now, list(requests.values()))
+            decided.refused.update(moved.refused)
+            decided.done = [rel_id for rel_id in rel_ids if rel_id in marked and rel_id not in moved.refused]
+            proposals = [marked[rel_id] for rel_id in decided.done]
+            proposal_store.mark_all_decided(uow.conn, proposals, APPROVED, self.actor, self.now, None)
+            uow.commit()
+        decided.refused = {rel_id: decided.refused[rel_id] for rel_id in rel_ids if rel_id in decided.refused}
+        return decided
+
+    def in_turn(self, store: Engine, clock: Clock, rel_ids: list[int]) -> Decisions:
+        decided = Decisions()
+        for rel_id in rel_ids:
+            try:
+                proposal = _pending(store, rel_id)
+                if not _already_matched(store, self.lifecycle.policy, proposal):
+                    services.advance(store, self.lifecycle, clock, self.request(proposal))
+                _mark(store, proposal["id"], APPROVED, self.actor, clock.now(), None)
+                decided.done.append(rel_id)
+            except (RefusedError, NotFoundError, ConflictError) as exc:
+                decided.refused[rel_id] = exc.message
+        return decided
+
+    def request(self, proposal: dict[str, Any]) -> services.AdvanceRequest:
+        """The match of ``proposal``, once it is checked against today's data; RefusedError if it fails."""
+        policy = self.lifecycle.policy
+        _recheck(policy, self.now, proposal, self.pool, self.people)
+        how = _approval_text(policy, proposal["score"]) if self.automatic else "by the coordinator"
+        data = {"proposal": proposal_data(proposal, self.actor, how)}
+        rel_id, mentor = proposal["relationship_id"], proposal["mentor_key"]
+        return services.AdvanceRequest(rel_id, "match", self.actor, mentor=mentor, data=data)
 
 
 def _approval_text(policy: Policy, score: float) -> str:
@@ -190,6 +245,11 @@ def _approval_text(policy: Policy, score: float) -> str:
 def _pending(store: Engine, rel_id: int) -> dict[str, Any]:
     with UnitOfWork(store, write=False) as uow:
         row = proposal_store.pending_proposal(uow.conn, rel_id)
+    return _proposal(rel_id, row)
+
+
+def _proposal(rel_id: int, row: RowMapping | None) -> dict[str, Any]:
+    """The pending proposal ``row`` of ``rel_id`` with its mentor's reference; NotFoundError if none."""
     if row is None:
         raise NotFoundError(f"no pending proposal for relationship {rel_id} (see `mentorflow match propose`)")
     return {**row, "mentor_key": row["external_id"] or row["email"]}

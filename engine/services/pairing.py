@@ -15,13 +15,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.participants import Participant
+from engine.domain.participants import Constructed, Participant
 from engine.errors import NotFoundError
+from engine.matching.constraints import Traits, traits
 from engine.matching.manual import Overrides, PairChecker
 from engine.policy.model import Policy
 from engine.store import participants as people_store
 from engine.store import proposals as proposal_store
 from engine.store import relationships as rel_store
+from engine.store.tables import LIST_FIELDS
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Row
@@ -34,14 +36,18 @@ CHECKED = (
 """What :func:`engine.matching.manual.check_pair` reads of a participant (its ``key`` is the external id
 or the email): only these are loaded, so a batch of thousands skips the lists only scores read."""
 
+_COLUMNS = tuple(name for name in Participant.model_fields if name in CHECKED)
+""":data:`CHECKED` in the order of the model's fields: how a participant is built from its values."""
+
 
 @dataclass
 class PairCheck:
-    """Everyone by id, earlier pairs, rejections and reporting lines, loaded once per transaction."""
+    """Everyone by id (their columns, as the store holds them), earlier pairs, rejections and reporting
+    lines, loaded once per transaction."""
 
     policy: Policy
     now: datetime
-    people: dict[int, Participant]
+    people: dict[int, dict[str, Any]]
     previous: frozenset[tuple[str, str]]
     rejected: dict[tuple[str, str], str]
     managers: dict[str, str]
@@ -60,11 +66,12 @@ class PairCheck:
         mentees = set(mentee_ids)
         pairs = rel_store.mentored_pairs(conn, mentees)
         rejections = proposal_store.rejected_pairs(conn, mentees)
-        people = people_store.as_domain(
-            conn, {*mentees, *mentor_ids, *(b for _, b in pairs), *(b for _, b, _ in rejections)}, CHECKED
+        ids = {*mentees, *mentor_ids, *(b for _, b in pairs), *(b for _, b, _ in rejections)}
+        people = people_store.values_by_id(conn, sorted(ids), _COLUMNS)
+        key = {pid: _key(values) for pid, values in people.items()}
+        lines = people_store.reporting_lines(
+            conn, [v["external_id"] for v in people.values() if v["external_id"]]
         )
-        key = {pid: p.key for pid, p in people.items()}
-        lines = people_store.reporting_lines(conn, [p.external_id for p in people.values() if p.external_id])
         return cls(
             policy,
             now,
@@ -81,10 +88,30 @@ class PairCheck:
 
         ``taken`` is the mentor's open relationships that count against their capacity.
         """
-        mentee, chosen = self.people.get(mentee_id), self.people.get(int(mentor.id))
+        mentor_id = int(mentor.id)
+        known = self._known
+        mentee, chosen = known.get(mentee_id), known.get(mentor_id)
         if mentee is None or chosen is None:
             raise NotFoundError(f"no participant {mentee_id if mentee is None else ref!r}")
-        return self._checker.check(mentee, chosen, taken, allowed, lambda: f"{mentor.name} ({ref})")
+        checker = self._checker
+        if checker.passes(mentee, chosen, taken):
+            return []
+        who = lambda: f"{mentor.name} ({ref})"  # noqa: E731
+        return checker.check(self._participant(mentee_id), self._participant(mentor_id), taken, allowed, who)
+
+    def _participant(self, pid: int) -> Participant:
+        """Participant ``pid`` as :func:`engine.store.participants.as_domain` reads them (lists as tuples)."""
+        return self._construct(list(self.people[pid].values()))
+
+    @cached_property
+    def _known(self) -> dict[int, Traits]:
+        """The :class:`Traits` of everyone loaded, by id."""
+        managers = self.managers
+        return {pid: traits(values, managers) for pid, values in self.people.items()}
+
+    @cached_property
+    def _construct(self) -> Constructed:
+        return Constructed(_COLUMNS, LIST_FIELDS)
 
     @cached_property
     def _checker(self) -> PairChecker:
@@ -93,6 +120,12 @@ class PairCheck:
         return PairChecker(
             self.policy.matching, self.now, program, self.previous, self.rejected, self.managers
         )
+
+
+def _key(values: dict[str, Any]) -> str:
+    """A participant's ``key`` (:attr:`engine.domain.participants.Participant.key`) from their columns."""
+    external_id: str | None = values["external_id"]
+    return external_id if external_id is not None else values["email"]
 
 
 def mentor_data(mentor: Row[Any]) -> dict[str, Any]:

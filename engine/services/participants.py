@@ -9,7 +9,7 @@ leaves that field as it is, a present but empty cell clears it (to the field's
 default), ``trained`` can set a mentor trained but never undoes a recorded
 training, and an empty ``external_id`` never clears one. Every participant
 created or changed gets an entry in their own chain naming the fields changed
-(:func:`engine.store.participants.record_participant_change`). A ``status``
+(:func:`engine.store.participant_entries.record_participant_change`). A ``status``
 column puts people on leave or marks them gone (:mod:`engine.services.leave`).
 A dry run works all of it out and writes nothing.
 """
@@ -30,6 +30,7 @@ from engine.policy.model import Policy
 from engine.services.import_checks import refuse_manager_loops, refuse_role_changes, refuse_taken_emails
 from engine.services.leave import apply_status
 from engine.store import audit
+from engine.store import participant_entries as entry_store
 from engine.store import participants as people_store
 from engine.store import relationships as rel_store
 from engine.store.batches import chunks
@@ -294,7 +295,7 @@ class _Batch:
             created.append(new_id)
             if person.role == "mentee" and person.status != "left":
                 self.new_mentees.append((new_id, person.key))
-        people_store.record_participant_changes(conn, entries, self.actor, now, new=created)
+        entry_store.record_participant_changes(conn, entries, self.actor, now, new=created)
         self._new, self._changed, self._order = [], {}, []
 
 

@@ -31,6 +31,7 @@ from engine.policy.surveys import RESPONDENTS, Survey
 from engine.policy.vocabulary import RECORD_MEETING, RECORD_SURVEY
 from engine.services.meeting_checks import MeetingCheck
 from engine.store import audit, records
+from engine.store import participant_entries as entry_store
 from engine.store import participants as people_store
 from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
@@ -189,7 +190,7 @@ def record_training(
         if revoke or not mentor.trained:
             people_store.update_participant(uow.conn, mentor.id, {"trained": not revoke}, now)
             cause = "training_revoked" if revoke else "training"
-            people_store.record_participant_change(uow.conn, mentor.id, actor, ["trained"], cause, now)
+            entry_store.record_participant_change(uow.conn, mentor.id, actor, ["trained"], cause, now)
         rel_ids = rel_store.ids_of_mentor(uow.conn, mentor.id)
         # what happened may let a pair move on (or no longer): the next tick looks at it
         rel_store.make_due(uow.conn, rel_ids, now)

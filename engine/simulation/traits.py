@@ -84,8 +84,11 @@ def pair_traits(seed: int, rel_id: int) -> PairTraits:
     )
 
 
+@lru_cache(maxsize=4096)
 def check_in_interval(seed: int, rel_id: int, style: str, meetings_held: int) -> int:
-    """Days between one meeting and the next; irregular pairs sometimes let it slip past the reminder."""
+    """Days between one meeting and the next; irregular pairs sometimes let it slip past the reminder.
+
+    Asked each simulated day of each pair until its next meeting, with the same answer: kept."""
     rng = _rng(seed, "check-in", rel_id, meetings_held)
     return rng.randint(12, 34) if style == "irregular" else rng.randint(10, 18)
 

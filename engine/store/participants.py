@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -28,12 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from engine.domain.audit import GENESIS
-from engine.domain.participant_audit import ParticipantEntries
 from engine.store.batches import chunks
 from engine.store.limits import INTEGER_MAX
-from engine.store.rendered import DriverQuery, DriverStatement
-from engine.store.tables import LIST_FIELDS, participant_entries, participants, relationships
+from engine.store.rendered import DriverQuery
+from engine.store.tables import LIST_FIELDS, participants, relationships
 
 if TYPE_CHECKING:  # pydantic's model of a participant, imported by the readers that build one
     from engine.domain.participants import Participant
@@ -109,19 +106,24 @@ def as_domain(
     """These participants by id, as the domain sees them (lists as tuples).
 
     ``fields``: only these are read (the others keep their defaults), for a check that reads no other.
+    Read through the driver (each distinct list converted once), each built as ``model_construct``
+    builds it from the same values: a batch of thousands skips pydantic's per field work.
     """
-    from engine.domain.participants import Participant
+    from engine.domain.participants import Constructed, Participant
 
-    names = [name for name in Participant.model_fields if fields is None or name in fields]
-    lists = [name for name in LIST_FIELDS if name in names]
-    columns = [participants.c.id, *(participants.c[name] for name in names)]
+    names = tuple(name for name in Participant.model_fields if fields is None or name in fields)
+    query, construct = _domain_query(names), Constructed(names, LIST_FIELDS)
     found: dict[int, Participant] = {}
     for part in chunks(sorted(set(ids))):
-        for row in conn.execute(select(*columns).where(participants.c.id.in_(part))).mappings():
-            values = {name: row[name] for name in names}
-            values.update({name: tuple(row[name] or ()) for name in lists})
-            found[int(row["id"])] = Participant.model_construct(**values)
+        for pid, *values in query.rows(conn, part):
+            found[int(pid)] = construct(values)
     return found
+
+
+@cache
+def _domain_query(names: tuple[str, ...]) -> DriverQuery:
+    columns = [participants.c[name] for name in names]
+    return DriverQuery(select(participants.c.id, *columns), participants.c.id)
 
 
 def reporting_lines(conn: Connection, external_ids: Iterable[str]) -> dict[str, str]:
@@ -132,16 +134,20 @@ def reporting_lines(conn: Connection, external_ids: Iterable[str]) -> dict[str, 
     found: dict[str, str] = {}
     todo = set(external_ids)
     while todo:
-        query = select(participants.c.external_id, participants.c.manager_id).where(
-            participants.c.manager_id.is_not(None)
-        )
-        level = [(e, m) for part in chunks(sorted(todo)) for e, m in conn.execute(
-            query.where(participants.c.external_id.in_(part))
-        )]  # fmt: skip
+        level = [(e, m) for part in chunks(sorted(todo)) for e, m in _MANAGERS.rows(conn, part)]
         seen = set(todo) | set(found)
         found.update(level)
         todo = {manager for _, manager in level} - seen - set(found)
     return found
+
+
+_MANAGERS = DriverQuery(
+    select(participants.c.external_id, participants.c.manager_id).where(
+        participants.c.manager_id.is_not(None)
+    ),
+    participants.c.external_id,
+)
+"""(external id, manager id) of the people with a manager, by external id: one level of reporting lines."""
 
 
 def insert_participants(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
@@ -234,74 +240,6 @@ def mark_trained(conn: Connection, participant_id: int, now: datetime) -> None:
     update_participant(conn, participant_id, {"trained": True}, now)
 
 
-def record_participant_change(
-    conn: Connection, participant_id: int, actor: str, fields: Sequence[str], cause: str, now: datetime
-) -> dict[str, Any]:
-    """Append an entry to the participant's chain: who, when, why (``cause``), the NAMES of ``fields``.
-
-    The values are never written, so a participant's personal data can be erased and
-    the chain still verifies. Returns the entry written (with its ``seq`` and ``hash``).
-    """
-    return record_participant_changes(conn, [(participant_id, fields, cause)], actor, now)[0]
-
-
-def record_participant_changes(
-    conn: Connection,
-    changes: Sequence[tuple[int, Sequence[str], str]],
-    actor: str,
-    now: datetime,
-    *,
-    new: Collection[int] = (),
-) -> list[dict[str, Any]]:
-    """Append one entry per (participant id, field names, cause), in order, each chained to its head.
-
-    ``new`` names participants just inserted, whose chains are still empty (their heads are not read).
-    One insert of the entries and one update of the heads, each an executemany.
-    """
-    if not changes:
-        return []
-    fresh = set(new)
-    heads = {pid: (0, "") for pid, _, _ in changes if pid in fresh}
-    heads.update(chain_heads(conn, [pid for pid, _, _ in changes if pid not in fresh], lock=True))
-    written = []
-    entries = ParticipantEntries(actor, now)
-    for pid, fields, cause in changes:
-        seq, head = heads[pid]
-        entry = entries.entry(pid, seq + 1, head or GENESIS, cause, fields)
-        heads[pid] = (entry["seq"], entry["hash"])
-        written.append(entry)
-    _INSERT_ENTRIES.execute(conn, map(itemgetter(*ENTRY_COLUMNS), written))
-    _SET_HEAD.execute(conn, [(seq, head, pid) for pid, (seq, head) in heads.items()])
-    return written
-
-
-ENTRY_COLUMNS = ("participant_id", "seq", "at", "actor", "cause", "fields", "prev_hash", "hash")
-"""The columns a participant's entry is written with (every column but its id)."""
-
-_INSERT_ENTRIES = DriverStatement(insert(participant_entries), ENTRY_COLUMNS)
-"""The entries of a batch in one driver call, each distinct time and list of fields rendered once."""
-
-_SET_HEAD = DriverStatement(
-    update(participants)
-    .where(participants.c.id == bindparam("b_id"))
-    .values(audit_seq=bindparam("b_seq"), audit_head=bindparam("b_head")),
-    ("b_seq", "b_head", "b_id"),
-)
-
-
-def chain_heads(conn: Connection, ids: Iterable[int], *, lock: bool = False) -> dict[int, tuple[int, str]]:
-    """Per participant of ``ids``, its chain's head: (seq, hash); ``lock`` holds the rows (PostgreSQL)."""
-    found: dict[int, tuple[int, str]] = {}
-    for part in chunks(sorted(set(ids))):
-        query = select(participants.c.id, participants.c.audit_seq, participants.c.audit_head).where(
-            participants.c.id.in_(part)
-        )
-        if lock and conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        found.update((int(pid), (int(seq), str(head))) for pid, seq, head in conn.execute(query))
-    return found
-
-
 def trained_mentors(conn: Connection, mentor_ids: Iterable[int]) -> set[int]:
     ids = sorted(set(mentor_ids))
     found: set[int] = set()
@@ -388,4 +326,28 @@ def open_relationships_of_mentees(
             relationships.c.phase.not_in(list(terminal)),
         )
         found.update((int(mentee), int(rel)) for mentee, rel in conn.execute(query))
+    return found
+
+
+def participants_by_refs(
+    conn: Connection, refs: Collection[str], *, lock: bool = False
+) -> dict[str, Row[Any]]:
+    """:func:`participant_by_ref` of each of ``refs`` (an unknown reference is absent), in one query per
+    slice of references; ``lock`` holds the rows found (PostgreSQL) until commit."""
+    found: dict[str, Row[Any]] = {}
+    for part in chunks(sorted(set(refs))):
+        ids = [int(ref) for ref in part if ref.isascii() and ref.isdigit() and int(ref) <= INTEGER_MAX]
+        matches = participants.c.external_id.in_(part) | participants.c.email.in_([r.lower() for r in part])
+        if ids:
+            matches = matches | participants.c.id.in_(ids)
+        query = select(participants).where(matches)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        rows = conn.execute(query).all()
+        for ref in part:
+            number = int(ref) if ref.isascii() and ref.isdigit() and int(ref) <= INTEGER_MAX else None
+            exact = [r for r in rows if r.external_id == ref or r.email == ref.lower()]
+            chosen = exact or [r for r in rows if number is not None and r.id == number]
+            if chosen:
+                found[ref] = chosen[0]
     return found

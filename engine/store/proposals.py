@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, func, select, update
 
 from engine.store.batches import chunks
 from engine.store.relationships import ids_of_policy
+from engine.store.rendered import DriverQuery
 from engine.store.tables import match_proposals, participants
 
 PENDING, APPROVED, REJECTED, UNMATCHED, SUPERSEDED = (
@@ -53,21 +55,23 @@ def rejected_pairs(
 ) -> list[tuple[int, int, str | None]]:
     """(mentee id, mentor id, reason) of every rejected proposal (only of these mentees, if given),
     oldest first."""
-    query = (
-        select(match_proposals.c.mentee_id, match_proposals.c.mentor_id, match_proposals.c.reason)
-        .where(match_proposals.c.status == REJECTED)
-        .order_by(match_proposals.c.id)
-    )
     if mentee_ids is None:
-        return [(mentee, mentor, reason) for mentee, mentor, reason in conn.execute(query)]
-    found = [
-        (mentee, mentor, reason, order)
-        for part in chunks(sorted(set(mentee_ids)))
-        for mentee, mentor, reason, order in conn.execute(
-            query.add_columns(match_proposals.c.id).where(match_proposals.c.mentee_id.in_(part))
+        query = (
+            select(match_proposals.c.mentee_id, match_proposals.c.mentor_id, match_proposals.c.reason)
+            .where(match_proposals.c.status == REJECTED)
+            .order_by(match_proposals.c.id)
         )
-    ]
-    return [(mentee, mentor, reason) for mentee, mentor, reason, _ in sorted(found, key=lambda row: row[3])]
+        return [(mentee, mentor, reason) for mentee, mentor, reason in conn.execute(query)]
+    found = [row for part in chunks(sorted(set(mentee_ids))) for row in _REJECTED_OF.rows(conn, part)]
+    found.sort(key=itemgetter(3))
+    return [(mentee, mentor, reason) for mentee, mentor, reason, _ in found]
+
+
+_REJECTED = select(
+    match_proposals.c.mentee_id, match_proposals.c.mentor_id, match_proposals.c.reason, match_proposals.c.id
+).where(match_proposals.c.status == REJECTED)
+_REJECTED_OF = DriverQuery(_REJECTED, match_proposals.c.mentee_id)
+"""The rejected proposals of some mentees, read through the driver (one compiled query per slice size)."""
 
 
 def pending_scoring(conn: Connection, policy_name: str, above: float) -> list[int]:
@@ -89,6 +93,23 @@ def pending_proposal(conn: Connection, rel_id: int) -> RowMapping | None:
     return conn.execute(query).mappings().first()
 
 
+def pending_proposals(conn: Connection, rel_ids: Sequence[int]) -> dict[int, RowMapping]:
+    """:func:`pending_proposal` of each of ``rel_ids`` (one without a pending proposal is absent), in one
+    query per slice of ids; should a relationship have two, the older."""
+    mentor = participants.alias("mentor")
+    query = (
+        select(match_proposals, mentor.c.external_id, mentor.c.email)
+        .join(mentor, mentor.c.id == match_proposals.c.mentor_id)
+        .where(match_proposals.c.status == PENDING)
+        .order_by(match_proposals.c.id)
+    )
+    found: dict[int, RowMapping] = {}
+    for part in chunks(sorted(set(rel_ids))):
+        for row in conn.execute(query.where(match_proposals.c.relationship_id.in_(part))).mappings():
+            found.setdefault(row["relationship_id"], row)
+    return found
+
+
 def mark_decided(
     conn: Connection, proposal_id: int, status: str, actor: str, now: datetime, reason: str | None
 ) -> None:
@@ -98,6 +119,18 @@ def mark_decided(
         .where(match_proposals.c.id == proposal_id, match_proposals.c.status.in_([PENDING, SUPERSEDED]))
         .values(status=status, decided_by=actor, decided_at=now, reason=reason)
     )
+
+
+def mark_all_decided(
+    conn: Connection, proposal_ids: Sequence[int], status: str, actor: str, now: datetime, reason: str | None
+) -> None:
+    """:func:`mark_decided` of each of ``proposal_ids``, in one statement per slice of ids."""
+    for part in chunks(sorted(set(proposal_ids))):
+        conn.execute(
+            update(match_proposals)
+            .where(match_proposals.c.id.in_(part), match_proposals.c.status.in_([PENDING, SUPERSEDED]))
+            .values(status=status, decided_by=actor, decided_at=now, reason=reason)
+        )
 
 
 def pending_among(conn: Connection, rel_ids: Sequence[int]) -> set[int]:

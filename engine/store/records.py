@@ -6,7 +6,7 @@ Every function takes the Connection of the caller's unit of work and never commi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, func, select, tuple_
 from engine.domain.audit import iso
 from engine.policy.vocabulary import RECORD_MEETING, RECORD_RETRACT, RECORD_SURVEY
 from engine.store.batches import chunks
+from engine.store.rendered import DriverQuery
 from engine.store.tables import audit_entries, meetings, relationships, survey_responses
 
 if TYPE_CHECKING:
@@ -45,22 +46,34 @@ def retracted(
     """The records taken back by a ``retract`` entry by ``until`` (of the relationships ``ids``; all without).
 
     Retractions are rare: this reads only the ``retract`` entries, and the readers
-    below leave out the records they name.
+    below leave out the records they name. Those of given relationships at any time
+    are read through the driver (:class:`DriverQuery`), their ``data`` converted as Core does.
     """
-    query = select(audit_entries.c.relationship_id, audit_entries.c.data).where(
-        audit_entries.c.trigger == RECORD_RETRACT
-    )
-    if until is not None:
-        query = query.where(audit_entries.c.at <= until)
-    parts = [None] if ids is None else list(chunks(sorted(set(ids))))
     found: Retracted = set()
+    if ids is not None and until is None:
+        for some in chunks(sorted(set(ids))):
+            _gone(found, _RETRACTIONS.rows(conn, some))
+        return found
+    query = _RETRACTS if until is None else _RETRACTS.where(audit_entries.c.at <= until)
+    parts = [None] if ids is None else list(chunks(sorted(set(ids))))
     for part in parts:
         chosen = query if part is None else query.where(audit_entries.c.relationship_id.in_(part))
-        for rid, data in conn.execute(chosen):
-            seq = ((data or {}).get("retracted") or {}).get("seq")
-            if isinstance(seq, int):
-                found.add((int(rid), seq))
+        _gone(found, conn.execute(chosen))
     return found
+
+
+def _gone(found: Retracted, rows: Iterable[Sequence[Any]]) -> None:
+    """Add to ``found`` the record each (relationship id, data) of a ``retract`` entry takes back."""
+    for rid, data in rows:
+        seq = ((data or {}).get("retracted") or {}).get("seq")
+        if isinstance(seq, int):
+            found.add((int(rid), seq))
+
+
+_RETRACTS = select(audit_entries.c.relationship_id, audit_entries.c.data).where(
+    audit_entries.c.trigger == RECORD_RETRACT
+)
+_RETRACTIONS = DriverQuery(_RETRACTS, audit_entries.c.relationship_id)
 
 
 def _kept(table: Any, gone: Retracted) -> Any:
@@ -71,18 +84,31 @@ def _kept(table: Any, gone: Retracted) -> Any:
 
 
 def meeting_stats(conn: Connection, ids: Sequence[int]) -> dict[int, MeetingStats]:
-    """Per relationship: meetings held, whether a kickoff was held, last meeting (none retracted)."""
+    """Per relationship: meetings held, whether a kickoff was held, last meeting (none retracted).
+
+    A slice without retractions (the common case) is read through the driver (:class:`DriverQuery`);
+    one with some through Core, which leaves them out in SQL."""
     stats: dict[int, MeetingStats] = {}
-    kickoffs = func.sum((meetings.c.kind == "kickoff").cast(meetings.c.id.type))
     for part in chunks(ids):
-        query = (
-            select(meetings.c.relationship_id, func.count(), kickoffs, func.max(meetings.c.held_on))
-            .where(meetings.c.relationship_id.in_(part), _kept(meetings, retracted(conn, part)))
-            .group_by(meetings.c.relationship_id)
-        )
-        for rid, count, kicks, last in conn.execute(query):
+        gone = retracted(conn, part)
+        if gone:
+            rows: Iterable[Sequence[Any]] = conn.execute(
+                _MEETING_STATS.where(meetings.c.relationship_id.in_(part), _kept(meetings, gone))
+            )
+        else:
+            rows = _MEETING_STATS_KEPT.rows(conn, part)
+        for rid, count, kicks, last in rows:
             stats[rid] = (count, bool(kicks), last)
     return stats
+
+
+_MEETING_STATS = select(
+    meetings.c.relationship_id,
+    func.count(),
+    func.sum((meetings.c.kind == "kickoff").cast(meetings.c.id.type)),
+    func.max(meetings.c.held_on),
+).group_by(meetings.c.relationship_id)
+_MEETING_STATS_KEPT = DriverQuery(_MEETING_STATS.where(_kept(meetings, set())), meetings.c.relationship_id)
 
 
 def last_meetings(conn: Connection, by: datetime) -> dict[int, datetime]:
@@ -130,20 +156,31 @@ def survey_answers(
     conn: Connection, rels: Sequence[Relationship | RelationshipRow]
 ) -> dict[int, list[SurveyAnswerRow]]:
     """Per relationship, the surveys answered since it entered its current phase (absent: none), retracted
-    answers left out."""
+    answers left out (a slice without retractions read through the driver, as :func:`meeting_stats`)."""
     entered = {r.id: r.phase_entered_at for r in rels}
     answered: dict[int, list[SurveyAnswerRow]] = defaultdict(list)
     for part in chunks(sorted(entered)):
-        query = select(
-            survey_responses.c.relationship_id,
-            survey_responses.c.survey,
-            survey_responses.c.respondent,
-            survey_responses.c.answered_at,
-        ).where(survey_responses.c.relationship_id.in_(part), _kept(survey_responses, retracted(conn, part)))
-        for rid, survey, who, at in conn.execute(query):
+        gone = retracted(conn, part)
+        if gone:
+            where = (survey_responses.c.relationship_id.in_(part), _kept(survey_responses, gone))
+            rows: Iterable[Sequence[Any]] = conn.execute(_ANSWERS.where(*where))
+        else:
+            rows = _ANSWERS_KEPT.rows(conn, part)
+        for rid, survey, who, at in rows:
             if at >= entered[rid]:
                 answered[rid].append((survey, who, at))
     return dict(answered)
+
+
+_ANSWERS = select(
+    survey_responses.c.relationship_id,
+    survey_responses.c.survey,
+    survey_responses.c.respondent,
+    survey_responses.c.answered_at,
+)
+_ANSWERS_KEPT = DriverQuery(
+    _ANSWERS.where(_kept(survey_responses, set())), survey_responses.c.relationship_id
+)
 
 
 def insert_survey_responses(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from importlib import import_module
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -52,6 +53,8 @@ ROW_COLUMNS = [relationships.c[name] for name in RelationshipRow._fields]
 """The columns of a :class:`RelationshipRow`, in its order."""
 
 
+_new_row = tuple.__new__  # RelationshipRow._make without its Python-level call per row
+
 _ROWS = DriverQuery(select(*ROW_COLUMNS).order_by(relationships.c.id), relationships.c.id)
 
 
@@ -66,7 +69,8 @@ def relationship_rows(
     """
     found: dict[int, RelationshipRow] = {}
     for part in chunks(ids):
-        found.update((row[0], RelationshipRow._make(row)) for row in _ROWS.rows(conn, part, lock=lock))
+        rows = _ROWS.rows(conn, part, lock=lock)
+        found.update(zip([row[0] for row in rows], map(_new_row, repeat(RelationshipRow), rows), strict=True))
     return found
 
 
@@ -118,18 +122,22 @@ def waiting_for_mentor(conn: Connection, policy_name: str, phases: Sequence[str]
 def mentored_pairs(conn: Connection, mentee_ids: Iterable[int] | None = None) -> set[tuple[int, int]]:
     """(mentee id, mentor id) of every pair that has been matched, in any program (only of these
     mentees, if given)."""
-    query = (
-        select(relationships.c.mentee_id, relationships.c.mentor_id)
-        .where(relationships.c.mentor_id.is_not(None))
-        .distinct()
-    )
     if mentee_ids is None:
-        return {(int(mentee), int(mentor)) for mentee, mentor in conn.execute(query)}
+        return {(int(mentee), int(mentor)) for mentee, mentor in conn.execute(_PAIRS)}
     return {
         (int(mentee), int(mentor))
         for part in chunks(sorted(set(mentee_ids)))
-        for mentee, mentor in conn.execute(query.where(relationships.c.mentee_id.in_(part)))
+        for mentee, mentor in _PAIRS_OF.rows(conn, part)
     }
+
+
+_PAIRS = (
+    select(relationships.c.mentee_id, relationships.c.mentor_id)
+    .where(relationships.c.mentor_id.is_not(None))
+    .distinct()
+)
+_PAIRS_OF = DriverQuery(_PAIRS, relationships.c.mentee_id)
+"""The pairs of some mentees, read through the driver (one compiled query per slice size)."""
 
 
 def ids_of_mentor(conn: Connection, mentor_id: int) -> list[int]:
@@ -281,6 +289,8 @@ def mentees_of(conn: Connection, ids: Iterable[int]) -> dict[int, int]:
     """The mentee id of each relationship of ``ids`` (an unknown id is absent)."""
     found: dict[int, int] = {}
     for part in chunks(sorted(set(ids))):
-        query = select(relationships.c.id, relationships.c.mentee_id).where(relationships.c.id.in_(part))
-        found.update((int(rid), int(mentee)) for rid, mentee in conn.execute(query))
+        found.update(_MENTEES.rows(conn, part))  # (id, mentee id): the driver reads both as ints
     return found
+
+
+_MENTEES = DriverQuery(select(relationships.c.id, relationships.c.mentee_id), relationships.c.id)

@@ -19,12 +19,13 @@ once per column and once per distinct value.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Connection, bindparam
+from sqlalchemy import JSON, ColumnElement, Connection, Dialect, bindparam
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Select
 
@@ -36,7 +37,9 @@ class _Plan:
 
     def __init__(self, statement: ClauseElement, fields: Sequence[str], conn: Connection) -> None:
         dialect = conn.dialect
-        compiled = statement.compile(dialect=dialect, column_keys=list(fields), for_executemany=True)
+        compiled = statement.compile(
+            dialect=_positional(dialect), column_keys=list(fields), for_executemany=True
+        )
         assert isinstance(compiled, SQLCompiler)
         self.sql = compiled.string
         names = dict(compiled.bind_names.items())
@@ -49,49 +52,68 @@ class _Plan:
                 self.renders.append((fields.index(name), render, isinstance(bind.type, JSON)))
         self.width = len(fields)
         # each parameter of the statement, in its order: a field's index, or a constant
-        order = compiled.positiontup if dialect.positional else [*fields, *constants]
         self.slots: list[int | Any] = []
-        for name in order or ():
+        for name in compiled.positiontup or ():
             self.slots.append(fields.index(name) if name in fields else _Constant(constants[name]))
-        self.names = None if dialect.positional else tuple(order or ())
 
     def parameters(self, rows: Iterable[Sequence[Any]]) -> list[Any]:
         """The driver parameters of ``rows`` (values in ``fields`` order), distinct values rendered once."""
-        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        columns: list[Any] = list(zip(*rows, strict=True))  # each a tuple, until converted
         if not columns:
             return []
         assert len(columns) == self.width, "each row gives a value per field"
+        count = len(columns[0])
         for i, render, by_object in self.renders:
             columns[i] = _converted(columns[i], render, by_object=by_object)
-        picked = [slot.values() if isinstance(slot, _Constant) else columns[slot] for slot in self.slots]
-        if self.names is None:
-            return list(zip(*picked, strict=False))  # a constant repeats without end
-        return list(map(dict, map(zip, repeat(self.names), zip(*picked, strict=False))))
+        picked = _expanded(
+            [slot if isinstance(slot, _Constant) else columns[slot] for slot in self.slots], count
+        )
+        return list(zip(*picked, strict=True))
+
+
+def _positional(dialect: Dialect) -> Dialect:
+    """``dialect``, or a copy of it that writes positional parameters (``%s``) for a driver that takes
+    named ones (``%(name)s``, as psycopg): the rows of a batch go as tuples, with no dict per row to
+    make (here) and to take apart again (in the driver)."""
+    if dialect.positional:
+        return dialect
+    positional = copy.copy(dialect)
+    positional.paramstyle, positional.positional = "format", True
+    return positional
 
 
 class _Constant:
-    """A parameter of the statement that every row gives alike (as ``version + 1`` does its 1)."""
+    """A parameter of the statement that every row gives alike (as ``version + 1`` does its 1), or a
+    column of rows that all give one value."""
 
     def __init__(self, value: Any) -> None:
         self.value = value
 
-    def values(self) -> Iterable[Any]:
-        return repeat(self.value)
+
+def _expanded(columns: list[Any], count: int) -> list[Any]:
+    """``columns`` with each :class:`_Constant` as its value repeated for ``count`` rows (a fresh iterator
+    for each, should one stand for two parameters)."""
+    return [repeat(c.value, count) if isinstance(c, _Constant) else c for c in columns]
 
 
-def _converted(column: Sequence[Any], convert: Render, *, by_object: bool) -> list[Any]:
-    """``convert`` of each value of ``column``, worked out once per distinct value.
+def _converted(column: Sequence[Any], convert: Render, *, by_object: bool) -> list[Any] | _Constant:
+    """``convert`` of each value of ``column``, worked out once per distinct value (a column of one
+    value: a :class:`_Constant`, not a list).
 
     ``by_object``: values that may be dicts or lists (JSON) are told apart by identity,
-    which is safe while ``column`` holds them all; the others by value.
+    which is safe while ``column`` holds them all; the others by value (equal values convert alike).
     """
     if by_object:
-        keys = list(map(id, column))
-        distinct = dict(zip(keys, column, strict=True))
-    else:
-        keys, distinct = list(column), dict(zip(column, column, strict=True))
-    done = {key: convert(value) for key, value in distinct.items()}
-    return list(map(done.__getitem__, keys))
+        distinct = dict(zip(map(id, column), column, strict=True))
+        if len(distinct) == 1:
+            return _Constant(convert(column[0]))
+        done = {key: convert(value) for key, value in distinct.items()}
+        return list(map(done.__getitem__, map(id, column)))
+    values = dict.fromkeys(column)
+    if len(values) == 1:
+        return _Constant(convert(column[0]))
+    converted = {value: convert(value) for value in values}
+    return list(map(converted.__getitem__, column))
 
 
 def _renderer(column_type: Any, dialect: Any) -> Render | None:
@@ -136,7 +158,8 @@ class _Reading:
         assert isinstance(compiled, SQLCompiler)
         self.sql, self.keys = compiled.string, tuple(keys)
         binds = compiled.bind_names.items()
-        self.renders = {name: _renderer(bind.type, dialect) for bind, name in binds}
+        renders = ((name, _renderer(bind.type, dialect)) for bind, name in binds)
+        self.renders = [(name, render) for name, render in renders if render is not None]
         self.constants = {name: bind.effective_value for bind, name in binds if name not in self.keys}
         self.order = tuple(compiled.positiontup or ()) if dialect.positional else None
         self.converts: list[tuple[int, Render]] = []
@@ -147,10 +170,9 @@ class _Reading:
 
     def parameters(self, keys: Sequence[Any], values: dict[str, Any]) -> Any:
         named = {**self.constants, **values, **dict(zip(self.keys, keys, strict=True))}
-        for name, render in self.renders.items():
-            if render is not None:
-                named[name] = render(named[name])
-        return named if self.order is None else tuple(named[name] for name in self.order)
+        for name, render in self.renders:
+            named[name] = render(named[name])
+        return named if self.order is None else tuple(map(named.__getitem__, self.order))
 
 
 class DriverQuery:
@@ -174,13 +196,17 @@ class DriverQuery:
             return []
         lock = lock and conn.dialect.name == "postgresql"
         reading = self._reading(conn, len(keys), lock)
-        fetched = conn.exec_driver_sql(reading.sql, reading.parameters(keys, values)).fetchall()
+        result = conn.exec_driver_sql(reading.sql, reading.parameters(keys, values))
+        try:  # the driver's rows as they are (tuples), not wrapped in Core's Row objects
+            fetched = result.cursor.fetchall()
+        finally:
+            result.close()
         if not fetched or not reading.converts:
             return [tuple(row) for row in fetched]
-        columns: list[Sequence[Any]] = list(zip(*fetched, strict=True))
+        columns: list[Any] = list(zip(*fetched, strict=True))  # each a tuple, until converted
         for i, convert in reading.converts:
             columns[i] = _converted(columns[i], convert, by_object=False)
-        return list(zip(*columns, strict=True))
+        return list(zip(*_expanded(columns, len(fetched)), strict=True))
 
     def _reading(self, conn: Connection, count: int, lock: bool) -> _Reading:
         """The query for ``count`` keys, compiled once (a batch's slices have a few sizes only)."""

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from engine.clock import SimulatedClock
 from engine.domain.lifecycle import Lifecycle
 from engine.policy.model import Policy
 from engine.services import advance as services
-from engine.store import due
+from engine.store import due, records
 from engine.store import relationships as repo
 from engine.store.database import UnitOfWork
 from engine.store.relationships import ROW_COLUMNS, RelationshipRow
-from engine.store.tables import relationships
+from engine.store.tables import meetings, relationships, survey_responses
 
 from .support import import_examples
 
@@ -59,3 +59,49 @@ def test_due_rows_are_the_rows_core_reads(store: Engine, policy: Policy, clock: 
         assert due.lock_due(uow.conn, ids, later, "another policy") == []
         rows = due.lock_due(uow.conn, ids, later, policy.policy)
     assert rows and rows == [row for row in core.values() if row.phase != "closed"]
+
+
+def test_meeting_stats_and_survey_answers_are_what_core_reads(
+    store: Engine, policy: Policy, clock: SimulatedClock
+) -> None:
+    ids = _moved_and_waiting(store, policy, clock)
+    base = clock.now()
+    later = base + timedelta(hours=1)
+    meetings_in = [
+        {"relationship_id": rid, "kind": kind, "held_on": base - timedelta(days=n, microseconds=n),
+         "recorded_at": base, "recorded_by": "t", "notes": None, "entry_seq": None}
+        for n, rid in enumerate(ids) for kind in ("kickoff", "regular")[: 1 + n % 2]
+    ]  # fmt: skip
+    answers_in = [
+        {"relationship_id": rid, "survey": "final", "respondent": who, "answered_at": later, "answers": {},
+         "free_text": None, "entry_seq": None}
+        for rid in ids[::2] for who in ("mentee", "mentor")
+    ]  # fmt: skip
+    m, s = meetings.c, survey_responses.c
+    kicks = func.sum((m.kind == "kickoff").cast(m.id.type))
+    with UnitOfWork(store) as uow:
+        records.insert_meetings(uow.conn, meetings_in)
+        records.insert_survey_responses(uow.conn, answers_in)
+        stats = records.meeting_stats(uow.conn, [*reversed(ids), 999_999])
+        rels = list(repo.relationship_rows(uow.conn, ids).values())
+        answered = records.survey_answers(uow.conn, rels)
+        core_stats = {
+            rid: (count, bool(k), last)
+            for rid, count, k, last in uow.conn.execute(
+                select(m.relationship_id, func.count(), kicks, func.max(m.held_on)).group_by(
+                    m.relationship_id
+                )
+            )
+        }
+        core_answers = uow.conn.execute(
+            select(s.relationship_id, s.survey, s.respondent, s.answered_at)
+        ).all()
+    assert stats == core_stats and len(stats) == len(ids)
+    assert [type(v) for v in stats[ids[1]]] == [type(v) for v in core_stats[ids[1]]]
+    assert all(last.tzinfo is not None for _, _, last in stats.values())
+    entered = {r.id: r.phase_entered_at for r in rels}
+    expected: dict[int, list[tuple[str, str, object]]] = {}
+    for rid, survey, who, at in core_answers:
+        if at >= entered[rid]:
+            expected.setdefault(rid, []).append((survey, who, at))
+    assert answered == expected and answered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,14 +10,17 @@ from sqlalchemy import Engine, select
 
 from engine.clock import SimulatedClock
 from engine.domain.lifecycle import Lifecycle
-from engine.errors import InputError, NotFoundError
+from engine.errors import ConflictError, InputError, NotFoundError, RefusedError
 from engine.policy.model import Policy, load_policy_text, shipped_policies
+from engine.services import advance as advancing
 from engine.services import matching as match_service
 from engine.services import participants as services
 from engine.services import queries
-from engine.store.tables import match_proposals, relationships
+from engine.services.advance_each import advance_each
+from engine.store.database import UnitOfWork, open_engine
+from engine.store.tables import audit_entries, match_proposals, outbox, relationships
 
-from .support import example_people, fire, import_examples
+from .support import SINGLE_MENTOR, TRAINED_MENTOR, example_people, fire, import_examples
 
 COORDINATOR = "coordinator@example.com"
 ZOE, THIJS, SANNE, LOTTE, BRAM = 1, 2, 3, 4, 7  # relationships, in the order of examples/participants.csv
@@ -213,3 +217,110 @@ def test_rejection_needs_a_reason_and_a_pending_proposal_for_each_and_writes_all
     assert proposals(store)[(1, LOTTE)]["status"] == "pending"
     with pytest.raises(NotFoundError, match="no relationship 999"):
         match_service.proposals_of(store, 999)
+
+
+def written(store: Engine) -> tuple[list[tuple[object, ...]], ...]:
+    """What the store holds that a phase change writes: entries with hashes, rows, outbox keys."""
+    with store.connect() as conn:
+        entries = conn.execute(
+            select(audit_entries.c.relationship_id, audit_entries.c.seq, audit_entries.c.hash).order_by(
+                audit_entries.c.relationship_id, audit_entries.c.seq
+            )
+        ).all()
+        rows = conn.execute(
+            select(relationships.c.id, relationships.c.phase, relationships.c.mentor_id,
+                   relationships.c.due_at, relationships.c.version, relationships.c.audit_head)
+            .order_by(relationships.c.id)
+        ).all()  # fmt: skip
+        keys = conn.execute(select(outbox.c.idempotency_key).order_by(outbox.c.idempotency_key)).all()
+    return [tuple(r) for r in entries], [tuple(r) for r in rows], [tuple(r) for r in keys]
+
+
+def test_advance_each_writes_and_refuses_exactly_as_one_advance_per_request_in_turn(
+    store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock, sqlite_template: Path,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    shutil.copyfile(sqlite_template, tmp_path / "in-turn.db")
+    apart = open_engine(f"sqlite:///{tmp_path / 'in-turn.db'}")
+    rels = import_examples(store, policy, clock)
+    assert import_examples(apart, policy, clock) == rels
+    data = {"proposal": {"score": 0.5, "approved_by": COORDINATOR}}
+    requests = [
+        advancing.AdvanceRequest(THIJS, "match", COORDINATOR, mentor=SINGLE_MENTOR, data=data),
+        advancing.AdvanceRequest(LOTTE, "match", COORDINATOR, mentor=SINGLE_MENTOR),  # her one place is taken
+        advancing.AdvanceRequest(999, "match", COORDINATOR, mentor=TRAINED_MENTOR),
+        advancing.AdvanceRequest(BRAM, "match", COORDINATOR, mentor="nobody@example.com"),
+        advancing.AdvanceRequest(SANNE, "schedule_kickoff", COORDINATOR),  # not matched yet
+        advancing.AdvanceRequest(ZOE, "match", COORDINATOR, mentor="E1001"),  # Jeroen is above Zoë
+        advancing.AdvanceRequest(rels[-1], "match", COORDINATOR, mentor=TRAINED_MENTOR, data=data),
+    ]
+
+    with UnitOfWork(store) as uow:
+        together = advance_each(uow, lifecycle, clock.now(), requests)
+        uow.commit()
+    in_turn = advancing.BatchResult()
+    for request in requests:
+        try:
+            advancing.advance(apart, lifecycle, clock, request)
+            in_turn.moved.append(request.relationship_id)
+        except (RefusedError, NotFoundError) as exc:
+            in_turn.refused[request.relationship_id] = exc.message
+
+    assert together == in_turn
+    assert together.moved == [THIJS, rels[-1]] and set(together.refused) == {LOTTE, 999, BRAM, SANNE, ZOE}
+    assert written(store) == written(apart)
+    assert queries.verify(store).problems == []
+    apart.dispose()
+
+
+def test_advance_each_checks_a_second_request_of_a_mentee_after_the_first(
+    store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
+) -> None:
+    import_examples(store, policy, clock)
+    again = [
+        advancing.AdvanceRequest(LOTTE, "match", COORDINATOR, mentor=TRAINED_MENTOR),
+        advancing.AdvanceRequest(LOTTE, "match", COORDINATOR, mentor=SINGLE_MENTOR),  # the same one: the last
+    ]
+
+    with UnitOfWork(store) as uow:
+        done = advance_each(uow, lifecycle, clock.now(), again)
+        uow.commit()
+
+    assert done.moved == [LOTTE] and done.refused == {}
+    assert queries.history(store, LOTTE)[1][-1].data["mentor"] == SINGLE_MENTOR
+    by_hand = advancing.AdvanceRequest(ZOE, "match", COORDINATOR, overrides=("level",))  # but no mentor
+    with UnitOfWork(store) as uow, pytest.raises(InputError, match="applies to a mentor chosen by hand"):
+        advance_each(uow, lifecycle, clock.now(), [by_hand])
+
+
+def test_approvals_in_one_transaction_and_one_by_one_decide_and_write_the_same(
+    store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock, sqlite_template: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    shutil.copyfile(sqlite_template, tmp_path / "one-by-one.db")
+    apart = open_engine(f"sqlite:///{tmp_path / 'one-by-one.db'}")
+    decided = []
+    for target in (store, apart):
+        import_examples(target, policy, clock)
+        match_service.propose(target, lifecycle, clock, actor=COORDINATOR)
+        pending = sorted(r for (_, r), row in proposals(target).items() if row["status"] == "pending")
+        fire(target, lifecycle, clock, SANNE, "match", mentor="E1006")  # Anouk's one place, by hand
+        fire(target, lifecycle, clock, LOTTE, "match", mentor="E1005")  # as if crashed before the mark
+        with monkeypatch.context() as patched:
+            if target is apart:  # the fallback after a conflict: one advance and one mark per proposal
+
+                def conflict(*args: object) -> advancing.BatchResult:
+                    raise ConflictError("a relationship was changed by another writer meanwhile")
+
+                patched.setattr(match_service, "advance_each", conflict)
+            asked = [BRAM, *pending, ZOE, 999, BRAM]
+            decided.append(match_service.approve(target, lifecycle, clock, asked, actor=COORDINATOR))
+
+    together, one_by_one = decided
+    assert together == one_by_one
+    assert LOTTE in together.done and len(together.done) >= 2
+    assert list(together.refused) == [BRAM, ZOE, 999] and "no places left" in together.refused[BRAM]
+    assert written(store) == written(apart)
+    assert proposals(store) == proposals(apart)
+    assert queries.verify(store).problems == []
+    apart.dispose()

@@ -17,7 +17,8 @@ from engine.services import journeys, leave, queries
 from engine.services import participants as services
 from engine.services.participant_history import participant_history
 from engine.store.database import UnitOfWork
-from engine.store.participants import mark_trained, record_participant_change
+from engine.store.participant_entries import record_participant_change
+from engine.store.participants import mark_trained
 from engine.store.tables import metadata, participants, relationships
 
 from .support import fire, import_examples

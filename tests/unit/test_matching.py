@@ -19,6 +19,7 @@ from engine.matching import assignment
 from engine.matching import scores as scoring
 from engine.matching.assignment import blocking_pairs, greedy, optimal, stable, total
 from engine.matching.constraints import reporting_chain
+from engine.matching.manual import offset_hours
 from engine.matching.proposals import Pool, match, prepare
 from engine.matching.scores import pair_breakdown, utc_offset_hours
 from engine.matching.text import content_words, fold, item_key
@@ -436,3 +437,32 @@ def test_a_bad_matching_section_is_reported_with_file_and_line(section: str, exp
     with pytest.raises(PolicyError) as caught:
         load_policy_text(POLICY_HEAD + "matching:\n" + section + "\n", "team.yaml")
     assert expected in str(caught.value)
+
+
+def test_a_manual_match_is_checked_without_numpy() -> None:
+    probe = (
+        "import sys\n"
+        "from datetime import UTC, datetime\n"
+        "from engine.domain.participants import Participant\n"
+        "from engine.matching.constraints import Pool\n"
+        "from engine.matching.manual import Overrides, check_pair\n"
+        "from engine.policy.matching import MatchingPolicy\n"
+        "import engine.services.pairing\n"
+        "a = Participant(external_id='a', role='mentee', name='A', email='a@example.com', level=1)\n"
+        "b = Participant(external_id='b', role='mentor', name='B', email='b@example.com', level=3)\n"
+        "now = datetime(2026, 1, 5, tzinfo=UTC)\n"
+        "print(check_pair(a, b, Pool((), ()), MatchingPolicy(), now, 'UTC', Overrides(), who='B'))\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.splitlines() == ["[]", "False"]
+
+
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Europe/Amsterdam", "Asia/Kolkata", "America/St_Johns", "Australia/Lord_Howe"]
+)
+@pytest.mark.parametrize(
+    "moment", [NOW, datetime(2026, 7, 1, 12, 0, tzinfo=UTC), datetime(2026, 3, 29, 1, 30, tzinfo=UTC)]
+)
+def test_a_manual_match_reads_the_offsets_the_scores_read(zone: str, moment: datetime) -> None:
+    assert offset_hours(zone, moment) == utc_offset_hours(zone, moment)

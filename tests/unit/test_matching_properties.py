@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.domain.participants import Participant
+from engine.matching.constraints import breaks_any, traits, violations
+from engine.matching.manual import PairChecker
 from engine.matching.proposals import MatchResult, Pool, match
 from engine.matching.scores import pair_breakdown
 from engine.policy.matching import Constraints, MatchingPolicy, Weights
@@ -230,3 +234,44 @@ def test_every_unmatched_mentee_gets_one_of_the_three_reasons(case: tuple[Pool, 
         else:
             assert e.reason_kind == "capacity"
         assert e.reason
+
+
+CHECKED_VALUES = (
+    "external_id", "email", "department", "level", "languages", "role", "capacity", "manager_id", "timezone",
+)  # fmt: skip
+
+
+def as_stored(person: Participant, *, without_id: bool) -> tuple[Participant, dict[str, Any]]:
+    """The person (with no external id, if ``without_id``: known by their email) and their columns as
+    the store holds them (lists as lists)."""
+    if without_id:
+        person = person.model_copy(update={"external_id": None})
+    values = {name: getattr(person, name) for name in CHECKED_VALUES}
+    return person, {**values, "languages": list(person.languages)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances(), st.integers(0, 3), st.lists(st.booleans(), min_size=8, max_size=8))
+def test_a_pair_passes_the_quick_test_exactly_when_violations_finds_nothing(
+    case: tuple[Pool, MatchingPolicy], taken: int, without_ids: list[bool]
+) -> None:
+    """:meth:`PairChecker.passes` (on each person's traits) agrees with :func:`violations` on every pair,
+    mentees and mentors alike (so roles and the mentee themselves too), known by id or by email."""
+    pool, policy = case
+    stored = [
+        as_stored(p, without_id=w) for p, w in zip([*pool.mentees, *pool.mentors], without_ids, strict=False)
+    ]
+    checker = PairChecker(policy, NOW, DEFAULT_ZONE, pool.previous, pool.rejected, pool.managers)
+    for mentee, mentee_values in stored:
+        for mentor, mentor_values in stored:
+            hours = abs(offset(mentee) - offset(mentor))
+            at = replace(pool, taken={mentor.key: taken})
+            broken = violations(mentee, mentor, at, policy.constraints, hours)
+            quick = checker.passes(
+                traits(mentee_values, pool.managers), traits(mentor_values, pool.managers), taken
+            )
+            assert quick == (broken == []), (mentee, mentor, broken)
+            assert breaks_any(
+                traits(mentee_values, pool.managers), traits(mentor_values, pool.managers), taken, at,
+                policy.constraints, hours,
+            ) == bool(broken)  # fmt: skip
