@@ -181,6 +181,10 @@ class WebSettings:
     base_url: str | None
     secret_keys: tuple[str, ...]
     source: str
+    trusted_header: str | None = None
+    """The header an SSO proxy names the signed-in coordinator's account in (off when ``None``)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """The client addresses whose ``trusted_header`` is believed; from any other it is ignored."""
 
 
 def web_settings(config: str | Path | None = None) -> WebSettings:
@@ -193,14 +197,31 @@ def web_settings(config: str | Path | None = None) -> WebSettings:
     if not isinstance(section, dict):
         raise ConfigError(f"{shown}: [web] must be a table")
     base_url = _get(found[1], "web", "base_url", found) if found else None
+    header, proxies = _trusted(section, shown)
     variable = os.environ.get(LINK_KEYS_VARIABLE, "").strip()
     if variable:
         keys = tuple(key.strip() for key in variable.split(",") if key.strip())
-        return WebSettings(base_url, keys, LINK_KEYS_VARIABLE)
+        return WebSettings(base_url, keys, LINK_KEYS_VARIABLE, header, proxies)
     listed = section.get("secret_keys", [])
     if not isinstance(listed, list) or not all(isinstance(key, str) for key in listed):
         raise ConfigError(f'{shown}: web.secret_keys must be a list of text (secret_keys = ["...", ...])')
-    return WebSettings(base_url, tuple(listed), f"{shown}: web.secret_keys")
+    return WebSettings(base_url, tuple(listed), f"{shown}: web.secret_keys", header, proxies)
+
+
+def _trusted(section: dict[str, Any], shown: str) -> tuple[str | None, tuple[str, ...]]:
+    """``trusted_header`` and ``trusted_proxies`` of ``[web]``: both, or neither."""
+    header, proxies = section.get("trusted_header"), section.get("trusted_proxies", [])
+    if header is not None and (not isinstance(header, str) or not header.strip()):
+        raise ConfigError(
+            f'{shown}: web.trusted_header must be a header name (trusted_header = "X-Forwarded-User")'
+        )
+    if not isinstance(proxies, list) or not all(isinstance(p, str) for p in proxies):
+        raise ConfigError(f'{shown}: web.trusted_proxies must be a list of addresses (["10.0.0.1"])')
+    if header is not None and not proxies:
+        raise ConfigError(
+            f"{shown}: web.trusted_header needs trusted_proxies: the addresses of the SSO proxy"
+        )
+    return (header.strip() if header else None), tuple(p.strip() for p in proxies)
 
 
 def check_link_keys(keys: tuple[str, ...] | list[str], source: str = "the link keys") -> tuple[str, ...]:

@@ -26,10 +26,12 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
 
+from engine.errors import ConfigError
 from engine.settings import check_link_keys
 
 PURPOSES: tuple[str, ...] = ("survey", "meeting", "kickoff", "training", "help")
@@ -132,9 +134,42 @@ def sign(link: Link, keys: tuple[str, ...]) -> str:
     return str(_serializer(keys).dumps(payload))
 
 
+def checked_base_url(base_url: str | None) -> str:
+    """``base_url`` (``[web] base_url``) if links can be made with it: an http or https address."""
+    if not base_url:
+        raise ConfigError(
+            "no address for personal links: set base_url under [web] in the settings file "
+            '(base_url = "https://mentoring.example.com")'
+        )
+    if not base_url.startswith(("https://", "http://")) or any(c in base_url for c in "?# \t\r\n"):
+        raise ConfigError(
+            f"web.base_url: {base_url!r} is not a web address (expected https://HOST[/PATH], without ? or #)"
+        )
+    return base_url
+
+
 def url(base_url: str, token: str) -> str:
-    """The address a participant opens: ``{base_url}/l/{token}``."""
-    return f"{base_url.rstrip('/')}/l/{token}"
+    """The address a participant opens: ``{base_url}/l/{purpose}/{token}``, for a token :func:`sign` made.
+
+    The purpose in the path names the page; the page reads the token for that purpose, so a path whose
+    purpose is not the token's (signed) one is refused as ``wrong_purpose``. A ValueError if ``token``
+    is not laid out as a link's.
+    """
+    body = token.rsplit(".", 1)[0] if isinstance(token, str) and token.isascii() else ""
+    try:
+        link = _parsed(URLSafeSerializer(SALT).load_payload(body.encode("ascii")))
+    except BadData:
+        link = None
+    if link is None:
+        raise ValueError("not the token of a personal link")
+    return f"{base_url.rstrip('/')}/l/{link.purpose}/{token}"
+
+
+def purpose_of(token: str, keys: tuple[str, ...]) -> str | None:
+    """The purpose of a genuine token (signed with one of ``keys``), for an address without one; ``None``
+    for any other text. Not a check that the link opens: :func:`read` is."""
+    link = _verified(token, keys)
+    return None if link is None else link.purpose
 
 
 def read(token: str, purpose: str, now: datetime, keys: tuple[str, ...]) -> Link | Refusal:
@@ -197,7 +232,9 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+@lru_cache(maxsize=8)
 def _serializer(keys: tuple[str, ...]) -> URLSafeSerializer:
-    """itsdangerous takes its keys oldest first and signs with the last: ours come newest first."""
+    """itsdangerous takes its keys oldest first and signs with the last: ours come newest first. One per
+    key set (a delivery run signs every message with the same keys)."""
     checked = check_link_keys(keys)
     return URLSafeSerializer(list(reversed(checked)), salt=SALT)

@@ -7,6 +7,12 @@ subject, the rest the body; the HTML body is that same text, escaped, in the
 so a template that mentions something we do not pass fails in the tests, not
 in somebody's inbox. Each recipient reads the first of their languages we have
 texts for; the coordinator reads the program's language.
+
+With personal links configured (``ProgramInfo.links``), a message to a mentee or
+mentor carries a link for what it asks (:func:`link_purposes`) and one for help,
+and its text says to open them; the coordinator's carry none. A link is issued
+at the row's ``created_at``, so a message sent again carries the same link.
+Without links the texts ask for a reply, as before.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 
-from engine.delivery.channels import Attachment, Message, ProgramInfo
+from engine.delivery import links
+from engine.delivery.channels import Attachment, LinkSettings, Message, ProgramInfo
 from engine.delivery.invitations import Person, invitation, kickoff
-from engine.policy.surveys import Survey
+from engine.delivery.survey_texts import survey_questions
 from engine.policy.vocabulary import ACTIONS, NOTICES
 
 LANGUAGES = ("en", "nl")
@@ -34,6 +42,8 @@ RECIPIENTS = ("mentee", "mentor", "coordinator")
 IMPLIED_RECIPIENTS: dict[str, tuple[str, ...]] = {
     name: term.recipients for name, term in {**ACTIONS, **NOTICES}.items()
 }
+HELP_DEFAULTS = {"role": None, "wish": "help", "paused": False, "note": None, "not_paused": None}
+"""What a ``help_requested`` row says of the request (engine.services.help), where it does not say it."""
 NEEDS_MENTOR = frozenset({"notify_pair", "enrol_mentor_training", "schedule_kickoff_meeting"})
 
 
@@ -49,6 +59,7 @@ class Contact:
     email: str
     languages: tuple[str, ...] = ()
     trained: bool = False
+    id: int | None = None  # the participant's: their personal links are bound to it
 
 
 @dataclass(frozen=True)
@@ -194,7 +205,8 @@ def _contact(pair: Pair | None, program: ProgramInfo, recipient: str) -> Contact
 def template_context(
     row: OutboxRow, pair: Pair | None, program: ProgramInfo, recipient: str, language: str
 ) -> dict[str, Any]:
-    """Every name a template may use (all always present, ``None`` when not applicable)."""
+    """Every name a template may use (all always present, ``None`` when not applicable; ``links``: the
+    address of each purpose's personal link, ``None`` for those the message carries none of)."""
     zone = ZoneInfo(program.timezone)
     contact = _contact(pair, program, recipient)
     mentee = _person(pair.mentee if pair else None)
@@ -220,41 +232,52 @@ def template_context(
         "kind": row.params.get("kind", "deadline"),
         "since": datetime.fromisoformat(since).astimezone(zone) if since else None,
         "kickoff": {"start": meeting.start, "end": meeting.end, "minutes": 60},
+        "links": personal_links(row, contact, program.links, recipient),
+        "help": {**HELP_DEFAULTS, **(row.params.get("help") or {})},  # a request for help or a pause
     }
 
 
-ANSWER_FORMS = {
-    "en": {
-        "scale": "1 to 5",
-        "recommend": "0 to 10",
-        "yes_no": "yes or no",
-        "goals": "for each development goal: reached, partly or not started",
-        "text": "in your own words",
-    },
-    "nl": {
-        "scale": "1 tot 5",
-        "recommend": "0 tot 10",
-        "yes_no": "ja of nee",
-        "goals": "per ontwikkeldoel: bereikt, deels of niet begonnen",
-        "text": "in je eigen woorden",
-    },
-}
+NO_LINKS: Mapping[str, str | None] = dict.fromkeys(links.PURPOSES)
 
 
-def survey_questions(survey: Survey | None, language: str) -> list[dict[str, Any]] | None:
-    """The questions of ``survey`` as a message lists them, in ``language``; ``None``: not known."""
-    if survey is None:
-        return None
-    forms = ANSWER_FORMS.get(language, ANSWER_FORMS["en"])
-    return [
-        {
-            "id": q.id,
-            "text": (q.text_nl or q.text) if language == "nl" else q.text,
-            "answer": forms[q.type],
-            "required": q.required,
-        }
-        for q in survey.questions
-    ]
+def link_purposes(row: OutboxRow, recipient: str) -> tuple[str, ...]:
+    """The purposes of the personal links a message of ``row`` to ``recipient`` carries: what it asks
+    the person to do (answer a survey, confirm a meeting, the kickoff, the training), and help."""
+    if recipient not in links.ROLES:
+        return ()
+    action, params = row.action, row.params
+    if action in ("send_survey", "survey_reminder") and params.get("survey") is not None:
+        return ("survey", "help")
+    if action == "remind" and params.get("kind") == "check-in":
+        return ("meeting", "help")
+    if action == "schedule_kickoff_meeting" or (action == "remind" and params.get("phase") == "kickoff"):
+        return ("kickoff", "help")
+    if action == "enrol_mentor_training" and recipient == "mentor":
+        return ("training", "help")
+    return ("help",)
+
+
+def personal_links(
+    row: OutboxRow, contact: Contact, settings: LinkSettings | None, recipient: str
+) -> Mapping[str, str | None]:
+    """The address of each personal link a message of ``row`` to ``contact`` carries (``None`` for the
+    rest): none without link settings, for the coordinator, or outside a relationship. Issued at the
+    row's ``created_at``, so the same row always gives the same links; nothing is written."""
+    if settings is None or row.relationship_id is None or contact.id is None:
+        return NO_LINKS
+    purposes = link_purposes(row, recipient)
+    if not purposes:
+        return NO_LINKS
+    bound = links.binding(settings.keys, contact.id)
+    made = dict(NO_LINKS)
+    for purpose in purposes:
+        survey = str(row.params["survey"]) if purpose == "survey" else None
+        link = links.Link(
+            purpose, row.relationship_id, recipient, bound, row.created_at,
+            row.id if survey is not None else None, survey,
+        )  # fmt: skip
+        made[purpose] = links.url(settings.base_url, links.sign(link, settings.keys))
+    return made
 
 
 def _person(contact: Contact | None) -> dict[str, str] | None:
@@ -289,13 +312,23 @@ def render(action: str, language: str, context: Mapping[str, Any]) -> Text:
 
 
 def html(text: Text, language: str, context: Mapping[str, Any]) -> str:
-    """``text`` as an HTML page: the same words, escaped, a paragraph per blank-line-separated block."""
+    """``text`` as an HTML page: the same words, escaped, a paragraph per blank-line-separated block; a
+    line that is one of the message's personal links is a link to it."""
     paragraphs = [block.split("\n") for block in text.body.strip().split("\n\n") if block.strip()]
+    made = context.get("links", NO_LINKS)
+    if made is not NO_LINKS:  # (a message without links is not looked through)
+        urls = {url for url in made.values() if url}
+        paragraphs = [[_anchor(line) if line in urls else line for line in lines] for lines in paragraphs]
     page = {**context, "language": language, "subject": text.subject, "paragraphs": paragraphs}
     try:
         return _environment().get_template(f"{language}/_page.html.j2").render(page).strip() + "\n"
     except TemplateError as exc:
         raise ComposeError(f"the {language} HTML of this message cannot be written: {exc}") from None
+
+
+def _anchor(url: str) -> Markup:
+    """A link to ``url`` on the HTML page, showing the address itself (as the plain text does)."""
+    return Markup('<a href="{0}">{0}</a>').format(url)
 
 
 @lru_cache(maxsize=1)

@@ -219,6 +219,12 @@ NOTICES: dict[str, Term] = {
             "`remind:` says; not an action a policy names)",
             recipients=("mentee", "mentor"),
         ),
+        Term(
+            "help_requested",
+            "tell the coordinator a participant asked for help or a pause through their personal link "
+            "(sent when they ask; not an action a policy names)",
+            recipients=("coordinator",),
+        ),
     )
 }
 """Messages only the engine sends, never named in a policy; they have texts like the actions."""
@@ -227,6 +233,7 @@ RECORD_MEETING = "record_meeting"
 RECORD_SURVEY = "record_survey"
 RECORD_RETRACT = "retract"  # a meeting or survey answer recorded in error, taken back
 REPLACE_MENTOR = "replace_mentor"  # a match corrected: the pair has another mentor, in the same phase
-RECORD_TRIGGERS = frozenset({RECORD_MEETING, RECORD_SURVEY, RECORD_RETRACT, REPLACE_MENTOR})
+HELP_REQUESTED = "help_requested"  # a participant asked for help or a pause through their personal link
+RECORD_TRIGGERS = frozenset({RECORD_MEETING, RECORD_SURVEY, RECORD_RETRACT, REPLACE_MENTOR, HELP_REQUESTED})
 """The triggers of audit entries that record a fact (a meeting held, a survey answered) without moving
 the phase: ``from_phase`` and ``to_phase`` are both the phase it happened in. A policy may not use them."""

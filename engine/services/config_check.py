@@ -71,6 +71,7 @@ def check_settings(path: Path) -> SettingsCheck:
         *_plain_tables(read.data),
         *_policy(read),
         *_schedules(read.data.get("schedules")),
+        *_web(read.data.get("web")),
     ]
     delivery, valid = _delivery(read.located)
     rules = _channel_rules(read.data)
@@ -162,6 +163,63 @@ def _schedules(section: object) -> list[tuple[Loc, str]]:
             found.append(
                 (where, f'{shown(value)} is not a cron expression: {wrong} (e.g. "0 7 * * *", or "off")')
             )
+    return found
+
+
+WEB_KEYS = ("base_url", "secret_keys", "trusted_header", "trusted_proxies")
+
+
+def _web(section: object) -> list[tuple[Loc, str]]:
+    """``[web]``: the address personal links point to and the keys that sign them, as links need them."""
+    from engine.delivery.links import checked_base_url
+    from engine.settings import check_link_keys
+
+    if section is None:
+        return []
+    if not isinstance(section, dict):
+        return [(("web",), "must be a table ([web])")]
+    found: list[tuple[Loc, str]] = [
+        (("web", key), unknown_name("key", key, WEB_KEYS)) for key in section if key not in WEB_KEYS
+    ]
+    base_url = section.get("base_url")
+    if base_url is not None:
+        try:
+            checked_base_url(base_url if isinstance(base_url, str) else shown(base_url))
+        except ConfigError as exc:
+            found.append((("web", "base_url"), exc.message.removeprefix("web.base_url: ")))
+    keys = section.get("secret_keys")
+    if keys is not None:
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            found.append((("web", "secret_keys"), 'must be a list of text (secret_keys = ["...", ...])'))
+        else:
+            try:
+                check_link_keys(tuple(keys), "secret_keys")
+            except ConfigError as exc:
+                found.append((("web", "secret_keys"), exc.message.removeprefix("secret_keys: ")))
+    return found + _trusted_sign_on(section)
+
+
+def _trusted_sign_on(section: dict[str, Any]) -> list[tuple[Loc, str]]:
+    """``trusted_header`` (a header name) and ``trusted_proxies`` (the proxy's addresses): both or neither."""
+    import ipaddress
+
+    header, proxies = section.get("trusted_header"), section.get("trusted_proxies")
+    found: list[tuple[Loc, str]] = []
+    if header is not None and (not isinstance(header, str) or not header.strip()):
+        found.append(
+            (("web", "trusted_header"), 'must be a header name (trusted_header = "X-Forwarded-User")')
+        )
+    if proxies is not None:
+        if not isinstance(proxies, list) or not all(isinstance(p, str) for p in proxies):
+            found.append((("web", "trusted_proxies"), 'must be a list of addresses (["10.0.0.1"])'))
+        else:
+            for proxy in proxies:
+                try:
+                    ipaddress.ip_address(proxy.strip())
+                except ValueError:
+                    found.append((("web", "trusted_proxies"), f"{proxy!r} is not an IP address"))
+    if header is not None and not proxies:
+        found.append((("web", "trusted_header"), "needs trusted_proxies: the addresses of the SSO proxy"))
     return found
 
 

@@ -148,10 +148,11 @@ def _outbox_row(row: Any) -> OutboxRow:
 
 
 def _pairs(uow: UnitOfWork, rel_ids: Iterable[int]) -> dict[int, Pair]:
-    """The mentee, mentor and phase of each relationship, in two queries."""
+    """The mentee, mentor and phase of each relationship, in two queries (each person with their id,
+    which their personal links are bound to)."""
     rels, rows = outbox.pair_rows(uow.conn, rel_ids)
     people = {
-        pid: Contact(name, email, tuple(languages or ()), bool(trained))
+        pid: Contact(name, email, tuple(languages or ()), bool(trained), pid)
         for pid, (name, email, languages, trained) in rows.items()
     }
     return {
@@ -341,11 +342,14 @@ def _summary(settled: Sequence[tuple[_Claim, _Outcome]]) -> DeliverySummary:
     )
 
 
-def list_rows(store: Engine, *, failed_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
-    """The newest outbox rows (only the parked ones with ``failed_only``), with whom each has reached and
-    how: ``sent`` as ``recipient/channel``, ``delivered_via`` the same in words (``mentee/log file``)."""
+def list_rows(
+    store: Engine, *, failed_only: bool = False, limit: int = 200, relationship: int | None = None
+) -> list[dict[str, Any]]:
+    """The newest outbox rows (only the parked ones with ``failed_only``, only ``relationship``'s if
+    given), with whom each has reached and how: ``sent`` as ``recipient/channel``, ``delivered_via``
+    the same in words (``mentee/log file``)."""
     with UnitOfWork(store, write=False) as uow:
-        rows = outbox.newest(uow.conn, failed_only=failed_only, limit=limit)
+        rows = outbox.newest(uow.conn, failed_only=failed_only, limit=limit, relationship=relationship)
         served = outbox.served(uow.conn, [row["id"] for row in rows])
     return [
         {

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from engine.delivery import links
 from engine.delivery.links import LINK_LIFETIME, PURPOSES, ROLES, Link, Refusal
-from engine.errors import ConfigError, InputError, NotFoundError, RefusedError, field
+from engine.errors import InputError, NotFoundError, RefusedError, field
 from engine.settings import check_link_keys
 from engine.store import links as link_store
 from engine.store import participants as people_store
@@ -88,7 +88,7 @@ def issue_link(
     """
     _check_request(role, purpose, outbox_id, survey)
     keys = check_link_keys(keys)
-    address = checked_base_url(base_url)
+    address = links.checked_base_url(base_url)
     with UnitOfWork(store, write=False) as uow:
         pair = link_store.pair_people(uow.conn, rel_id)
     if pair is None:
@@ -110,20 +110,6 @@ def _check_request(role: str, purpose: str, outbox_id: int | None, survey: str |
         raise InputError(f"{field('purpose')}: {purpose!r} is not one of {', '.join(PURPOSES)}")
     if (outbox_id is not None or survey is not None) and purpose != "survey":
         raise InputError(f"{field('survey')}: only a survey link names an outbox row or a survey")
-
-
-def checked_base_url(base_url: str | None) -> str:
-    """``base_url`` (``[web] base_url``) if links can be made with it: an http or https address."""
-    if not base_url:
-        raise ConfigError(
-            "no address for personal links: set base_url under [web] in the settings file "
-            '(base_url = "https://mentoring.example.com")'
-        )
-    if not base_url.startswith(("https://", "http://")) or any(c in base_url for c in "?# \t\r\n"):
-        raise ConfigError(
-            f"web.base_url: {base_url!r} is not a web address (expected https://HOST[/PATH], without ? or #)"
-        )
-    return base_url
 
 
 def _person(pair: PairPeople, role: str) -> int | None:

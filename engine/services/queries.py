@@ -177,6 +177,23 @@ def verify(store: Engine, anchors: Anchors | None = None) -> VerifyReport:
     return report
 
 
+def verify_relationship(store: Engine, rel_id: int) -> list[Problem]:
+    """The problems :func:`verify` finds in relationship ``rel_id``'s chain (its entries against each other
+    and against its row's head), reading that chain alone; the records and the participants' chains
+    are ``audit verify``'s whole-store checks."""
+    from engine.domain.audit import Head, verify_chain
+    from engine.store import audit
+    from engine.store import relationships as rel_store
+    from engine.store.database import UnitOfWork
+
+    with UnitOfWork(store, write=False) as uow:
+        rel = rel_store.relationship(uow.conn, rel_id)
+        if rel is None:
+            raise NotFoundError(f"no relationship {rel_id}")
+        found = audit.chain(uow.conn, rel_id)
+    return verify_chain(Head(rel.id, rel.audit_seq, rel.audit_head, rel.phase), found)
+
+
 def _check_anchor(rid: int, anchor: tuple[int, str], chain: list[dict[str, Any]]) -> list[Problem]:
     from engine.domain.audit import Problem
 

@@ -29,6 +29,14 @@ def history(conn: Connection, rel_id: int) -> list[AuditEntry]:
     return [AuditEntry.model_construct(**row) for row in conn.execute(query).mappings()]
 
 
+def chain(conn: Connection, rel_id: int) -> list[dict[str, Any]]:
+    """Relationship ``rel_id``'s entries as mappings, in insertion order, as :func:`entries` gives them."""
+    query = (
+        select(audit_entries).where(audit_entries.c.relationship_id == rel_id).order_by(audit_entries.c.id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
 def entries(
     conn: Connection,
     since: datetime | None = None,

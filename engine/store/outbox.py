@@ -175,11 +175,16 @@ def requeue(conn: Connection, now: datetime, notes: list[dict[str, Any]]) -> Non
     )
 
 
-def newest(conn: Connection, *, failed_only: bool, limit: int) -> Sequence[RowMapping]:
-    """The newest ``limit`` outbox rows (only the parked ones with ``failed_only``), newest first."""
+def newest(
+    conn: Connection, *, failed_only: bool, limit: int, relationship: int | None = None
+) -> Sequence[RowMapping]:
+    """The newest ``limit`` outbox rows (only the parked ones with ``failed_only``, only those of
+    ``relationship`` if given), newest first."""
     query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
     if failed_only:
         query = query.where(outbox.c.status == FAILED)
+    if relationship is not None:
+        query = query.where(outbox.c.relationship_id == relationship)
     return conn.execute(query).mappings().all()
 
 

@@ -332,3 +332,41 @@ link_revocations = Table(
         "relationship_id IS NOT NULL OR participant_id IS NOT NULL", name="ck_link_revocations_target"
     ),
 )
+
+# The accounts of the coordinator pages (migration 0010): a name, a role (coordinator acts, viewer reads), an
+# Argon2 hash of the password; a disabled account signs in no more and its sessions end at once.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime),
+)
+
+# Signed-in sessions of the coordinator pages: the SHA-256 of the cookie's random id (the cookie itself is
+# stored nowhere), the account, the form token of the session, and when it stops (migration 0010).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Failed sign-ins, by account name and client address: enough of them in a while locks further attempts,
+# in the store so every worker agrees (migration 0010).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account", String(100), nullable=False, index=True),
+    Column("address", String(64), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+)

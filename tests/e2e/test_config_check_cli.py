@@ -51,6 +51,11 @@ url = "ftp://hooks.example.com/x"
 cadence = "0 25 * * *"
 delivery = "*/5 * * *"
 matchng = "0 8 * * 1"
+
+[web]
+base_url = "mentoring.example.com"
+secret_keys = ["too short"]
+port = 8000
 """
 
 EXPECTED = [  # (line, the start of what is said there)
@@ -68,6 +73,9 @@ EXPECTED = [  # (line, the start of what is said there)
     (26, 'schedules.cadence: "0 25 * * *" is not a cron expression: hour "25"'),
     (27, 'schedules.delivery: "*/5 * * *" is not a cron expression: 4 field(s), expected five'),
     (28, 'schedules.matchng: unknown flow to schedule "matchng": did you mean "matching"?'),
+    (31, "web.base_url: 'mentoring.example.com' is not a web address (expected https://HOST"),
+    (32, "web.secret_keys: key 1 is 9 characters long; a link key needs at least 32"),
+    (33, 'web.port: unknown key "port" (expected one of: base_url, secret_keys, trusted_header, '),
 ]
 
 GOOD = """\

@@ -50,6 +50,30 @@ def test_small_demo_agrees_with_status_and_verify(cli: Cli, tmp_path: Path) -> N
     assert code == 0, err
     funnel = json.loads(report_out)["funnel"]
     assert {row["phase"]: row["current"]["value"] for row in funnel} == {p: now.get(p, 0) for p in now}
+    _the_demo_link_opens(out, tmp_path / "demo.toml")
+
+
+def _the_demo_link_opens(out: str, settings: Path) -> None:
+    """The demo's last lines: a settings file (its own key, readable by its owner only) and a live link
+    that opens under that file's key for the pair and purpose it names."""
+    from datetime import UTC, datetime
+
+    from engine.services.links import OpenedLink, open_link
+    from engine.settings import web_settings
+    from engine.store.database import open_engine
+
+    said = out.replace("\n", "")
+    assert f"MENTORFLOW_CONFIG={settings} mentorflow web" in said
+    assert settings.stat().st_mode & 0o777 == 0o600
+    found = re.search(r"then open (http://127\.0\.0\.1:8000/l/(survey|meeting)/(\S+))", said)
+    assert found is not None, out[-600:]
+    web = web_settings(settings)
+    store = open_engine(f"sqlite:///{settings.with_suffix('.db')}", create=False)
+    try:
+        opened = open_link(store, found[3], found[2], datetime.now(UTC), web.secret_keys)
+    finally:
+        store.dispose()
+    assert isinstance(opened, OpenedLink) and opened.role == "mentee", opened
 
 
 def test_demo_replaces_its_database(cli: Cli, tmp_path: Path) -> None:

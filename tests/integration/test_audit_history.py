@@ -72,9 +72,16 @@ def test_the_database_refuses_to_change_an_audit_entry(
 
 
 def _problems_of(store: Engine, rel: int) -> list[str]:
+    """What ``audit verify`` finds, all of it in ``rel``'s chain; the pair's own check (its page in the
+    console), reading that chain alone, finds what the chain shows (the cross-check of the meeting and
+    answer rows is the whole store's), and nothing in another pair's."""
     report = queries.verify(store)
     assert {p.relationship_id for p in report.problems} == {rel}, report.problems
-    return [str(p) for p in report.problems]
+    found = [str(p) for p in report.problems]
+    own = [str(p) for p in queries.verify_relationship(store, rel)]
+    assert own and set(own) <= set(found) and all(" row " in p for p in set(found) - set(own))
+    assert queries.verify_relationship(store, rel + 1) == []
+    return found
 
 
 @pytest.mark.usefixtures("drop_append_only")

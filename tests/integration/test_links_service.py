@@ -53,12 +53,12 @@ def pairs(store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedC
 
 def _issue(store: Engine, policy: Policy, clock: SimulatedClock, rel: int, role: str, purpose: str) -> str:
     made = issue_link(store, rel, role, purpose, clock.now(), KEYS, BASE, terminal=policy.terminal_phases)
-    assert made.url == f"{BASE}/l/{made.token}"
+    assert made.url == f"{BASE}/l/{purpose}/{made.token}"
     return made.token
 
 
 def test_the_migration_adds_the_revocations_and_goes_back(store: Engine) -> None:
-    assert schema_revision(store) == SCHEMA_REVISION == "0009"
+    assert schema_revision(store) == SCHEMA_REVISION == "0010"
     assert "link_revocations" in inspect(store).get_table_names()
     migrate(store, "downgrade", "0008")
     assert "link_revocations" not in inspect(store).get_table_names()

@@ -36,7 +36,10 @@ def test_a_link_reads_back_as_it_was_made(extra: dict[str, object]) -> None:
     token = links.sign(link, (OLD_KEY,))
     assert links.read(token, "survey", NOW, (OLD_KEY,)) == link
     assert links.is_for(link, PERSON, (OLD_KEY,))
-    assert links.url("https://mentoring.example.com/", token) == f"https://mentoring.example.com/l/{token}"
+    assert (
+        links.url("https://mentoring.example.com/", token)
+        == f"https://mentoring.example.com/l/survey/{token}"
+    )
 
 
 def test_every_purpose_opens_only_its_own_page() -> None:
@@ -45,6 +48,25 @@ def test_every_purpose_opens_only_its_own_page() -> None:
         for page in PURPOSES:
             expected = _link(purpose) if page == purpose else Refusal("wrong_purpose")
             assert links.read(token, page, NOW, (OLD_KEY,)) == expected
+
+
+def test_the_address_names_the_tokens_purpose_and_only_a_link_has_one() -> None:
+    for purpose in PURPOSES:
+        for extra in ({}, {"outbox_id": 9, "survey": "final"} if purpose == "survey" else {}):
+            token = links.sign(_link(purpose, **extra), (OLD_KEY,))
+            assert (
+                links.url("https://m.example.com/app", token)
+                == f"https://m.example.com/app/l/{purpose}/{token}"
+            )
+            assert links.purpose_of(token, (OLD_KEY,)) == purpose
+            assert links.purpose_of(token, (NEW_KEY,)) is None  # not signed with it
+    from itsdangerous import URLSafeSerializer
+
+    long_text = URLSafeSerializer([OLD_KEY], salt=links.SALT).dumps(["x" * 200])  # compressed, not a link
+    for not_a_token in ("", "abc", "a.b", long_text, "é.x"):
+        with pytest.raises(ValueError, match="not the token of a personal link"):
+            links.url("https://m.example.com", not_a_token)
+        assert links.purpose_of(not_a_token, (OLD_KEY,)) is None
 
 
 def test_a_changed_token_is_tampered() -> None:

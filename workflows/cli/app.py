@@ -64,6 +64,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "outbox": ("outbox", "app", "Messages waiting, sent, or parked after failing: list, retry, deliver."),
     "config": ("config", "app", "Check the settings file (mentorflow.toml)."),
     "link": ("links", "app", "Print a fresh personal link for a pair's mentee or mentor, or revoke links."),
+    "web": ("web", "web", "Serve the pages participants open through their personal links."),
+    "users": ("users", "app", "Accounts of the coordinator pages: add, list, disable."),
 }  # fmt: skip
 
 

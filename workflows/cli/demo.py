@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -13,8 +14,10 @@ from workflows.cli.flows import quiet_prefect, zone
 from workflows.cli.output import console
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from sqlalchemy import Engine
 
+    from engine.policy.model import Policy
     from workflows.flows.demo import DemoTotals
     from workflows.flows.temporary_server import TemporaryServer
 
@@ -58,6 +61,7 @@ def demo(
 
     run = DemoRun(mentees, mentors, months, seed, database, start, end, seconds, outbox_log, _policy_hint())
     render(out, store, resources.policy(policy_path), totals, run)
+    _try_a_link(out, store, resources.policy(policy_path), database, end)
     store.dispose()
 
 
@@ -100,6 +104,53 @@ def _run_year(
             on_day.reset(token)
 
 
+DEMO_WEB_ADDRESS = "http://127.0.0.1:8000"  # where `mentorflow web` listens unless told otherwise
+_DEMO_SETTINGS = """\
+# Written by `mentorflow demo` for its own database, and replaced by the next demo run: the address
+# and the key of the demo's personal links, for `MENTORFLOW_CONFIG={name} mentorflow web`.
+# A throwaway key for a throwaway program: a real program makes its own ([web] in mentorflow.toml).
+[database]
+url = "{database}"
+
+[program]
+policy = "default"
+
+[web]
+base_url = "{address}"
+secret_keys = ["{key}"]
+"""
+
+
+def _try_a_link(out: Console, store: Engine, policy: Policy, database: str, now: datetime) -> None:
+    """One live personal link into the demo's program (a survey owed in review, else a meeting of an
+    active pair), and the settings file, with a fresh key, that lets ``mentorflow web`` open it."""
+    import secrets
+
+    from engine.services.links import issue_link
+    from engine.services.listing import relationships
+    from engine.settings import without_password
+
+    pairs = relationships(store, "review") or relationships(store, "active")
+    if not pairs:
+        return
+    pair, key = pairs[0], secrets.token_urlsafe(32)
+    purpose = "survey" if pair["phase"] == "review" else "meeting"
+    link = issue_link(
+        store, pair["id"], "mentee", purpose, now, (key,), DEMO_WEB_ADDRESS, terminal=policy.terminal_phases
+    )
+    path = _demo_file(database, ".toml")
+    path.unlink(missing_ok=True)
+    text = _DEMO_SETTINGS.format(
+        name=path, database=without_password(database), address=DEMO_WEB_ADDRESS, key=key
+    )
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as file:
+        file.write(text)  # it holds a key: readable by its owner only
+    what = "answer the review survey" if purpose == "survey" else "say you met"
+    out.print(f"Be a participant ({pair['mentee']}, relationship {pair['id']}: {what}):")
+    out.print(f"  MENTORFLOW_CONFIG={path} mentorflow web", soft_wrap=True)
+    out.print(f"  then open {link.url}", soft_wrap=True)
+
+
 def _fresh_database(url: str) -> tuple[Engine, str | None]:
     """A new, initialised store at ``url`` (a SQLite file is replaced), and a note saying so."""
     from engine.services.setup import fresh_store
@@ -118,13 +169,18 @@ def _policy_hint() -> str:
 
 def _outbox_log(url: str) -> str:
     """The demo's messages go to a log file beside its SQLite database (or in the working directory)."""
+    log = _demo_file(url, "-outbox.jsonl")
+    log.unlink(missing_ok=True)
+    return str(log)
+
+
+def _demo_file(url: str, ending: str) -> Path:
+    """The demo's file named ``ending`` beside its SQLite database (or in the working directory)."""
     from engine.services.setup import sqlite_file
 
     path = sqlite_file(url)
     base = Path(path).with_suffix("") if path else Path("mentorflow-demo")
-    log = Path(f"{base}-outbox.jsonl")
-    log.unlink(missing_ok=True)
-    return str(log)
+    return Path(f"{base}{ending}")
 
 
 def _months_before(end: datetime, months: int, timezone: str) -> datetime:

@@ -61,7 +61,8 @@ def issue(
     MENTORFLOW_LINK_KEYS.
     """
     from engine.clock import SystemClock
-    from engine.services.links import checked_base_url, issue_link
+    from engine.delivery.links import checked_base_url
+    from engine.services.links import issue_link
     from engine.settings import check_link_keys, web_settings
 
     check_choice(for_, "--for", ROLES)

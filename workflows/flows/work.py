@@ -74,14 +74,17 @@ def deliver_part(
 def channels(timezone: str, policy: str, outbox_log: str | None, settings: str | None) -> Channels:
     """The channels of the settings file (``settings``, or the one in force), or only the log file
     ``outbox_log`` (the demo); without a configured channel a ConfigError
-    (:func:`engine.delivery.channels.config.channels_from`), and the messages stay pending."""
+    (:func:`engine.delivery.channels.config.channels_from`), and the messages stay pending. Either way
+    the messages carry personal links when the settings file's ``[web]`` has an address and keys."""
     from engine.delivery.channels.config import channels_from, configured_channels
+    from engine.settings import web_settings
 
     surveys = resources.policy(policy).survey_definitions
     if outbox_log is not None:
         # the demo's throwaway file: a crash loses no line without fsync (engine.delivery.channels.log)
         log_only = {"channels": {"default": ["log"], "log": {"path": outbox_log, "fsync": False}}}
-        return channels_from(log_only, None, timezone=timezone, surveys=surveys)
+        web = web_settings(settings)
+        return channels_from(log_only, None, timezone=timezone, surveys=surveys, web=web)
     return configured_channels(settings, timezone=timezone, surveys=surveys)
 
 

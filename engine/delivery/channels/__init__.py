@@ -112,9 +112,19 @@ class Channel(Protocol):
 
 
 @dataclass(frozen=True)
+class LinkSettings:
+    """What personal links in messages are made with: ``[web] base_url`` and the keys, newest first
+    (checked by :func:`engine.delivery.channels.config.channels_from`)."""
+
+    base_url: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ProgramInfo:
     """What messages say about the program: its name, its coordinator, its language and time zone,
-    and the surveys of its policy (a survey message lists the questions the policy asks)."""
+    the surveys of its policy (a survey message lists the questions the policy asks), and what its
+    personal links are made with (``None``: no links, the messages ask for a reply instead)."""
 
     name: str = "Mentoring program"
     coordinator_name: str = "Program coordinator"
@@ -122,6 +132,7 @@ class ProgramInfo:
     language: str = "en"
     timezone: str = "UTC"
     surveys: Mapping[str, Survey] = field(default_factory=dict)
+    links: LinkSettings | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 Every key is checked when the file is read, so a mistyped channel or a
 negative port is reported with its file and field before anything is sent.
 Secrets are never written in the file: the SMTP password and, if wanted, the
-webhook URL come from environment variables the file names.
+webhook URL come from environment variables the file names. ``[web]`` (read by
+:func:`engine.settings.web_settings`) gives the address and keys of the personal
+links that messages carry; without both, messages carry none.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from engine.delivery.channels import Channel, Channels, ProgramInfo, RetryPolicy
+from engine.delivery.channels import Channel, Channels, LinkSettings, ProgramInfo, RetryPolicy
 from engine.delivery.channels.email import EmailChannel, SmtpSettings
 from engine.delivery.channels.log import LogChannel
 from engine.delivery.channels.webhook import WebhookChannel, WebhookSettings, signer
+from engine.delivery.links import checked_base_url
 from engine.errors import ConfigError
 from engine.policy.durations import parse_duration
 from engine.policy.surveys import Survey
 from engine.policy.vocabulary import ACTIONS
-from engine.settings import SETTINGS_FILE, settings_document
+from engine.settings import SETTINGS_FILE, WebSettings, check_link_keys, settings_document, web_settings
 
 ChannelName = Literal["log", "email", "webhook"]
 DEFAULT_LOG = "mentorflow-outbox.jsonl"
@@ -126,9 +129,11 @@ def configured_channels(
 ) -> Channels:
     """The channels of the settings file in force (or the one ``settings`` names); ``timezone`` is the
     program's unless the file names one, ``surveys`` the policy's (their questions go into the survey
-    messages). Without a configured channel a :class:`ConfigError` (:func:`channels_from`)."""
+    messages), its ``[web]`` what the messages' personal links are made with. Without a configured
+    channel a :class:`ConfigError` (:func:`channels_from`)."""
     path, document = settings_document(settings)
-    return channels_from(document, path, timezone=timezone, surveys=surveys)
+    web = web_settings(settings)
+    return channels_from(document, path, timezone=timezone, surveys=surveys, web=web)
 
 
 def channels_from(
@@ -137,12 +142,15 @@ def channels_from(
     *,
     timezone: str = "UTC",
     surveys: Mapping[str, Survey] | None = None,
+    web: WebSettings | None = None,
 ) -> Channels:
     """Build :class:`Channels` from a parsed settings document (``path`` names it in errors).
 
     Every way of delivering builds its channels here, so all refuse alike: with no channel named
     (no settings file, no ``[channels]``, or neither ``default`` nor a route), or an action that no
     channel takes, a :class:`ConfigError` and nothing is sent; nothing falls back to the log file.
+    ``web``: the ``[web]`` settings; with a base URL and keys the messages carry personal links
+    (a short key or an address that is not one is refused here), without either they carry none.
     """
     shown = str(path) if path else "settings"
     notes = _section(NotificationsSection, document, "notifications", shown)
@@ -166,6 +174,7 @@ def channels_from(
         language=notes.language,
         timezone=notes.timezone or timezone,
         surveys=dict(surveys or {}),
+        links=link_settings(web),
     )
     retry = RetryPolicy(
         max_attempts=notes.max_attempts,
@@ -175,6 +184,14 @@ def channels_from(
     return Channels(
         by_name, tuple(chans.default), {k: tuple(v) for k, v in chans.routes.items()}, program, retry
     )
+
+
+def link_settings(web: WebSettings | None) -> LinkSettings | None:
+    """What the messages' personal links are made with: ``None`` unless ``[web]`` names both an address
+    and keys (links are optional until an organisation runs ``mentorflow web``); both checked."""
+    if web is None or not web.base_url or not web.secret_keys:
+        return None
+    return LinkSettings(checked_base_url(web.base_url), check_link_keys(web.secret_keys, web.source))
 
 
 def _check_routing(chans: ChannelsSection, document: Mapping[str, Any], path: Path | None) -> None:

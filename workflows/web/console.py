@@ -1,0 +1,134 @@
+"""The coordinator pages: today, matching, a relationship's file, the participant search.
+
+Everything shown is read through the engine's services (:mod:`engine.services.console`, ``status``);
+every action is the command's own service call (``match approve``, ``match reject``, ``match replace``)
+with the actor ``coordinator:<account name>``, so the audit history and the proposal rows name who
+decided. Only a ``coordinator`` acts: a ``viewer`` reads and is refused (403) with nothing written, as is
+a form without the session's form token. A refusal of the service is a page with its status and reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from engine.domain.lifecycle import Lifecycle
+from engine.errors import ConflictError, InputError, MentorflowError, NotFoundError, RefusedError
+from engine.services import console as reads
+from engine.services.listing import relationships as pairs
+from engine.services.matching import approve, reject
+from engine.services.queries import status
+from engine.services.replacing import ReplaceRequest, replace_mentor
+from workflows.web.auth import Principal, frame
+from workflows.web.config import WebConfig
+from workflows.web.render import html
+
+log = logging.getLogger("mentorflow.web")
+
+
+def page(config: WebConfig, who: Principal, template: str, title: str, **context: Any) -> HTMLResponse:
+    return html(template, 200, {**frame(config, title, who), **context})
+
+
+def message(
+    config: WebConfig, who: Principal | None, title: str, text: str, status_code: int
+) -> HTMLResponse:
+    """A plain console page with ``status_code`` that says ``text``."""
+    return html("console_message.html.j2", status_code, {**frame(config, title, who), "message": text})
+
+
+def refused(config: WebConfig, who: Principal, why: str) -> HTMLResponse:
+    """A viewer, or a form without its token: 403, nothing written."""
+    texts = {
+        "viewer": "Your account can read these pages but not act: ask a coordinator.",
+        "form": "This form was not sent from its page, or the session changed. Open the page again.",
+    }
+    return message(config, who, "Not allowed", texts[why], 403)
+
+
+def today(config: WebConfig, who: Principal) -> HTMLResponse:
+    """What is overdue now (with the pair's names) and how many proposals wait for a decision."""
+    now = config.clock.now()
+    report = status(config.store, config.policy, now)
+    names = {pair["id"]: pair for pair in pairs(config.store)}
+    overdue = [
+        {"id": rid, "mentee": names.get(rid, {}).get("mentee", ""),
+         "mentor": names.get(rid, {}).get("mentor"), "what": item.describe(), "due": item.due,
+         "phase": item.phase}
+        for rid, item in sorted(report.overdue, key=lambda pair: pair[1].due)
+    ]  # fmt: skip
+    pending = reads.pending_proposals(config.store, config.policy.policy)
+    return page(
+        config, who, "today.html.j2", "Today", overdue=overdue, pending=len(pending),
+        phases=sorted(report.phases.items()), now=now,
+    )  # fmt: skip
+
+
+def matching(config: WebConfig, who: Principal) -> HTMLResponse:
+    """The pending proposals, each with its score by criterion and its explanation."""
+    proposals = reads.pending_proposals(config.store, config.policy.policy)
+    return page(config, who, "matching.html.j2", "Matching", proposals=proposals)
+
+
+def relationship(config: WebConfig, who: Principal, rel_id: int) -> HTMLResponse:
+    """A relationship's history (actors, reasons), its chain's check, its messages and links."""
+    try:
+        file = reads.relationship_file(config.store, rel_id)
+    except NotFoundError:
+        return message(config, who, "Not found", f"There is no relationship {rel_id}.", 404)
+    return page(config, who, "relationship.html.j2", f"Relationship {rel_id}", file=file)
+
+
+def search(config: WebConfig, who: Principal, query: str) -> HTMLResponse:
+    found = reads.search(config.store, query[:200]) if query.strip() else []
+    return page(config, who, "search.html.j2", "Find a participant", query=query[:200], people=found)
+
+
+def act(config: WebConfig, who: Principal, action: str, rel_id: int, form: Mapping[str, str]) -> Response:
+    """``approve``, ``reject`` or ``replace`` for relationship ``rel_id``, through the service; the
+    service's refusal as a page with its status, nothing written."""
+    if not who.account.may_act:
+        log.info("a %s by a viewer was refused", action)
+        return refused(config, who, "viewer")
+    actor = who.account.actor
+    try:
+        done = _ACTIONS[action](config, rel_id, actor, form)
+    except ConflictError:
+        return message(config, who, "Not done", "Someone changed this pair meanwhile; try again.", 409)
+    except NotFoundError as exc:
+        return message(config, who, "Not done", exc.message, 404)
+    except RefusedError as exc:
+        return message(config, who, "Not done", exc.message, 409)
+    except InputError as exc:
+        return message(config, who, "Not done", exc.message, 422)
+    except MentorflowError as exc:
+        return message(config, who, "Not done", exc.message, 409)
+    log.info("relationship %s: %s by %s", rel_id, action, actor)
+    return RedirectResponse(f"{config.prefix}{done}", status_code=303)
+
+
+def _approve(config: WebConfig, rel_id: int, actor: str, form: Mapping[str, str]) -> str:
+    decided = approve(config.store, Lifecycle(config.policy), config.clock, [rel_id], actor=actor)
+    if rel_id in decided.refused:
+        raise RefusedError(decided.refused[rel_id])
+    return "/matching"
+
+
+def _reject(config: WebConfig, rel_id: int, actor: str, form: Mapping[str, str]) -> str:
+    reject(config.store, config.clock, [rel_id], form.get("reason", ""), actor=actor)
+    return "/matching"
+
+
+def _replace(config: WebConfig, rel_id: int, actor: str, form: Mapping[str, str]) -> str:
+    mentor = form.get("mentor", "").strip()
+    if not mentor:
+        raise InputError("name the new mentor (id, external id or email)")
+    request = ReplaceRequest(rel_id, mentor, form.get("reason", ""), actor)
+    replace_mentor(config.store, config.policy, config.clock, request)
+    return f"/relationships/{rel_id}"
+
+
+_ACTIONS = {"approve": _approve, "reject": _reject, "replace": _replace}
