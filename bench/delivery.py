@@ -42,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy
-from population import LIST_COLUMNS
+from population import person_row
 from sqlalchemy import Engine, insert
 
 from engine.delivery.channels import Channels, Message, ProgramInfo
@@ -78,21 +78,7 @@ class RecordingChannel:
 
 def _people(start: int, stop: int, role: str) -> list[dict[str, Any]]:
     when = NOW - timedelta(days=60)
-    return [
-        {
-            "id": i,
-            "external_id": f"{role[:2].upper()}{i:08d}",
-            "role": role,
-            "name": f"{role.title()} {i}",
-            "email": f"{role}{i}@example.com",
-            **{column: [] for column in LIST_COLUMNS},
-            "capacity": 1,
-            "trained": role == "mentor",
-            "created_at": when,
-            "updated_at": when,
-        }
-        for i in range(start, stop)
-    ]
+    return [person_row(i, role, when, capacity=1, trained=role == "mentor") for i in range(start, stop)]
 
 
 def _relationships(start: int, stop: int, pairs: int, mentors: int) -> list[dict[str, Any]]:

@@ -16,6 +16,31 @@ MENTOR_CAPACITY = 1000
 LIST_COLUMNS = ("skills", "wants", "goals", "interests", "values", "work_style", "communication", "languages")
 
 
+def external_id(i: int, role: str) -> str:
+    """The external id of benchmark participant ``i``: ``ME00000012``, ``MO00000003``."""
+    return f"{role[:2].upper()}{i:08d}"
+
+
+def person_row(
+    i: int, role: str, when: datetime, *, capacity: int, trained: bool, **fields: Any
+) -> dict[str, Any]:
+    """Participant ``i`` as a row of the participants table (with its id), empty lists, ``fields`` over
+    the defaults, created and updated at ``when``."""
+    return {
+        "id": i,
+        "external_id": external_id(i, role),
+        "role": role,
+        "name": f"{role.title()} {i}",
+        "email": f"{role}{i}@example.com",
+        **{column: [] for column in LIST_COLUMNS},
+        "capacity": capacity,
+        "trained": trained,
+        "created_at": when,
+        "updated_at": when,
+        **fields,
+    }
+
+
 def participant_rows(count: int, role: str, now: datetime) -> list[dict[str, Any]]:
     """Participants as an import writes them; mentors trained, with room for many mentees."""
     prefix = "M" if role == "mentor" else "E"

@@ -64,7 +64,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy
-from population import LIST_COLUMNS, Chain
+from population import Chain, person_row
 from sqlalchemy import Engine, event, insert, text
 from sqlalchemy.engine import make_url
 
@@ -156,21 +156,7 @@ class Population:
 
     def people(self, start: int, stop: int, role: str, trained: bool) -> list[dict[str, Any]]:
         when = TICK - 400 * DAY
-        return [
-            {
-                "id": i,
-                "external_id": f"{role[:2].upper()}{i:08d}",
-                "role": role,
-                "name": f"{role.title()} {i}",
-                "email": f"{role}{i}@example.com",
-                **{column: [] for column in LIST_COLUMNS},
-                "capacity": 50,
-                "trained": trained,
-                "created_at": when,
-                "updated_at": when,
-            }
-            for i in range(start, stop)
-        ]
+        return [person_row(i, role, when, capacity=50, trained=trained) for i in range(start, stop)]
 
     def rows(self, start: int, stop: int) -> dict[Any, list[dict[str, Any]]]:
         """Every row of the relationships ``start`` to ``stop`` (excluded), by table."""

@@ -57,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 import sqlalchemy
-from population import LIST_COLUMNS, Chain
+from population import Chain, external_id, person_row
 from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -85,14 +85,16 @@ _ENVIRONMENT = ("MENTORFLOW_DATABASE_URL", "MENTORFLOW_POLICY", "MENTORFLOW_CONF
 # --- the store (setup, not timed) -------------------------------------------------------------
 
 
+def _participant(rel_id: int) -> str:
+    """The actor of the answer of relationship ``rel_id``'s mentee (mentee ``i`` is in relationship ``i``)."""
+    return f"participant:{external_id(rel_id, 'mentee')} via link"
+
+
 def _person(i: int, role: str, when: datetime) -> dict[str, Any]:
-    return {
-        "id": i, "external_id": f"{role[:2].upper()}{i:07d}", "role": role, "name": f"{role.title()} {i}",
-        "email": f"{role}{i}@example.com", **{column: [] for column in LIST_COLUMNS},
-        "goals": ["lead a team", "speak at a conference"] if role == "mentee" else [],
-        "languages": ["en"], "capacity": MENTEES_PER_MENTOR if role == "mentor" else 1,
-        "trained": role == "mentor", "created_at": when, "updated_at": when,
-    }  # fmt: skip
+    return person_row(
+        i, role, when, capacity=MENTEES_PER_MENTOR if role == "mentor" else 1, trained=role == "mentor",
+        goals=["lead a team", "speak at a conference"] if role == "mentee" else [], languages=["en"],
+    )  # fmt: skip
 
 
 def build(store: Engine, policy: Policy, n: int, now: datetime) -> None:
@@ -192,7 +194,9 @@ def recorded_once(store: Engine, n: int) -> str | None:
                 audit_entries.c.trigger == "record_survey"
             )
         ).all()
-    by_link = Counter(rel for rel, actor in entries if actor == f"participant:ME{rel:07d} via link")
+    by_link = Counter(
+        rel for rel, actor in entries if actor == f"participant:{external_id(rel, 'mentee')} via link"
+    )
     problems = [
         f"{label}: {sum(1 for r in range(1, n + 1) if counted[r] != 1)} pairs not exactly once"
         for label, counted in (("answer rows", answers), ("audit entries by link", by_link))
