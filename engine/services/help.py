@@ -99,18 +99,29 @@ def ask_for_help(
     return HelpOutcome(True, paused, not_paused)
 
 
+def request_problems(role: str, wish: str, note: str | None) -> dict[str, str]:
+    """What is wrong with a request, by field (``role``, ``wish``, ``note``), in that order; empty when
+    nothing is. The words are judged as they would be sent: trimmed."""
+    found: dict[str, str] = {}
+    if role not in ROLES:
+        found["role"] = f"{role!r} is not one of {', '.join(ROLES)}"
+    if wish not in WISHES:
+        found["wish"] = f"{wish!r} is not one of {', '.join(WISHES)}"
+    words = (note or "").strip()
+    if len(words) > MAX_NOTE:
+        found["note"] = f"{len(words)} characters; at most {MAX_NOTE}"
+    elif any(ord(c) < 32 and c not in "\n\r\t" for c in words):
+        found["note"] = "holds control characters"
+    return found
+
+
 def _checked(request: HelpRequest) -> str | None:
-    """The participant's words, trimmed (``None``: none); InputError naming what is wrong."""
-    if request.role not in ROLES:
-        raise InputError(f"{field('role')}: {request.role!r} is not one of {', '.join(ROLES)}")
-    if request.wish not in WISHES:
-        raise InputError(f"{field('wish')}: {request.wish!r} is not one of {', '.join(WISHES)}")
-    note = (request.note or "").strip()
-    if len(note) > MAX_NOTE:
-        raise InputError(f"{field('note')}: {len(note)} characters; at most {MAX_NOTE}")
-    if any(ord(c) < 32 and c not in "\n\r\t" for c in note):
-        raise InputError(f"{field('note')}: holds control characters")
-    return note or None
+    """The participant's words, trimmed (``None``: none); InputError naming the first thing wrong."""
+    problems = request_problems(request.role, request.wish, request.note)
+    if problems:
+        name, problem = next(iter(problems.items()))
+        raise InputError(f"{field(name)}: {problem}")
+    return (request.note or "").strip() or None
 
 
 def _pause(

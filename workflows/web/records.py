@@ -173,14 +173,11 @@ def submit_help(visit: Visit, form: Mapping[str, str]) -> HTMLResponse:
     """Tell the coordinator (and pause where the policy allows) through the same service for every
     caller; the same link's form sent again is recognised (its key is the link's issue moment)."""
     from engine.domain.lifecycle import Lifecycle
-    from engine.services.help import MAX_NOTE, HelpRequest, ask_for_help
+    from engine.services.help import HelpRequest, ask_for_help, request_problems
 
     wish, note = form.get("wish", ""), form.get("note", "")
-    errors = {}
-    if wish not in ("help", "pause"):
-        errors["wish"] = visit.t["err_wish"]
-    if len(note.strip()) > MAX_NOTE or any(ord(c) < 32 and c not in "\n\r\t" for c in note):
-        errors["note"] = visit.t["err_note"]
+    wrong = request_problems(visit.page.role, wish, note)  # the service's own checks, in the page's words
+    errors = {name: visit.t[f"err_{name}"] for name in ("wish", "note") if name in wrong}
     if errors:
         return _help_form(visit, form, errors, 422)
     config, page = visit.config, visit.page
