@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from engine.delivery.links import PURPOSES, ROLES
 from workflows.cli.common import (
     ActorOption,
     DatabaseOption,
@@ -24,9 +25,6 @@ from workflows.cli.common import (
     settings,
 )
 from workflows.cli.output import print_json
-
-PURPOSES = ("survey", "meeting", "kickoff", "training", "help")  # engine.delivery.links.PURPOSES
-ROLES = ("mentee", "mentor")
 
 
 class _IssueByDefault(TyperGroup):
