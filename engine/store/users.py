@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from engine.store.tables import login_failures, users, web_sessions
 
@@ -127,7 +127,3 @@ def forget_failures(conn: Connection, account: str, before: datetime) -> None:
     conn.execute(
         delete(login_failures).where(or_(login_failures.c.account == account, login_failures.c.at < before))
     )
-
-
-def user_count(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
