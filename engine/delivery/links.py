@@ -13,7 +13,8 @@ The payload is a compact JSON list, signed with ``itsdangerous`` under the salt
 a link). Keys come newest first (``[web] secret_keys`` or
 ``MENTORFLOW_LINK_KEYS``): a link is signed with the first and opens under any
 of them, so a new key goes in front and old ones stay until their links have
-expired. A link expires :data:`LINK_LIFETIME` after it was issued.
+expired. A link expires the policy's ``links.expire_after`` (30 days unless it says) after it was
+issued.
 
 This module is pure: whether a link was revoked, and who the pair's people
 are now, is for :mod:`engine.services.links` to find out in the store.
@@ -32,13 +33,15 @@ from typing import Any
 from itsdangerous import BadData, URLSafeSerializer
 
 from engine.errors import ConfigError
+from engine.policy.durations import Duration
+from engine.policy.links import DEFAULT_LINK_LIFETIME
 from engine.settings import check_link_keys
 
 PURPOSES: tuple[str, ...] = ("survey", "meeting", "kickoff", "training", "help")
 """What a link opens: a survey to answer, a meeting to confirm, the kickoff, the training, a call for help."""
 ROLES: tuple[str, ...] = ("mentee", "mentor")
-LINK_LIFETIME = timedelta(days=30)
-"""How long a link opens after it was issued (a policy setting may replace it later)."""
+LINK_LIFETIME = timedelta(seconds=DEFAULT_LINK_LIFETIME.seconds)
+"""How long a link opens after it was issued where the policy does not say (``links.expire_after``)."""
 SALT = "mentorflow.personal-link"
 """The use of the keys that links are signed for; any other use signs under a salt of its own."""
 FORMAT = 1
@@ -73,8 +76,7 @@ REFUSALS: dict[str, tuple[int, str]] = {
     ),
     "expired": (
         410,
-        f"This link has expired (links work for {LINK_LIFETIME.days} days). Ask the program's coordinator "
-        "for a new one.",
+        "This link has expired. Ask the program's coordinator for a new one.",
     ),
     "revoked": (410, "This link was withdrawn. Ask the program's coordinator for a new one."),
     "wrong_purpose": (
@@ -172,18 +174,30 @@ def purpose_of(token: str, keys: tuple[str, ...]) -> str | None:
     return None if link is None else link.purpose
 
 
-def read(token: str, purpose: str, now: datetime, keys: tuple[str, ...]) -> Link | Refusal:
+def expires_at(link: Link, lifetime: Duration = DEFAULT_LINK_LIFETIME) -> datetime:
+    """When ``link`` stops opening: ``lifetime`` (the policy's ``links.expire_after``) after its issue."""
+    return lifetime.after(link.issued_at)
+
+
+def read(
+    token: str,
+    purpose: str,
+    now: datetime,
+    keys: tuple[str, ...],
+    lifetime: Duration = DEFAULT_LINK_LIFETIME,
+) -> Link | Refusal:
     """The link ``token`` holds if it opens the page for ``purpose`` at ``now``; the refusal otherwise.
 
     Checked in order: the signature and layout (``tampered``), the purpose (``wrong_purpose``), the age
-    (``expired``). Revocation and the person are checked against the store by the caller.
+    (``expired``: older than ``lifetime``). Revocation and the person are checked against the store by
+    the caller.
     """
     link = _verified(token, keys)
     if link is None:
         return Refusal("tampered")
     if link.purpose != purpose:
         return Refusal("wrong_purpose")
-    if now > link.issued_at + LINK_LIFETIME:
+    if now > expires_at(link, lifetime):
         return Refusal("expired")
     return link
 

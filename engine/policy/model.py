@@ -38,6 +38,7 @@ from engine.policy.durations import Duration
 from engine.policy.fields import NAME_PATTERN, CadenceText, DurationText, PolicyModel
 from engine.policy.graph import graph_problems, policy_warnings
 from engine.policy.leavers import LeaveRule, LeftRule, leaver_problems
+from engine.policy.links import DEFAULT_LINK_LIFETIME, LinkRules
 from engine.policy.matching import MatchingPolicy, matching_problems
 from engine.policy.problems import call_parameter_error, describe_errors, dotted, shown, unknown_name
 from engine.policy.survey_plans import SurveyPlan, plans_by_phase
@@ -242,6 +243,7 @@ class Policy(PolicyModel):
     surveys: dict[Annotated[str, Field(pattern=SURVEY_NAME)], SurveyEntry] = Field(default_factory=dict)
     on_leave: LeaveRule | None = None  # engine.policy.leavers: absent keeps the digest
     on_left: LeftRule | None = None
+    links: LinkRules | None = None  # engine.policy.links: absent keeps the digest
     _warnings: tuple[str, ...] = PrivateAttr(default=())
 
     @property
@@ -278,12 +280,17 @@ class Policy(PolicyModel):
         overrides with the override applied); a policy without ``surveys:``
         has none here, so its version does not depend on the standard surveys.
         """
-        unset = {name for name in ("on_leave", "on_left") if getattr(self, name) is None}
+        unset = {name for name in ("on_leave", "on_left", "links") if getattr(self, name) is None}
         data = self.model_dump(mode="json", by_alias=True, exclude={"surveys", *unset})
         if self.surveys:
             defined = self.survey_definitions
             data["surveys"] = {name: defined[name].model_dump(mode="json") for name in self.surveys}
         return data
+
+    @property
+    def link_lifetime(self) -> Duration:
+        """How long a personal link opens after its message was written (``links.expire_after``)."""
+        return self.links.expire_after if self.links is not None else DEFAULT_LINK_LIFETIME
 
     @cached_property
     def terminal_phases(self) -> frozenset[str]:

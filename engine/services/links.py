@@ -20,8 +20,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from engine.delivery import links
-from engine.delivery.links import LINK_LIFETIME, PURPOSES, ROLES, Link, Refusal
+from engine.delivery.links import PURPOSES, ROLES, Link, Refusal
 from engine.errors import InputError, NotFoundError, RefusedError, field
+from engine.policy.durations import Duration
+from engine.policy.links import DEFAULT_LINK_LIFETIME
 from engine.settings import check_link_keys
 from engine.store import links as link_store
 from engine.store import participants as people_store
@@ -40,10 +42,7 @@ class IssuedLink:
     token: str
     link: Link
     participant_id: int
-
-    @property
-    def expires_at(self) -> datetime:
-        return self.link.issued_at + LINK_LIFETIME
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -79,10 +78,12 @@ def issue_link(
     terminal: Collection[str],
     outbox_id: int | None = None,
     survey: str | None = None,
+    lifetime: Duration = DEFAULT_LINK_LIFETIME,
 ) -> IssuedLink:
     """A new link for the mentee or mentor (``role``) of relationship ``rel_id``, to open ``purpose``.
 
-    ``terminal``: the phases of the policy that a relationship never leaves (a closed pair gets no link).
+    ``terminal``: the phases of the policy that a relationship never leaves (a closed pair gets no link);
+    ``lifetime``: the policy's ``links.expire_after``, for when the link stops opening.
     Refused for an unknown relationship, a mentor link before the pair has a mentor, and a closed pair.
     Writes nothing.
     """
@@ -100,7 +101,7 @@ def issue_link(
         raise RefusedError(f"relationship {rel_id} has no mentor yet: a mentor link needs a matched pair")
     link = Link(purpose, rel_id, role, links.binding(keys, person), now, outbox_id, survey)
     token = links.sign(link, keys)
-    return IssuedLink(links.url(address, token), token, link, person)
+    return IssuedLink(links.url(address, token), token, link, person, links.expires_at(link, lifetime))
 
 
 def _check_request(role: str, purpose: str, outbox_id: int | None, survey: str | None) -> None:
@@ -150,15 +151,21 @@ def revoke_links(
 
 
 def open_link(
-    store: Engine, token: str, purpose: str, now: datetime, keys: tuple[str, ...]
+    store: Engine,
+    token: str,
+    purpose: str,
+    now: datetime,
+    keys: tuple[str, ...],
+    lifetime: Duration = DEFAULT_LINK_LIFETIME,
 ) -> OpenedLink | Refusal:
-    """What the link ``token`` opens on the page for ``purpose`` at ``now``, or why it does not.
+    """What the link ``token`` opens on the page for ``purpose`` at ``now``, or why it does not
+    (``lifetime``: the policy's ``links.expire_after``).
 
     Refusals, in the order they are checked: ``tampered``, ``wrong_purpose``, ``expired``; then
     ``wrong_person`` (the pair's mentee or mentor is no longer the person the link was made for, or the
     relationship is gone) and ``revoked``. Only reads.
     """
-    read = links.read(token, purpose, now, keys)
+    read = links.read(token, purpose, now, keys, lifetime)
     if isinstance(read, Refusal):
         return read
     with UnitOfWork(store, write=False) as uow:

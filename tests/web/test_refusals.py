@@ -51,6 +51,32 @@ def test_an_expired_link_is_gone(site: Site) -> None:
     _refused(site, path, 410, "This link has expired")
 
 
+def test_the_policy_sets_how_long_a_link_opens(site: Site) -> None:
+    """``links: {expire_after: 14 days}``: the survey link is gone after 14 days, the page says so in the
+    participant's words, and nothing is written; the same link opened within the fortnight works."""
+    from fastapi.testclient import TestClient
+
+    from engine.policy.durations import Duration
+    from engine.policy.links import LinkRules
+    from workflows.web import create_app
+    from workflows.web.config import WebConfig
+
+    from .conftest import BASE, COORDINATOR
+
+    policy = site.policy.model_copy(update={"links": LinkRules(expire_after=Duration(seconds=14 * 86400))})
+    config = WebConfig(site.store, policy, KEYS, BASE, COORDINATOR, site.clock)
+    path = site.link("survey", "mentee", "survey")
+    with TestClient(create_app(config), base_url=BASE) as client:
+        site.clock.advance(timedelta(days=13))
+        assert client.get(path).status_code == 200
+        site.clock.advance(timedelta(days=1, seconds=1))
+        before = dump(site.store)
+        gone = client.get(path)
+        assert gone.status_code == 410 and "This link has expired" in gone.text
+        assert dump(site.store) == before
+    assert site.client.get(path).status_code == 200  # under the default 30 days it still opens
+
+
 def test_a_revoked_link_is_gone(site: Site) -> None:
     path = site.link("survey", "mentee", "survey")
     site.clock.advance(timedelta(seconds=1))

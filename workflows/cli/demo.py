@@ -136,8 +136,9 @@ def _try_a_link(out: Console, store: Engine, policy: Policy, database: str, now:
     pair, key = pairs[0], secrets.token_urlsafe(32)
     purpose = "survey" if pair["phase"] == "review" else "meeting"
     link = issue_link(
-        store, pair["id"], "mentee", purpose, now, (key,), DEMO_WEB_ADDRESS, terminal=policy.terminal_phases
-    )
+        store, pair["id"], "mentee", purpose, now, (key,), DEMO_WEB_ADDRESS,
+        terminal=policy.terminal_phases, lifetime=policy.link_lifetime,
+    )  # fmt: skip
     path = _demo_file(database, ".toml")
     path.unlink(missing_ok=True)
     text = _DEMO_SETTINGS.format(

@@ -54,9 +54,9 @@ def issue(
 ) -> None:
     """Print a fresh personal link (for a coordinator who resends one); writes nothing.
 
-    It opens for 30 days, for the person who is the pair's mentee or mentor now, and holds no personal
-    data. The address and keys come from [web] in mentorflow.toml (base_url, secret_keys) or
-    MENTORFLOW_LINK_KEYS.
+    It opens for the policy's links.expire_after (30 days unless it says), for the person who is the
+    pair's mentee or mentor now, and holds no personal data. The address and keys come from [web] in
+    mentorflow.toml (base_url, secret_keys) or MENTORFLOW_LINK_KEYS.
     """
     from engine.clock import SystemClock
     from engine.delivery.links import checked_base_url
@@ -68,10 +68,10 @@ def issue(
     chosen = settings(database, policy)
     web = web_settings()
     keys, base_url = check_link_keys(web.secret_keys, web.source), checked_base_url(web.base_url)
-    terminal = load_policy(chosen).terminal_phases
+    loaded = load_policy(chosen)
     made = issue_link(
         open_store(chosen), relationship, for_, purpose, SystemClock().now(), keys, base_url,
-        terminal=terminal,
+        terminal=loaded.terminal_phases, lifetime=loaded.link_lifetime,
     )  # fmt: skip
     if not as_json:
         typer.echo(made.url)

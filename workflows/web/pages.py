@@ -115,7 +115,7 @@ def open_visit(
     if purpose not in PURPOSES:
         return refused(config, language, "not_found", 404)
     now = config.clock.now()
-    opened = open_link(config.store, token, purpose, now, config.keys)
+    opened = open_link(config.store, token, purpose, now, config.keys, config.policy.link_lifetime)
     if isinstance(opened, Refusal):
         return refused(config, language, f"refusal_{opened.kind}", opened.status)
     page = link_page(config.store, config.policy, opened, now)

@@ -191,8 +191,7 @@ NL: dict[str, str] = {
 REFUSALS_NL: dict[str, str] = {
     "tampered": "Deze link is onvolledig of veranderd. Open hem opnieuw vanuit het bericht dat je kreeg, "
     "met het hele adres; helpt dat niet, vraag dan de coördinator van het programma om een nieuwe link.",
-    "expired": "Deze link is verlopen (links werken 30 dagen). Vraag de coördinator van het programma om "
-    "een nieuwe.",
+    "expired": "Deze link is verlopen. Vraag de coördinator van het programma om een nieuwe.",
     "revoked": "Deze link is ingetrokken. Vraag de coördinator van het programma om een nieuwe.",
     "wrong_purpose": "Deze link is voor een andere pagina van het mentorprogramma. Open de link in het "
     "bericht over deze pagina, of vraag het aan de coördinator van het programma.",
