@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from engine.domain.surveys import answered_in_stay, has_answered, sent_in_stay
 from engine.policy.model import Policy
-from engine.services.links import OpenedLink
+from engine.services.links import OpenedLink, link_actor
 from engine.store import participants as people_store
 from engine.store import records
 from engine.store import relationships as rel_store
@@ -62,8 +62,7 @@ class LinkPage:
     @property
     def actor(self) -> str:
         """Who the audit history says recorded what this page submits."""
-        who = self.external_id if self.external_id else f"#{self.participant_id}"
-        return f"participant:{who} via link"
+        return link_actor(self.external_id, self.participant_id)
 
 
 def link_page(store: Engine, policy: Policy, opened: OpenedLink, now: datetime) -> LinkPage | None:

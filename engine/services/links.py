@@ -14,7 +14,7 @@ and a person's revocation spans all their relationships. Its row is its record.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -165,15 +165,56 @@ def open_link(
     ``wrong_person`` (the pair's mentee or mentor is no longer the person the link was made for, or the
     relationship is gone) and ``revoked``. Only reads.
     """
-    read = links.read(token, purpose, now, keys, lifetime)
-    if isinstance(read, Refusal):
-        return read
+    return open_links(store, [(token, purpose)], now, keys, lifetime)[0]
+
+
+def open_links(
+    store: Engine,
+    tokens: Sequence[tuple[str, str]],
+    now: datetime,
+    keys: tuple[str, ...],
+    lifetime: Duration = DEFAULT_LINK_LIFETIME,
+) -> list[OpenedLink | Refusal]:
+    """:func:`open_link` of each (token, purpose) of ``tokens``, in their order: the same refusals, checked
+    in the same order, with the store read in one transaction of a few statements however many links
+    there are (a simulated day's participants open theirs at once). Only reads."""
+    read = [links.read(token, purpose, now, keys, lifetime) for token, purpose in tokens]
+    genuine = [link for link in read if isinstance(link, Link)]
+    if not genuine:
+        return [refusal for refusal in read if isinstance(refusal, Refusal)]  # all of them refused
     with UnitOfWork(store, write=False) as uow:
-        pair = link_store.pair_people(uow.conn, read.relationship_id)
-        person = None if pair is None else _person(pair, read.role)
-        if person is None or not links.is_for(read, person, keys):
-            return Refusal("wrong_person")
-        revoked = link_store.latest_revocation(uow.conn, read.relationship_id, person)
-    if revoked is not None and read.issued_at <= revoked:
+        pairs = link_store.pairs_people(uow.conn, {link.relationship_id for link in genuine})
+        people = {
+            person
+            for pair in pairs.values()
+            for person in (pair.mentee_id, pair.mentor_id)
+            if person is not None
+        }
+        revoked = link_store.latest_revocations(uow.conn, pairs, people)
+    return [link if isinstance(link, Refusal) else _opened(link, pairs, revoked, keys) for link in read]
+
+
+def _opened(
+    link: Link,
+    pairs: dict[int, PairPeople],
+    revoked: tuple[dict[int, datetime], dict[int, datetime]],
+    keys: tuple[str, ...],
+) -> OpenedLink | Refusal:
+    """What a genuine, unexpired ``link`` opens, given the pairs' people and the latest revocations (of
+    relationships, of people) that :func:`open_links` read: ``wrong_person`` first, then ``revoked``."""
+    pair = pairs.get(link.relationship_id)
+    person = None if pair is None else _person(pair, link.role)
+    if person is None or not links.is_for(link, person, keys):
+        return Refusal("wrong_person")
+    of_pair, of_person = revoked[0].get(link.relationship_id), revoked[1].get(person)
+    latest = max((at for at in (of_pair, of_person) if at is not None), default=None)
+    if latest is not None and link.issued_at <= latest:
         return Refusal("revoked")
-    return OpenedLink(read.relationship_id, person, read.role, read.purpose, read)
+    return OpenedLink(link.relationship_id, person, link.role, link.purpose, link)
+
+
+def link_actor(external_id: str | None, participant_id: int) -> str:
+    """Who the audit history says recorded what a participant sent from their personal link:
+    ``participant:{external id} via link``, or ``participant:#{id} via link`` for one without."""
+    who = external_id if external_id else f"#{participant_id}"
+    return f"participant:{who} via link"

@@ -48,7 +48,8 @@ if TYPE_CHECKING:
 class HeldMeeting:
     """A meeting of a pair to record; ``held_on`` ``None`` is the moment it is recorded.
 
-    ``again`` records a genuine second meeting of the same kind on the same day.
+    ``again`` records a genuine second meeting of the same kind on the same day. ``actor``: who recorded
+    this one (its audit entry's actor and the meeting's ``recorded_by``); the batch's actor where ``None``.
     """
 
     relationship_id: int
@@ -56,6 +57,7 @@ class HeldMeeting:
     held_on: datetime | None = None
     notes: str | None = None
     again: bool = False
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class SurveyResponse:
     respondent: str
     answers: dict[str, Any] = field(default_factory=dict)
     where: str | None = None  # e.g. "answers.csv:row 4": problems then name the row and the column
+    actor: str | None = None  # who recorded this one (its audit entry's actor); the batch's actor where None
 
 
 class _Problems:
@@ -145,11 +148,12 @@ def _record_meetings(
                     problems.add(RefusedError, text)
         problems.raise_any("meetings", single=single)
         facts = [(m.relationship_id, records.meeting_fact(m.kind, m.held_on or now)) for m in held]
-        seqs = write_facts(uow, policy, now, rels, RECORD_MEETING, actor, facts)
+        actors = [m.actor or actor for m in held]
+        seqs = write_facts(uow, policy, now, rels, RECORD_MEETING, actor, facts, actors=actors)
         rows = [
             {"relationship_id": m.relationship_id, "kind": m.kind, "held_on": m.held_on or now,
-             "recorded_at": now, "recorded_by": actor, "notes": m.notes, "entry_seq": seq}
-            for m, seq in zip(held, seqs, strict=True)
+             "recorded_at": now, "recorded_by": by, "notes": m.notes, "entry_seq": seq}
+            for m, by, seq in zip(held, actors, seqs, strict=True)
         ]  # fmt: skip
         records.insert_meetings(uow.conn, rows)
         uow.commit()
@@ -251,7 +255,8 @@ def _record_surveys(
             (r.relationship_id, records.answer_fact(r.survey, r.respondent, kept))
             for r, (kept, _) in zip(responses, split, strict=True)
         ]
-        seqs = write_facts(uow, policy, now, rels, RECORD_SURVEY, actor, causes)
+        actors = [r.actor or actor for r in responses]
+        seqs = write_facts(uow, policy, now, rels, RECORD_SURVEY, actor, causes, actors=actors)
         for row, (kept, text), seq in zip(rows, split, seqs, strict=True):
             row.update(answers=kept, free_text=text or None, entry_seq=seq)
         records.insert_survey_responses(uow.conn, rows)
@@ -366,14 +371,18 @@ def write_facts(
     actor: str,
     facts: Sequence[tuple[int, dict[str, Any]]],
     reason: str | None = None,
+    *,
+    actors: Sequence[str] | None = None,
 ) -> list[int]:
     """Append an entry per fact to its relationship's chain; each row takes its new head and becomes due.
 
+    ``actors``: who recorded each fact, in the order of ``facts`` (``actor`` for all of them without).
     Returns the seq of each fact's entry, in the order of ``facts``.
     """
     by_rel: dict[int, list[Cause]] = defaultdict(list)
-    for rel_id, data in facts:
-        by_rel[rel_id].append(Cause(actor, trigger, reason, data))
+    who = [actor] * len(facts) if actors is None else actors
+    for (rel_id, data), by in zip(facts, who, strict=True):
+        by_rel[rel_id].append(Cause(by, trigger, reason, data))
     mover = Mover(policy, now)
     recorded = [mover.facts(rels[rel_id], causes) for rel_id, causes in by_rel.items()]
     rel_store.apply_moves(

@@ -1,14 +1,21 @@
 """One simulated day against a real store: load the snapshot, decide, record through the services.
 
 Everything recorded here goes through the same services an operator's
-commands use (``match approve``, ``record training``, ``record meeting``,
-``record survey``, ``advance ... close --reason``), so the audit history and
-the outbox of a simulated program are those of a real one.
+commands and the participants' pages use (``match approve``, ``record
+training``, ``record meeting``, ``record survey``, ``advance ... close
+--reason``), so the audit history and the outbox of a simulated program are
+those of a real one. What a participant does (a meeting or kickoff they
+confirm, a survey they answer, the training a mentor confirms) they record
+through their personal link (:mod:`engine.simulation.personal`), with the
+actor ``participant:{external id} via link`` that the page would record; the
+coordinator's decisions (approve, reject, renew, close, rematch) carry the
+actor ``coordinator``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -22,7 +29,8 @@ from engine.services import journeys, recording
 from engine.services import matching as match_service
 from engine.services.recording import HeldMeeting, SurveyResponse
 from engine.simulation.behaviour import PairState, Proposal, Roles, Today, World, decide
-from engine.simulation.traits import survey_answers
+from engine.simulation.personal import Visit, actors
+from engine.simulation.traits import confirms_meeting, survey_answers
 from engine.store import participants as people_store
 from engine.store import simulation as snapshot
 from engine.store.database import UnitOfWork
@@ -31,7 +39,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 COORDINATOR = "coordinator"
-PAIR = "pair"
+PAIR = "pair"  # a batch's actor: each item carries its participant's own (see record_participants)
 
 
 @dataclass
@@ -73,11 +81,17 @@ def day_moment(start: datetime, day: int, timezone: str) -> datetime:
     return datetime.combine(local.date() + timedelta(days=day), local.time(), ZoneInfo(timezone))
 
 
-def simulate_day(store: Engine, lifecycle: Lifecycle, seed: int, now: datetime) -> DaySummary:
-    """Decide what the program's people do at ``now`` and record it; returns what was recorded."""
+def simulate_day(
+    store: Engine, lifecycle: Lifecycle, seed: int, now: datetime, keys: tuple[str, ...]
+) -> DaySummary:
+    """Decide what the program's people do at ``now`` and record it; returns what was recorded.
+
+    ``keys``: the program's link keys (``[web] secret_keys``), which the participants' personal links
+    are signed and opened with.
+    """
     roles = Roles.of(lifecycle.policy)
     world = load_world(store, lifecycle, now)
-    summary = record(store, lifecycle, roles, seed, now, decide(world, roles, seed))
+    summary = record(store, lifecycle, roles, seed, world, decide(world, roles, seed), keys)
     waiting = sum(1 for pair in world.pairs if pair.mentor_id is None)
     summary.waiting = waiting - summary.approved + summary.rematched
     return summary
@@ -105,10 +119,16 @@ def load_world(store: Engine, lifecycle: Lifecycle, now: datetime) -> World:
 
 
 def record(
-    store: Engine, lifecycle: Lifecycle, roles: Roles, seed: int, now: datetime, today: Today
+    store: Engine,
+    lifecycle: Lifecycle,
+    roles: Roles,
+    seed: int,
+    world: World,
+    today: Today,
+    keys: tuple[str, ...],
 ) -> DaySummary:
     """Record today's decisions through the services, in the order people act."""
-    clock, policy = SimulatedClock(now), lifecycle.policy
+    clock, policy = SimulatedClock(world.now), lifecycle.policy
     summary = DaySummary()
     if today.approve:
         done = match_service.approve(store, lifecycle, clock, today.approve, actor=COORDINATOR)
@@ -116,16 +136,10 @@ def record(
     if today.reject:
         reason = "the coordinator knows the pair would not work well together"
         summary.rejected = len(match_service.reject(store, clock, today.reject, reason, actor=COORDINATOR))
-    for mentor in today.trained:
-        recording.record_training(store, clock, mentor)
+    record_participants(store, policy, roles, seed, world, today, keys)
     summary.trained = len(today.trained)
-    if today.meetings:
-        held = [HeldMeeting(rel_id, kind) for rel_id, kind in today.meetings]
-        recording.record_meetings(store, policy, clock, held, actor=PAIR)
     summary.kickoffs = sum(kind == "kickoff" for _, kind in today.meetings)
     summary.check_ins = len(today.meetings) - summary.kickoffs
-    if today.answers:
-        recording.record_surveys(store, policy, clock, _responses(store, policy, seed, today), actor=PAIR)
     summary.answers = len(today.answers)
     for trigger, ids in today.renew.items():
         moved = services.advance_many(store, lifecycle, clock, ids, trigger, actor=COORDINATOR).moved
@@ -146,8 +160,69 @@ def record(
     return summary
 
 
-def _responses(store: Engine, policy: Policy, seed: int, today: Today) -> list[SurveyResponse]:
-    """Today's survey answers, each valid for its survey's questions and the mentee's goals."""
+def record_participants(
+    store: Engine, policy: Policy, roles: Roles, seed: int, world: World, today: Today, keys: tuple[str, ...]
+) -> None:
+    """What the participants record today, each through their personal link: the trainings mentors
+    confirm, the meetings and kickoffs one of the pair confirms (the mentee or the mentor, by the seed),
+    the survey answers. The day's links are opened in one batch, then recorded in the services' batch
+    calls, each item with its participant's actor."""
+    clock, pairs = SimulatedClock(world.now), {pair.id: pair for pair in world.pairs}
+    trainings = _training_visits(roles, world, today)
+    meetings = [_meeting_visit(seed, pairs[rel_id], kind) for rel_id, kind in today.meetings]
+    answers = [
+        Visit(rel_id, respondent, _person(pairs[rel_id], respondent), "survey", survey)
+        for rel_id, survey, respondent in today.answers
+    ]
+    said = actors(store, policy, keys, world.now, [*trainings, *meetings, *answers])
+    trained_by, met_by = said[: len(trainings)], said[len(trainings) : len(trainings) + len(meetings)]
+    for mentor, by in zip(today.trained, trained_by, strict=True):
+        recording.record_training(store, clock, mentor, actor=by)
+    if today.meetings:
+        held = [
+            HeldMeeting(rel, kind, actor=by) for (rel, kind), by in zip(today.meetings, met_by, strict=True)
+        ]
+        recording.record_meetings(store, policy, clock, held, actor=PAIR)
+    if today.answers:
+        responses = _responses(store, policy, seed, today, said[len(trainings) + len(meetings) :])
+        recording.record_surveys(store, policy, clock, responses, actor=PAIR)
+
+
+def _training_visits(roles: Roles, world: World, today: Today) -> list[Visit]:
+    """Each mentor who finished today opens the training link of the pair that waits longest for them."""
+    by_key = {key: mentor_id for mentor_id, key in world.untrained.items()}
+    visits = []
+    for key in today.trained:
+        mentor_id = by_key[key]
+        waiting = min(
+            (p for p in world.pairs if p.mentor_id == mentor_id and p.phase in roles.training),
+            key=lambda p: (p.entered, p.id),
+        )
+        visits.append(Visit(waiting.id, "mentor", mentor_id, "training"))
+    return visits
+
+
+def _meeting_visit(seed: int, pair: PairState, kind: str) -> Visit:
+    """Who of the pair confirms the meeting (a pair without a mentor yet has only its mentee)."""
+    role = "mentee" if pair.mentor_id is None else confirms_meeting(seed, pair.id, kind, pair.meetings_held)
+    purpose = "kickoff" if kind == "kickoff" else "meeting"
+    return Visit(pair.id, role, _person(pair, role), purpose)
+
+
+def _person(pair: PairState, role: str) -> int:
+    person = pair.mentee_id if role == "mentee" else pair.mentor_id
+    if person is None:
+        raise RuntimeError(
+            f"relationship {pair.id} has no {role} to record through a link (a simulation bug)"
+        )
+    return person
+
+
+def _responses(
+    store: Engine, policy: Policy, seed: int, today: Today, said: Sequence[str]
+) -> list[SurveyResponse]:
+    """Today's survey answers, each valid for its survey's questions and the mentee's goals, each recorded
+    by its respondent's actor (``said``, in the order of ``today.answers``)."""
     with UnitOfWork(store, write=False) as uow:
         goals = people_store.mentee_goals(uow.conn, [rel_id for rel_id, _, _ in today.answers])
     surveys = policy.survey_definitions
@@ -159,6 +234,7 @@ def _responses(store: Engine, policy: Policy, seed: int, today: Today) -> list[S
             survey_answers(
                 seed, rel_id, respondent, survey, surveys[survey].questions, len(goals.get(rel_id, []))
             ),
+            actor=actor,
         )
-        for rel_id, survey, respondent in today.answers
+        for (rel_id, survey, respondent), actor in zip(today.answers, said, strict=True)
     ]

@@ -93,6 +93,12 @@ def check_in_interval(seed: int, rel_id: int, style: str, meetings_held: int) ->
     return rng.randint(12, 34) if style == "irregular" else rng.randint(10, 18)
 
 
+def confirms_meeting(seed: int, rel_id: int, kind: str, held_meetings: int) -> str:
+    """Who of the pair confirms a meeting through their personal link: the mentee, a little more often
+    than the mentor (the one who asked for mentoring keeps track)."""
+    return "mentee" if _rng(seed, "confirms", rel_id, kind, held_meetings).random() < 0.6 else "mentor"
+
+
 def rejects_proposal(seed: int, rel_id: int, mentor_id: int) -> bool:
     """Whether the coordinator turns a proposed pair down (they know something the data does not)."""
     return _rng(seed, "proposal", rel_id, mentor_id).random() < 0.06

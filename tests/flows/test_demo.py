@@ -51,6 +51,7 @@ def test_small_demo_agrees_with_status_and_verify(cli: Cli, tmp_path: Path) -> N
     funnel = json.loads(report_out)["funnel"]
     assert {row["phase"]: row["current"]["value"] for row in funnel} == {p: now.get(p, 0) for p in now}
     _the_demo_link_opens(out, tmp_path / "demo.toml")
+    _the_participants_recorded_through_their_links(url)
 
 
 def _the_demo_link_opens(out: str, settings: Path) -> None:
@@ -74,6 +75,25 @@ def _the_demo_link_opens(out: str, settings: Path) -> None:
     finally:
         store.dispose()
     assert isinstance(opened, OpenedLink) and opened.role == "mentee", opened
+
+
+def _the_participants_recorded_through_their_links(url: str) -> None:
+    """Meetings and answers name the participant who sent them from their link; decisions do not."""
+    from sqlalchemy import select
+
+    from engine.store.database import open_engine
+    from engine.store.tables import audit_entries
+
+    store = open_engine(url, create=False)
+    try:
+        with store.connect() as conn:
+            rows = conn.execute(select(audit_entries.c.trigger, audit_entries.c.actor)).all()
+    finally:
+        store.dispose()
+    recorded = [actor for trigger, actor in rows if trigger in ("record_meeting", "record_survey")]
+    assert recorded and all(re.fullmatch(r"participant:\S+ via link", actor) for actor in recorded)
+    decided = {actor for trigger, actor in rows if trigger in ("match", "renew", "close")}
+    assert "coordinator" in decided and not [actor for actor in decided if "via link" in actor]
 
 
 def test_demo_replaces_its_database(cli: Cli, tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ from engine.services.tick import run_tick
 from engine.simulation import generate_program, simulate_day
 from tests.conftest import START
 
+LINK_KEYS = ("simulated-program-link-key-" * 2,)  # what the participants' links are signed with
+
 
 def run_program(
     store: Engine, lifecycle: Lifecycle, *, seed: int, mentees: int, mentors: int, days: int
@@ -44,7 +46,7 @@ def run_program(
         clock.set(now)
         if day in program.import_days:
             import_participants(store, policy, clock, program.arriving(day), actor="hr")
-        simulate_day(store, lifecycle, seed, now)
+        simulate_day(store, lifecycle, seed, now, LINK_KEYS)
         if now.weekday() == 0 or day == 0:
             propose(store, lifecycle, clock, actor="matching")
         run_tick(store, lifecycle, now)

@@ -17,6 +17,8 @@ from engine.simulation import DaySummary, generate_program, simulate_day
 from engine.store.tables import relationships
 from tests.conftest import START
 
+KEYS = ("k" * 40,)  # the program's link keys, which the participants' links are signed with
+
 
 def test_two_simulated_months_move_pairs_through_the_lifecycle(
     store: Engine, policy: Policy, lifecycle: Lifecycle
@@ -29,7 +31,7 @@ def test_two_simulated_months_move_pairs_through_the_lifecycle(
         clock.set(now)
         if day in program.import_days:
             import_participants(store, policy, clock, program.arriving(day), actor="hr")
-        total = total.merged(simulate_day(store, lifecycle, 5, now))
+        total = total.merged(simulate_day(store, lifecycle, 5, now, KEYS))
         if now.weekday() == 0 or day == 0:
             propose(store, lifecycle, clock, actor="matching")
         run_tick(store, lifecycle, now)
@@ -48,7 +50,7 @@ def test_the_same_seed_replays_the_same_days(store: Engine, lifecycle: Lifecycle
     clock = SimulatedClock(START)
     import_participants(store, policy, clock, program.arriving(0), actor="hr")
     propose(store, lifecycle, clock, actor="matching")
-    first = simulate_day(store, lifecycle, 9, START + timedelta(days=3))
-    again = simulate_day(store, lifecycle, 9, START + timedelta(days=3))
+    first = simulate_day(store, lifecycle, 9, START + timedelta(days=3), KEYS)
+    again = simulate_day(store, lifecycle, 9, START + timedelta(days=3), KEYS)
     assert first.approved + first.rejected > 0  # a Thursday: the coordinator reviews Monday's proposals
     assert again.approved + again.rejected == 0  # decided once: nothing is pending any more

@@ -34,6 +34,8 @@ def demo(
     ] = DEMO_DATABASE,
 ) -> None:
     """Generate a program and run a simulated year of it through the real flows, then summarise it."""
+    import secrets
+
     from engine.clock import SystemClock
     from engine.policy.model import resolve_policy_path
     from workflows.flows import environment, resources, temporary_server
@@ -51,8 +53,11 @@ def demo(
     end = SystemClock().now().replace(second=0, microsecond=0)
     start = _months_before(end, months, timezone)
     outbox_log = _outbox_log(database)
+    # the demo's link key, made once: the simulated participants record through links signed with it, and
+    # the settings file written at the end holds it, so `mentorflow web` opens the demo's links
+    key = secrets.token_urlsafe(32)
     try:
-        totals = _run_year(database, policy_path, seed, mentees, mentors, start, end, outbox_log, server)
+        totals = _run_year(database, policy_path, seed, mentees, mentors, start, end, outbox_log, server, key)
     finally:
         resources.forget_stores()
     seconds = time.perf_counter() - began
@@ -61,7 +66,7 @@ def demo(
 
     run = DemoRun(mentees, mentors, months, seed, database, start, end, seconds, outbox_log, _policy_hint())
     render(out, store, resources.policy(policy_path), totals, run)
-    _try_a_link(out, store, resources.policy(policy_path), database, end)
+    _try_a_link(out, store, resources.policy(policy_path), end, key, _write_settings(database, key))
     store.dispose()
 
 
@@ -75,7 +80,9 @@ def _run_year(
     end: datetime,
     outbox_log: str,
     server: TemporaryServer | None,
+    key: str,
 ) -> DemoTotals:
+    """The year's one flow run; the simulated participants' links are signed with ``key``."""
     import tempfile
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -87,7 +94,7 @@ def _run_year(
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console(), transient=False, refresh_per_second=4) as progress:
         bar = progress.add_task("starting Prefect", total=days + 1)
-        from workflows.flows.demo import demo_year, on_day
+        from workflows.flows.demo import demo_year, link_keys, on_day
 
         if server is not None:
             server.wait_ready()
@@ -95,13 +102,14 @@ def _run_year(
         def advanced(day: int, _days: int, now: str) -> None:
             progress.update(bar, completed=day + 1, description=f"day {now[:10]}")
 
-        token = on_day.set(advanced)
+        token, keys = on_day.set(advanced), link_keys.set((key,))
         try:
             with tempfile.TemporaryDirectory(prefix="mentorflow-demo-") as workdir:
                 first = resources.iso(start)
                 return demo_year(database, policy, seed, mentees, mentors, first, days, workdir, outbox_log)
         finally:
             on_day.reset(token)
+            link_keys.reset(keys)
 
 
 DEMO_WEB_ADDRESS = "http://127.0.0.1:8000"  # where `mentorflow web` listens unless told otherwise
@@ -121,31 +129,36 @@ secret_keys = ["{key}"]
 """
 
 
-def _try_a_link(out: Console, store: Engine, policy: Policy, database: str, now: datetime) -> None:
-    """One live personal link into the demo's program (a survey owed in review, else a meeting of an
-    active pair), and the settings file, with a fresh key, that lets ``mentorflow web`` open it."""
-    import secrets
-
-    from engine.services.links import issue_link
-    from engine.services.listing import relationships
+def _write_settings(database: str, key: str) -> Path:
+    """The demo's settings file beside its database: its address and link ``key`` (``[web]``), for
+    ``mentorflow web``; readable by its owner only, as it holds a key."""
     from engine.settings import without_password
 
-    pairs = relationships(store, "review") or relationships(store, "active")
-    if not pairs:
-        return
-    pair, key = pairs[0], secrets.token_urlsafe(32)
-    purpose = "survey" if pair["phase"] == "review" else "meeting"
-    link = issue_link(
-        store, pair["id"], "mentee", purpose, now, (key,), DEMO_WEB_ADDRESS,
-        terminal=policy.terminal_phases, lifetime=policy.link_lifetime,
-    )  # fmt: skip
     path = _demo_file(database, ".toml")
     path.unlink(missing_ok=True)
     text = _DEMO_SETTINGS.format(
         name=path, database=without_password(database), address=DEMO_WEB_ADDRESS, key=key
     )
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as file:
-        file.write(text)  # it holds a key: readable by its owner only
+        file.write(text)
+    return path
+
+
+def _try_a_link(out: Console, store: Engine, policy: Policy, now: datetime, key: str, path: Path) -> None:
+    """One live personal link into the demo's program (a survey owed in review, else a meeting of an
+    active pair), made with the demo's ``key``, and how to open it with its settings file ``path``."""
+    from engine.services.links import issue_link
+    from engine.services.listing import relationships
+
+    pairs = relationships(store, "review") or relationships(store, "active")
+    if not pairs:
+        return
+    pair = pairs[0]
+    purpose = "survey" if pair["phase"] == "review" else "meeting"
+    link = issue_link(
+        store, pair["id"], "mentee", purpose, now, (key,), DEMO_WEB_ADDRESS,
+        terminal=policy.terminal_phases, lifetime=policy.link_lifetime,
+    )  # fmt: skip
     what = "answer the review survey" if purpose == "survey" else "say you met"
     out.print(f"Be a participant ({pair['mentee']}, relationship {pair['id']}: {what}):")
     out.print(f"  MENTORFLOW_CONFIG={path} mentorflow web", soft_wrap=True)

@@ -163,7 +163,8 @@ def _history(console: Console, store: Engine, zone: ZoneInfo) -> None:
     console.print(table)
     console.print(
         f"(its history also records {counted(recorded['record_meeting'], 'meeting')} and "
-        f"{counted(recorded['record_survey'], 'survey answer')} between these moves)"
+        f"{counted(recorded['record_survey'], 'survey answer')} between these moves, each recorded by "
+        "the participant through their personal link)"
     )
 
 

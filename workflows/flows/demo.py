@@ -8,14 +8,18 @@ the last run), the cadence's batches, and delivery (when the day wrote
 messages, or some wait for a retry). What the program's people do each day
 (approvals, trainings, meetings, surveys) is the world the flows work on,
 not a task of theirs: it runs in the flow's body, between the flows' tasks,
-and costs no task run. Time is the simulated clock's: every task gets the
-day's moment as an ISO time.
+and costs no task run. The participants record what they do through their
+personal links, signed with the demo's link keys (:data:`link_keys`, set by
+the command; kept out of the flow's parameters, which Prefect stores and
+shows). Time is the simulated clock's: every task gets the day's moment as an
+ISO time.
 """
 
 from __future__ import annotations
 
 import contextvars
 import importlib
+import secrets
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -52,6 +56,9 @@ for _name in _FIRST_RUN_IMPORTS:
 DayObserver = Callable[[int, int, str], None]
 """Called after each simulated day with (day, days, ISO moment): the CLI's progress bar."""
 on_day: contextvars.ContextVar[DayObserver | None] = contextvars.ContextVar("on_day", default=None)
+link_keys: contextvars.ContextVar[tuple[str, ...] | None] = contextvars.ContextVar("link_keys", default=None)
+"""The demo's link keys (newest first), which the simulated participants' links are signed with; a fresh
+throwaway key for the run where the caller sets none."""
 MATCHING_WEEKDAY = 0  # Monday
 
 
@@ -68,10 +75,11 @@ class DemoTotals:
     auto_approved: int = 0
 
 
-def simulate_day(database: str, policy: str, seed: int, now: str) -> DaySummary:
-    """What the program's people do today (approvals, trainings, meetings, surveys, early exits)."""
+def simulate_day(database: str, policy: str, seed: int, now: str, keys: tuple[str, ...]) -> DaySummary:
+    """What the program's people do today (approvals, trainings, meetings, surveys, early exits); what the
+    participants record goes through their personal links, signed with ``keys``."""
     lifecycle = resources.lifecycle(policy)
-    return simulate(resources.store(database), lifecycle, seed, resources.moment(now))
+    return simulate(resources.store(database), lifecycle, seed, resources.moment(now), keys)
 
 
 @flow(name="demo", log_prints=False)
@@ -91,11 +99,12 @@ def demo_year(
     totals = DemoTotals(DaySummary(), TickSummary(), DeliverySummary())
     first, timezone = resources.moment(start), resources.policy(policy).program.timezone
     observer, pool_changed, retrying = on_day.get(), True, 0
+    keys = link_keys.get() or (secrets.token_urlsafe(32),)
     for day in range(days + 1):
         now = day_moment(first, day, timezone).isoformat()
         if day in program.import_days:
             _intake(database, policy, now, program, day, Path(workdir), totals)
-        today = simulate_day(database, policy, seed, now)
+        today = simulate_day(database, policy, seed, now, keys)
         pool_changed |= day in program.import_days or _pool_changed(today)
         if pool_changed and today.waiting and (day == 0 or _weekday(now) == MATCHING_WEEKDAY):
             _matching(database, policy, now, totals)
