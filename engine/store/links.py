@@ -77,21 +77,12 @@ def insert_revocation(
     return int(conn.execute(statement).scalar_one())
 
 
-def latest_revocation(conn: Connection, rel_id: int, participant_id: int) -> datetime | None:
-    """When the links of relationship ``rel_id``, or of the person ``participant_id``, were last revoked."""
-    matches = or_(
-        link_revocations.c.relationship_id == rel_id, link_revocations.c.participant_id == participant_id
-    )
-    found = conn.execute(select(func.max(link_revocations.c.revoked_at)).where(matches)).scalar()
-    return found if isinstance(found, datetime) else None
-
-
 def latest_revocations(
     conn: Connection, rel_ids: Collection[int], participant_ids: Collection[int]
 ) -> tuple[dict[int, datetime], dict[int, datetime]]:
     """When the links of each relationship of ``rel_ids``, and of each person of ``participant_ids``, were
-    last revoked (those never revoked are absent): :func:`latest_revocation` for many, in one grouped
-    statement per slice of ids (one for a batch of up to :data:`~engine.store.batches.CHUNK` of each)."""
+    last revoked (those never revoked are absent): one grouped statement per slice of ids (one for a
+    batch of up to :data:`~engine.store.batches.CHUNK` of each)."""
     wanted_rels, wanted_people = set(rel_ids), set(participant_ids)
     rels, people = sorted(wanted_rels), sorted(wanted_people)
     by_rel: dict[int, datetime] = {}

@@ -8,8 +8,9 @@ Routes (under the path of ``[web] base_url``, so a reverse proxy passes addresse
 - the coordinator pages behind a sign-in (:mod:`workflows.web.console`, :mod:`workflows.web.auth`):
   ``GET /`` (today), ``GET/POST /login``, ``POST /logout``, ``GET /matching``,
   ``POST /matching/{rel}/approve|reject``, ``GET /relationships/{rel}``,
-  ``POST /relationships/{rel}/replace``, ``GET /search?q=``; without a session, the login page (401 for
-  ``Accept: application/json``), never data;
+  ``POST /relationships/{rel}/replace|revoke``,
+  ``GET /search?q=``; without a session, the login page (401 for ``Accept: application/json``), never
+  data;
 - ``GET /healthz``: ``ok``, for a proxy or a supervisor;
 - ``GET /static/site.css``: the one stylesheet (no script anywhere).
 
@@ -58,6 +59,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app.add_api_route(f"{base}/matching/{{rel_id:int}}/{{action}}", _decide, methods=["POST"])
     app.add_api_route(f"{base}/relationships/{{rel_id:int}}", _relationship, methods=["GET"])
     app.add_api_route(f"{base}/relationships/{{rel_id:int}}/replace", _replace, methods=["POST"])
+    app.add_api_route(f"{base}/relationships/{{rel_id:int}}/revoke", _revoke, methods=["POST"])
     app.add_api_route(f"{base}/search", _search, methods=["GET"])
     app.add_api_route(f"{base}/healthz", _health, methods=["GET"])
     app.add_api_route(f"{base}/static/site.css", _stylesheet, methods=["GET"])
@@ -158,6 +160,10 @@ async def _decide(request: Request, rel_id: int, action: str) -> Response:
 
 async def _replace(request: Request, rel_id: int) -> Response:
     return await _posted(request, "replace", rel_id)
+
+
+async def _revoke(request: Request, rel_id: int) -> Response:
+    return await _posted(request, "revoke", rel_id)
 
 
 async def _logout(request: Request) -> Response:

@@ -1,10 +1,11 @@
 """The coordinator pages: today, matching, a relationship's file, the participant search.
 
 Everything shown is read through the engine's services (:mod:`engine.services.console`, ``status``);
-every action is the command's own service call (``match approve``, ``match reject``, ``match replace``)
-with the actor ``coordinator:<account name>``, so the audit history and the proposal rows name who
-decided. Only a ``coordinator`` acts: a ``viewer`` reads and is refused (403) with nothing written, as is
-a form without the session's form token. A refusal of the service is a page with its status and reason.
+every action is the command's own service call (``match approve``, ``match reject``, ``match replace``,
+``link revoke``) with the actor ``coordinator:<account name>``, so the audit history, the proposal rows
+and the revocation rows name who decided. Only a ``coordinator`` acts: a ``viewer`` reads and is refused
+(403) with nothing written, as is a form without the session's form token. A refusal of the service is
+a page with its status and reason.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from engine.domain.lifecycle import Lifecycle
 from engine.errors import ConflictError, InputError, MentorflowError, NotFoundError, RefusedError
 from engine.services import console as reads
-from engine.services.listing import relationships as pairs
+from engine.services.links import revoke_links
 from engine.services.matching import approve, reject
 from engine.services.queries import status
 from engine.services.replacing import ReplaceRequest, replace_mentor
@@ -53,7 +54,7 @@ def today(config: WebConfig, who: Principal) -> HTMLResponse:
     """What is overdue now (with the pair's names) and how many proposals wait for a decision."""
     now = config.clock.now()
     report = status(config.store, config.policy, now)
-    names = {pair["id"]: pair for pair in pairs(config.store)}
+    names = reads.pair_names(config.store, [rid for rid, _ in report.overdue])  # the overdue pairs only
     overdue = [
         {"id": rid, "mentee": names.get(rid, {}).get("mentee", ""),
          "mentor": names.get(rid, {}).get("mentor"), "what": item.describe(), "due": item.due,
@@ -74,9 +75,13 @@ def matching(config: WebConfig, who: Principal) -> HTMLResponse:
 
 
 def relationship(config: WebConfig, who: Principal, rel_id: int) -> HTMLResponse:
-    """A relationship's history (actors, reasons), its chain's check, its messages and links."""
+    """A relationship's history (actors, reasons), its chain's check, its messages, and the links they
+    carried with the state of each (for the policy's terminal phases and link lifetime)."""
     try:
-        file = reads.relationship_file(config.store, rel_id)
+        file = reads.relationship_file(
+            config.store, rel_id, config.clock.now(),
+            terminal=config.policy.terminal_phases, lifetime=config.policy.link_lifetime,
+        )  # fmt: skip
     except NotFoundError:
         return message(config, who, "Not found", f"There is no relationship {rel_id}.", 404)
     return page(config, who, "relationship.html.j2", f"Relationship {rel_id}", file=file)
@@ -131,4 +136,13 @@ def _replace(config: WebConfig, rel_id: int, actor: str, form: Mapping[str, str]
     return f"/relationships/{rel_id}"
 
 
-_ACTIONS = {"approve": _approve, "reject": _reject, "replace": _replace}
+def _revoke(config: WebConfig, rel_id: int, actor: str, form: Mapping[str, str]) -> str:
+    """Every link of relationship ``rel_id`` issued until now withdrawn (``link revoke``), with the form's
+    reason; the page then shows them revoked."""
+    revoke_links(config.store, config.clock.now(), actor, relationship=rel_id, reason=form.get("reason"))
+    return f"/relationships/{rel_id}"
+
+
+_ACTIONS = {
+    "approve": _approve, "reject": _reject, "replace": _replace, "revoke": _revoke,
+}  # fmt: skip
