@@ -4,6 +4,7 @@
 
     links:
       expire_after: 30 days
+      confirm_training: true
 
 A link opens from the moment its message was written until ``expire_after`` later
 (calendar months count as months: ``1 month`` from 31 January ends on 28 or 29
@@ -11,6 +12,10 @@ February). Without the block a link opens for :data:`DEFAULT_LINK_LIFETIME` and 
 policy's digest does not change. The lifetime is read when a link is opened, so
 shortening it also shortens the links already sent, and lengthening it revives
 links that had expired but were not revoked.
+
+``confirm_training`` (default false): a mentor's "I completed the training" from their link is a report
+that waits for a coordinator (:mod:`engine.services.training`), not the training itself. Left false it is
+not part of the policy's version, so a ``links:`` block written before it existed keeps its digest.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ LONGEST = timedelta(days=366)
 
 
 class LinkRules(PolicyModel):
-    """``links:``: how long a personal link opens after its message was written."""
+    """``links:``: how long a personal link opens after its message was written, and whether a training a
+    mentor reports through theirs waits for a coordinator."""
 
     expire_after: DurationText = DEFAULT_LINK_LIFETIME
+    confirm_training: bool = False
 
     @field_validator("expire_after")
     @classmethod

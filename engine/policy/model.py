@@ -282,6 +282,8 @@ class Policy(PolicyModel):
         """
         unset = {name for name in ("on_leave", "on_left", "links") if getattr(self, name) is None}
         data = self.model_dump(mode="json", by_alias=True, exclude={"surveys", *unset})
+        if self.links is not None and not self.links.confirm_training:
+            del data["links"]["confirm_training"]  # the default: the digest of a block without it
         if self.surveys:
             defined = self.survey_definitions
             data["surveys"] = {name: defined[name].model_dump(mode="json") for name in self.surveys}
@@ -291,6 +293,11 @@ class Policy(PolicyModel):
     def link_lifetime(self) -> Duration:
         """How long a personal link opens after its message was written (``links.expire_after``)."""
         return self.links.expire_after if self.links is not None else DEFAULT_LINK_LIFETIME
+
+    @property
+    def confirm_training(self) -> bool:
+        """Whether a mentor's training reported through their link waits for a coordinator (``links:``)."""
+        return self.links is not None and self.links.confirm_training
 
     @cached_property
     def terminal_phases(self) -> frozenset[str]:

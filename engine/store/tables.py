@@ -370,3 +370,17 @@ login_failures = Table(
     Column("address", String(64), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
 )
+
+# Trainings mentors reported through their links, for a coordinator to decide (links.confirm_training; 0011).
+training_reports = Table(
+    "training_reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("participant_id", Integer, ForeignKey("participants.id"), nullable=False, index=True),
+    Column("reported_at", UTCDateTime, nullable=False),
+    Column("reported_by", String(200), nullable=False),
+    Column("decided_at", UTCDateTime),  # NULL while the report is open: at most one open per mentor
+    Column("decided_by", String(200)),
+    Column("decision", String(10)),  # confirmed or declined, written with decided_at and decided_by
+    Column("reason", Text),
+)

@@ -65,14 +65,23 @@ def record_training(
     actor: ActorOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Record that a mentor finished the mentor training (or, with --revoke, that they did not)."""
+    """Record that a mentor finished the mentor training (or, with --revoke, that they did not).
+
+    A training the mentor reported through their link and that waits for a coordinator is closed as
+    confirmed by this command's actor, so nothing stays pending.
+    """
     from engine.clock import SystemClock
     from engine.services.recording import record_training as run
+    from engine.services.training import record_and_close
 
     store, who = open_store(settings(database)), actor_name(actor)
-    rel_ids = run(store, SystemClock(), mentor, actor=who, revoke=revoke)
+    if revoke:
+        rel_ids, closed = run(store, SystemClock(), mentor, actor=who, revoke=True), None
+    else:
+        rel_ids, closed = record_and_close(store, SystemClock(), mentor, who)
     done = "training revoked" if revoke else "training recorded"
-    typer.echo(f"mentor {mentor}: {done} ({len(rel_ids)} relationship(s) to reconsider)")
+    report = "" if closed is None else f"; training report {closed} confirmed"
+    typer.echo(f"mentor {mentor}: {done} ({len(rel_ids)} relationship(s) to reconsider{report})")
 
 
 @app.command("retract")

@@ -8,7 +8,7 @@ Routes (under the path of ``[web] base_url``, so a reverse proxy passes addresse
 - the coordinator pages behind a sign-in (:mod:`workflows.web.console`, :mod:`workflows.web.auth`):
   ``GET /`` (today), ``GET/POST /login``, ``POST /logout``, ``GET /matching``,
   ``POST /matching/{rel}/approve|reject``, ``GET /relationships/{rel}``,
-  ``POST /relationships/{rel}/replace|revoke``,
+  ``POST /relationships/{rel}/replace|revoke``, ``POST /trainings/{report}/confirm|decline``,
   ``GET /search?q=``; without a session, the login page (401 for ``Accept: application/json``), never
   data;
 - ``GET /healthz``: ``ok``, for a proxy or a supervisor;
@@ -60,6 +60,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app.add_api_route(f"{base}/relationships/{{rel_id:int}}", _relationship, methods=["GET"])
     app.add_api_route(f"{base}/relationships/{{rel_id:int}}/replace", _replace, methods=["POST"])
     app.add_api_route(f"{base}/relationships/{{rel_id:int}}/revoke", _revoke, methods=["POST"])
+    app.add_api_route(f"{base}/trainings/{{report_id:int}}/{{decision}}", _training, methods=["POST"])
     app.add_api_route(f"{base}/search", _search, methods=["GET"])
     app.add_api_route(f"{base}/healthz", _health, methods=["GET"])
     app.add_api_route(f"{base}/static/site.css", _stylesheet, methods=["GET"])
@@ -164,6 +165,13 @@ async def _replace(request: Request, rel_id: int) -> Response:
 
 async def _revoke(request: Request, rel_id: int) -> Response:
     return await _posted(request, "revoke", rel_id)
+
+
+async def _training(request: Request, report_id: int, decision: str) -> Response:
+    """A training report confirmed or declined (console.act's ``training_confirm``, ``training_decline``)."""
+    if decision not in ("confirm", "decline"):
+        return await _http_error(request, HTTPException(404))
+    return await _posted(request, f"training_{decision}", report_id)
 
 
 async def _logout(request: Request) -> Response:

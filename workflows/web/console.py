@@ -5,7 +5,8 @@ every action is the command's own service call (``match approve``, ``match rejec
 ``link revoke``) with the actor ``coordinator:<account name>``, so the audit history, the proposal rows
 and the revocation rows name who decided. Only a ``coordinator`` acts: a ``viewer`` reads and is refused
 (403) with nothing written, as is a form without the session's form token. A refusal of the service is
-a page with its status and reason.
+a page with its status and reason. A training a mentor reported (``links.confirm_training``) is
+confirmed or declined on the Today page.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from engine.services.links import revoke_links
 from engine.services.matching import approve, reject
 from engine.services.queries import status
 from engine.services.replacing import ReplaceRequest, replace_mentor
+from engine.services.training import decide_training_report, pending_training_reports
 from workflows.web.auth import Principal, frame
 from workflows.web.config import WebConfig
 from workflows.web.render import html
@@ -64,7 +66,7 @@ def today(config: WebConfig, who: Principal) -> HTMLResponse:
     pending = reads.pending_proposals(config.store, config.policy.policy)
     return page(
         config, who, "today.html.j2", "Today", overdue=overdue, pending=len(pending),
-        phases=sorted(report.phases.items()), now=now,
+        phases=sorted(report.phases.items()), now=now, trainings=pending_training_reports(config.store),
     )  # fmt: skip
 
 
@@ -143,6 +145,19 @@ def _revoke(config: WebConfig, rel_id: int, actor: str, form: Mapping[str, str])
     return f"/relationships/{rel_id}"
 
 
+def _confirm_training(config: WebConfig, report_id: int, actor: str, form: Mapping[str, str]) -> str:
+    """Training report ``report_id`` confirmed: the training recorded, the coordinator its actor."""
+    decide_training_report(config.store, config.clock, report_id, True, actor)
+    return "/"
+
+
+def _decline_training(config: WebConfig, report_id: int, actor: str, form: Mapping[str, str]) -> str:
+    """Training report ``report_id`` declined with the form's reason (the service refuses none)."""
+    decide_training_report(config.store, config.clock, report_id, False, actor, form.get("reason", ""))
+    return "/"
+
+
 _ACTIONS = {
     "approve": _approve, "reject": _reject, "replace": _replace, "revoke": _revoke,
+    "training_confirm": _confirm_training, "training_decline": _decline_training,
 }  # fmt: skip

@@ -6,7 +6,9 @@ A meeting is recorded once: when the other side of the pair confirms the same me
 kind on the same day), or a kickoff is confirmed once one is recorded, the page says it is already
 recorded and nothing is written (the service would refuse it without ``--again``). A date is the
 day in the program's time zone: today is recorded as now, as the command does without ``--on``, an
-earlier day as its start, as ``--on DAY`` does.
+earlier day as its start, as ``--on DAY`` does. A training is recorded at once, or, when the policy
+sets ``links.confirm_training``, reported for a coordinator to confirm (:mod:`engine.services.training`);
+while the report waits the page says so and a second submit writes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from engine.domain.relationships import MEETING_KINDS
 from engine.errors import ConflictError, MentorflowError
 from engine.services.link_pages import link_page
 from engine.services.meeting_checks import kickoff_phases
-from engine.services.recording import record_meeting, record_training
+from engine.services.recording import record_meeting
+from engine.services.training import RECORDED, TRAINED, WAITING, open_training_report, report_training
 from workflows.web.forms import parse_day
 from workflows.web.pages import Visit, log
 
@@ -143,26 +146,41 @@ def _meeting_form(
 
 
 def show_training(visit: Visit) -> HTMLResponse:
-    if visit.page.role != "mentor":
-        return visit.not_open("not_for_you", 403)
-    if visit.page.trained:
-        return visit.already(visit.t["training_already"])
-    return visit.render("training.html.j2", 200, visit.t["training_title"])
+    confirm = visit.config.policy.confirm_training
+    closed = _training_closed(visit)
+    return closed or visit.render("training.html.j2", 200, visit.t["training_title"], confirm=confirm)
 
 
 def submit_training(visit: Visit, form: Mapping[str, str]) -> HTMLResponse:
-    shown = show_training(visit)
-    if shown.status_code != 200 or visit.page.trained:
-        return shown
+    """Recorded at once, or reported for the coordinator (``links.confirm_training``): the service
+    decides, and says when the mentor was trained or reported meanwhile (nothing written then)."""
+    closed = _training_closed(visit)
+    if closed is not None:
+        return closed
     config, page = visit.config, visit.page
     try:
-        record_training(config.store, config.clock, page.reference, actor=page.actor)
+        done = report_training(config.store, config.policy, config.clock, page.reference, page.actor)
     except ConflictError:
         return visit.not_open("busy")
     except MentorflowError as exc:
         log.info("a training was not recorded: %s", type(exc).__name__)
         return visit.not_open("not_recorded")
-    return visit.done(visit.t["training_done"])
+    if done.outcome in (TRAINED, WAITING):
+        return visit.already(visit.t["training_already" if done.outcome == TRAINED else "training_waiting"])
+    return visit.done(visit.t["training_done" if done.outcome == RECORDED else "training_reported"])
+
+
+def _training_closed(visit: Visit) -> HTMLResponse | None:
+    """Why the training page offers nothing to submit: not a mentor's link, trained already, or (when the
+    policy has a coordinator confirm it) a report of theirs that waits; ``None`` when it offers the form."""
+    if visit.page.role != "mentor":
+        return visit.not_open("not_for_you", 403)
+    if visit.page.trained:
+        return visit.already(visit.t["training_already"])
+    config = visit.config
+    if config.policy.confirm_training and open_training_report(config.store, visit.page.participant_id):
+        return visit.already(visit.t["training_waiting"])
+    return None
 
 
 def show_help(visit: Visit) -> HTMLResponse:

@@ -78,6 +78,9 @@ EN: dict[str, str] = {
     "training_submit": "I completed the training",
     "training_done": "Your training is recorded. Thank you!",
     "training_already": "Your training is already recorded; nothing was changed.",
+    "training_reported": "Your training is reported; the coordinator will confirm it. Thank you!",
+    "training_waiting": "Already reported: your training waits for the coordinator; nothing was changed.",
+    "training_confirm_note": "The coordinator confirms it before it is recorded.",
     "help_title": "I need help / we want to pause",
     "help_intro": "If something is not going well, or you would like to pause or stop the mentoring, "
     "tell the program's coordinator here. They can help you, and can pause or end the mentoring.",
@@ -166,6 +169,9 @@ NL: dict[str, str] = {
     "training_submit": "Ik heb de training afgerond",
     "training_done": "Je training is vastgelegd. Dank je wel!",
     "training_already": "Je training is al vastgelegd; er is niets veranderd.",
+    "training_reported": "Je training is gemeld; de coördinator bevestigt die. Dank je wel!",
+    "training_waiting": "Je training is al gemeld en wacht op de coördinator; er is niets veranderd.",
+    "training_confirm_note": "De coördinator bevestigt het voordat het wordt vastgelegd.",
     "help_title": "Ik heb hulp nodig / we willen pauzeren",
     "help_intro": "Gaat er iets niet goed, of willen jullie het mentortraject pauzeren of stoppen? Laat "
     "het hier de coördinator van het programma weten. Die helpt je, en kan het traject pauzeren of "
