@@ -185,6 +185,8 @@ class WebSettings:
     """The header an SSO proxy names the signed-in coordinator's account in (off when ``None``)."""
     trusted_proxies: tuple[str, ...] = ()
     """The client addresses whose ``trusted_header`` is believed; from any other it is ignored."""
+    participant_rate_limit: int = 60
+    """Requests per minute each client may make to the participant pages (``/l/...``); 0: no limit."""
 
 
 def web_settings(config: str | Path | None = None) -> WebSettings:
@@ -198,14 +200,27 @@ def web_settings(config: str | Path | None = None) -> WebSettings:
         raise ConfigError(f"{shown}: [web] must be a table")
     base_url = _get(found[1], "web", "base_url", found) if found else None
     header, proxies = _trusted(section, shown)
+    rate = participant_rate_limit(section, shown)
     variable = os.environ.get(LINK_KEYS_VARIABLE, "").strip()
     if variable:
         keys = tuple(key.strip() for key in variable.split(",") if key.strip())
-        return WebSettings(base_url, keys, LINK_KEYS_VARIABLE, header, proxies)
+        return WebSettings(base_url, keys, LINK_KEYS_VARIABLE, header, proxies, rate)
     listed = section.get("secret_keys", [])
     if not isinstance(listed, list) or not all(isinstance(key, str) for key in listed):
         raise ConfigError(f'{shown}: web.secret_keys must be a list of text (secret_keys = ["...", ...])')
-    return WebSettings(base_url, tuple(listed), f"{shown}: web.secret_keys", header, proxies)
+    return WebSettings(base_url, tuple(listed), f"{shown}: web.secret_keys", header, proxies, rate)
+
+
+def participant_rate_limit(section: dict[str, Any], shown: str) -> int:
+    """``participant_rate_limit`` of ``[web]``: a whole number of requests per minute, 0 for none;
+    ConfigError (``{shown}: web.participant_rate_limit: ...``) otherwise."""
+    value = section.get("participant_rate_limit", WebSettings.participant_rate_limit)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
+        raise ConfigError(
+            f"{shown}: web.participant_rate_limit: {value!r} is not a number of requests per minute "
+            "per client, from 0 (no limit) to 100000 (participant_rate_limit = 60)"
+        )
+    return value
 
 
 def _trusted(section: dict[str, Any], shown: str) -> tuple[str | None, tuple[str, ...]]:

@@ -166,13 +166,13 @@ def _schedules(section: object) -> list[tuple[Loc, str]]:
     return found
 
 
-WEB_KEYS = ("base_url", "secret_keys", "trusted_header", "trusted_proxies")
+WEB_KEYS = ("base_url", "secret_keys", "trusted_header", "trusted_proxies", "participant_rate_limit")
 
 
 def _web(section: object) -> list[tuple[Loc, str]]:
     """``[web]``: the address personal links point to and the keys that sign them, as links need them."""
     from engine.delivery.links import checked_base_url
-    from engine.settings import check_link_keys
+    from engine.settings import check_link_keys, participant_rate_limit
 
     if section is None:
         return []
@@ -196,6 +196,10 @@ def _web(section: object) -> list[tuple[Loc, str]]:
                 check_link_keys(tuple(keys), "secret_keys")
             except ConfigError as exc:
                 found.append((("web", "secret_keys"), exc.message.removeprefix("secret_keys: ")))
+    try:
+        participant_rate_limit(section, "")
+    except ConfigError as exc:
+        found.append((("web", "participant_rate_limit"), exc.message.split(": ", 2)[-1]))
     return found + _trusted_sign_on(section)
 
 

@@ -384,3 +384,17 @@ training_reports = Table(
     Column("decision", String(10)),  # confirmed or declined, written with decided_at and decided_by
     Column("reason", Text),
 )
+
+# What happened to the console's accounts, for auditors (0012; engine.services.users.EVENT_KINDS): who did
+# it, from which client address; never a password or a token. Append-only: triggers refuse UPDATE, DELETE.
+account_events = Table(
+    "account_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("account", String(100), nullable=False, index=True),
+    Column("kind", String(30), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("address", String(64)),
+    Column("detail", String(200)),
+)

@@ -64,10 +64,10 @@ def insert_user(conn: Connection, name: str, role: str, password_hash: str, now:
     return int(conn.execute(insert(users).values(values).returning(users.c.id)).scalar_one())
 
 
-def set_disabled(conn: Connection, user_id: int) -> None:
-    """Disable an account and end every session of it."""
+def set_disabled(conn: Connection, user_id: int) -> int:
+    """Disable an account and end every session of it; returns how many sessions ended."""
     conn.execute(update(users).where(users.c.id == user_id).values(disabled=True))
-    conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+    return int(conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id)).rowcount)
 
 
 def signed_in(conn: Connection, user_id: int, now: datetime, password_hash: str | None) -> None:
@@ -76,6 +76,14 @@ def signed_in(conn: Connection, user_id: int, now: datetime, password_hash: str 
     if password_hash is not None:
         values["password_hash"] = password_hash
     conn.execute(update(users).where(users.c.id == user_id).values(values))
+
+
+def claim_sign_in(conn: Connection, user_id: int, now: datetime, before: datetime) -> bool:
+    """Record a sign-in at ``now`` unless the account signed in after ``before``; whether it did (of two
+    workers seeing the same request at once, only one claims it)."""
+    since = or_(users.c.last_login_at.is_(None), users.c.last_login_at <= before)
+    done = conn.execute(update(users).where(users.c.id == user_id, since).values(last_login_at=now))
+    return bool(done.rowcount)
 
 
 def insert_session(
@@ -99,8 +107,9 @@ def session_of(conn: Connection, digest: str) -> SessionRow | None:
     return None if row is None else SessionRow(row[0], row[1], row[2], UserRow._make(row[3:]))
 
 
-def delete_session(conn: Connection, digest: str) -> None:
-    conn.execute(delete(web_sessions).where(web_sessions.c.id == digest))
+def delete_session(conn: Connection, digest: str) -> bool:
+    """End the session stored under ``digest``; whether there was one (another worker may have ended it)."""
+    return bool(conn.execute(delete(web_sessions).where(web_sessions.c.id == digest)).rowcount)
 
 
 def delete_expired_sessions(conn: Connection, now: datetime) -> None:

@@ -56,6 +56,7 @@ matchng = "0 8 * * 1"
 base_url = "mentoring.example.com"
 secret_keys = ["too short"]
 port = 8000
+participant_rate_limit = -5
 """
 
 EXPECTED = [  # (line, the start of what is said there)
@@ -76,6 +77,7 @@ EXPECTED = [  # (line, the start of what is said there)
     (31, "web.base_url: 'mentoring.example.com' is not a web address (expected https://HOST"),
     (32, "web.secret_keys: key 1 is 9 characters long; a link key needs at least 32"),
     (33, 'web.port: unknown key "port" (expected one of: base_url, secret_keys, trusted_header, '),
+    (34, "web.participant_rate_limit: -5 is not a number of requests per minute per client, from 0"),
 ]
 
 GOOD = """\

@@ -65,7 +65,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "config": ("config", "app", "Check the settings file (mentorflow.toml)."),
     "link": ("links", "app", "Print a fresh personal link for a pair's mentee or mentor, or revoke links."),
     "web": ("web", "web", "Serve the pages participants open through their personal links."),
-    "users": ("users", "app", "Accounts of the coordinator pages: add, list, disable."),
+    "users": ("users", "app", "Accounts of the coordinator pages: add, list, disable, events."),
 }  # fmt: skip
 
 

@@ -14,8 +14,10 @@ Routes (under the path of ``[web] base_url``, so a reverse proxy passes addresse
 - ``GET /healthz``: ``ok``, for a proxy or a supervisor;
 - ``GET /static/site.css``: the one stylesheet (no script anywhere).
 
-Anything else is a plain 404 page. FastAPI's generated docs are switched off. An unexpected error is a
-plain 500 page and one log line naming its type, never the request (the address holds the token).
+Requests to ``/l/...`` beyond ``[web] participant_rate_limit`` per client get a 429 page
+(:mod:`workflows.web.limits`). Anything else is a plain 404 page. FastAPI's generated docs are switched
+off. An unexpected error is a plain 500 page and one log line naming its type, never the request (the
+address holds the token).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from engine.delivery.links import purpose_of
 from workflows.web import auth, console, pages
 from workflows.web.config import WebConfig
+from workflows.web.limits import ParticipantLimit
 from workflows.web.render import SecurityHeaders
 
 log = logging.getLogger("mentorflow.web")
@@ -45,6 +48,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app = FastAPI(title="mentorflow", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     base = config.prefix
+    app.add_middleware(ParticipantLimit, config=config)  # inside SecurityHeaders: a 429 has its headers
     app.add_middleware(SecurityHeaders, https=config.base_url.startswith("https://"))
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)

@@ -7,12 +7,15 @@ the next request. Every console form carries the session's form token and must c
 value in a short-lived cookie of its own. Failed sign-ins are limited per account and per address in the
 store (the page says until when). With ``[web] trusted_header`` an SSO proxy may name the account
 instead, believed only from the addresses of ``trusted_proxies`` and only for an enabled account.
+Every sign-in, failed sign-in, sign-out and expired session is an account event, with the client's
+address (:mod:`engine.services.users`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 from collections.abc import Mapping
@@ -22,7 +25,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from engine.services.users import Account, Locked, Session, enabled_account, session, sign_in, sign_out
+from engine.services.users import Account, Locked, Session, header_sign_in, session, sign_in, sign_out
 from workflows.web.config import WebConfig
 from workflows.web.pages import same_origin
 from workflows.web.render import html
@@ -57,10 +60,32 @@ def client_address(config: WebConfig, request: Request) -> str:
     its ``X-Forwarded-For`` names last (the address the proxy itself saw)."""
     peer = peer_address(request)
     if peer in config.trusted_proxies:
-        forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
-        if forwarded[-1]:
-            return forwarded[-1][:64]
+        return _forwarded(request) or peer
     return peer
+
+
+def _forwarded(request: Request) -> str | None:
+    """The last address of ``X-Forwarded-For`` (the one the proxy itself saw), if there is one."""
+    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
+    return forwarded[-1][:64] or None
+
+
+def limited_address(config: WebConfig, request: Request) -> str | None:
+    """Whom the limit on the participant pages counts: :func:`client_address`, except that a loopback
+    peer (a proxy on this machine, as nginx in the README) counts as a trusted proxy too; a request from
+    loopback that names no client did not come through the proxy (a health check, a benchmark, a script
+    on this machine) and is not limited: ``None``."""
+    peer = peer_address(request)
+    if peer in config.trusted_proxies or _loopback(peer):
+        return _forwarded(request) or (None if _loopback(peer) else peer)
+    return peer
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def principal(config: WebConfig, request: Request) -> Principal | None:
@@ -68,9 +93,12 @@ def principal(config: WebConfig, request: Request) -> Principal | None:
     if config.trusted_header and peer_address(request) in config.trusted_proxies:
         named = request.headers.get(config.trusted_header, "").strip()
         if named:
-            account = enabled_account(config.store, named)
+            address, now = client_address(config, request), config.clock.now()
+            account = header_sign_in(config.store, named, config.trusted_header, address, now)
             return None if account is None else Principal(account, _mac(config, f"trusted:{named}"))
-    found = session(config.store, request.cookies.get(COOKIE), config.clock.now())
+    found = session(
+        config.store, request.cookies.get(COOKIE), config.clock.now(), client_address(config, request)
+    )
     return None if found is None else Principal(found.account, found.csrf_token)
 
 
@@ -154,7 +182,7 @@ def _locked_text(locked: Locked) -> str:
 
 
 def submit_logout(config: WebConfig, request: Request, who: Principal) -> Response:
-    sign_out(config.store, request.cookies.get(COOKIE))
+    sign_out(config.store, request.cookies.get(COOKIE), config.clock.now(), client_address(config, request))
     response = RedirectResponse(f"{config.prefix}/login", status_code=303)
     response.delete_cookie(COOKIE, path=config.prefix or "/")
     return response

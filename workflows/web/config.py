@@ -47,6 +47,10 @@ class WebConfig:
     """``[web] trusted_header``: the header an SSO proxy names the account in; off when ``None``."""
     trusted_proxies: tuple[str, ...] = ()
     """``[web] trusted_proxies``: the only client addresses whose ``trusted_header`` is believed."""
+    participant_rate_limit: int = 0
+    """``[web] participant_rate_limit``: requests per minute per client to ``/l/...``, in each worker;
+    0, the default of a configuration built in code (the tests'), for none. :func:`load_config` reads the
+    settings' (60 unless set)."""
 
     @property
     def https(self) -> bool:
@@ -108,4 +112,5 @@ def load_config(policy: Policy, store: Engine) -> WebConfig:
     return WebConfig(
         store, policy, keys, base_url, program_of(policy.program.timezone),
         trusted_header=web.trusted_header, trusted_proxies=web.trusted_proxies,
+        participant_rate_limit=web.participant_rate_limit,
     )  # fmt: skip

@@ -100,6 +100,14 @@ def refused(config: WebConfig, language: str, text_key: str, status: int) -> HTM
     return html("message.html.j2", status, {**context, "contact": None})
 
 
+def too_many(config: WebConfig, language: str, retry_after: int) -> HTMLResponse:
+    """429: too many requests from this client's address (:mod:`workflows.web.limits`); says to wait,
+    with ``Retry-After`` in seconds, and nothing is written."""
+    response = refused(config, language, "rate_limited", 429)
+    response.headers["retry-after"] = str(retry_after)
+    return response
+
+
 def requested_language(config: WebConfig, accept_language: str | None) -> str:
     """For a page that does not know whose it is: the browser's first language we have, else the
     program's."""

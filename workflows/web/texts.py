@@ -32,6 +32,8 @@ EN: dict[str, str] = {
     "program's coordinator.",
     "busy": "Someone else recorded something for your mentoring at the same moment. Please send the "
     "form again.",
+    "rate_limited": "Too many requests came from your address in a short time. Please wait a minute, "
+    "then open the link again.",
     "already_title": "Already recorded",
     "done_title": "Thank you",
     "errors_title": "Please check what you entered",
@@ -123,6 +125,8 @@ NL: dict[str, str] = {
     "het dan aan de coördinator van het programma.",
     "busy": "Op hetzelfde moment legde iemand anders iets vast over jullie mentortraject. Verstuur "
     "het formulier nog een keer.",
+    "rate_limited": "Er kwamen in korte tijd te veel verzoeken van je adres. Wacht een minuut en open "
+    "de link dan opnieuw.",
     "already_title": "Al vastgelegd",
     "done_title": "Dank je wel",
     "errors_title": "Controleer wat je hebt ingevuld",
