@@ -1,92 +1,34 @@
-"""The tables of the store, as SQLAlchemy Core metadata.
+"""The tables of the store, as SQLAlchemy Core metadata (:mod:`engine.store.schema`), with those of
+:mod:`engine.store.api_tables` and :mod:`engine.store.web_tables`, named here too.
 
-Times are stored as naive UTC and read back as aware UTC (:class:`UTCDateTime`),
-the same on SQLite and PostgreSQL. Lists and structured data are JSON.
+Times are stored as naive UTC and read back as aware UTC (:class:`UTCDateTime`), the same on SQLite and
+PostgreSQL. Lists and structured data are JSON.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from functools import cached_property
-from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.sql.elements import ColumnElement
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime, stored without zone so both back ends agree to the microsecond."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; pass an aware one")
-        if value.tzinfo is not UTC:  # most times are already UTC: skip the conversion
-            value = value.astimezone(UTC)
-        return value.replace(tzinfo=None)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC)
-
-
-class PartialIndex(Index):
-    """An index of the rows where ``where`` holds, on SQLite and PostgreSQL alike (their ``*_where``).
-
-    The two options are attached when something first reads them (the DDL compiler, Alembic comparing
-    the metadata with a database), not when the table is defined: given to the constructor, they are
-    checked against both dialects at once, which imports PostgreSQL's dialect into every command on
-    SQLite (it costs more than the rest of this module).
-    """
-
-    def __init__(self, name: str, *columns: Column[Any], where: ColumnElement[bool]) -> None:
-        self.partial_where = where
-        super().__init__(name, *columns)
-
-    @cached_property
-    def dialect_options(self) -> Any:
-        options = super().dialect_options
-        for dialect in PARTIAL_INDEX_DIALECTS:
-            options[dialect]["where"] = self.partial_where
-        return options
-
-
-PARTIAL_INDEX_DIALECTS = ("sqlite", "postgresql")
-"""The back ends a :class:`PartialIndex` is partial on (the others index every row)."""
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+from engine.store.api_tables import api_tokens as api_tokens
+from engine.store.schema import PARTIAL_INDEX_DIALECTS as PARTIAL_INDEX_DIALECTS
+from engine.store.schema import PartialIndex as PartialIndex
+from engine.store.schema import UTCDateTime as UTCDateTime
+from engine.store.schema import metadata as metadata
+from engine.store.web_tables import account_events as account_events
+from engine.store.web_tables import training_reports as training_reports
 
 LIST_FIELDS = (
     "skills",
@@ -369,32 +311,4 @@ login_failures = Table(
     Column("account", String(100), nullable=False, index=True),
     Column("address", String(64), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
-)
-
-# Trainings mentors reported through their links, for a coordinator to decide (links.confirm_training; 0011).
-training_reports = Table(
-    "training_reports",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("participant_id", Integer, ForeignKey("participants.id"), nullable=False, index=True),
-    Column("reported_at", UTCDateTime, nullable=False),
-    Column("reported_by", String(200), nullable=False),
-    Column("decided_at", UTCDateTime),  # NULL while the report is open: at most one open per mentor
-    Column("decided_by", String(200)),
-    Column("decision", String(10)),  # confirmed or declined, written with decided_at and decided_by
-    Column("reason", Text),
-)
-
-# What happened to the console's accounts, for auditors (0012; engine.services.users.EVENT_KINDS): who did
-# it, from which client address; never a password or a token. Append-only: triggers refuse UPDATE, DELETE.
-account_events = Table(
-    "account_events",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("at", UTCDateTime, nullable=False, index=True),
-    Column("account", String(100), nullable=False, index=True),
-    Column("kind", String(30), nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("address", String(64)),
-    Column("detail", String(200)),
 )

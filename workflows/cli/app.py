@@ -66,6 +66,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "link": ("links", "app", "Print a fresh personal link for a pair's mentee or mentor, or revoke links."),
     "web": ("web", "web", "Serve the pages participants open through their personal links."),
     "users": ("users", "app", "Accounts of the coordinator pages: add, list, disable, events."),
+    "tokens": ("tokens", "app", "Tokens of the REST API (/api/v1): create, list, revoke."),
 }  # fmt: skip
 
 

@@ -1,0 +1,33 @@
+"""The tables of the REST API (/api/v1): its tokens, on the store's
+:data:`~engine.store.schema.metadata` (:mod:`engine.store.tables` imports and names them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, CheckConstraint, Column, Integer, String, Table
+
+from engine.store.schema import UTCDateTime, metadata
+
+RATE_LIMIT_DEFAULT = 600
+"""Requests a minute a token may make unless it was created with another limit."""
+RATE_LIMIT_MAX = 100_000
+
+# The API's tokens (migration 0013): a unique name, the SHA-256 (hex) of the secret (the secret itself is
+# stored nowhere), the scopes granted (a JSON list of text), requests a minute, who made it and when, when
+# it was last used (written at most once a minute), who revoked it when (then it authenticates no more).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("scopes", JSON, nullable=False),
+    Column("rate_limit", Integer, nullable=False, server_default=str(RATE_LIMIT_DEFAULT)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Column("revoked_by", String(200)),
+    CheckConstraint(f"rate_limit BETWEEN 1 AND {RATE_LIMIT_MAX}", name="ck_api_tokens_rate_limit"),
+    CheckConstraint("(revoked_at IS NULL) = (revoked_by IS NULL)", name="ck_api_tokens_revoked"),
+)
