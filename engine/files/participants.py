@@ -348,7 +348,7 @@ def _participant(
         return None
     given = {c: v for c, v in row.cells.items() if (v or c in REQUIRED_COLUMNS) and c not in ignored}
     try:
-        return Participant.model_validate(given, context=_store_limits())
+        return Participant.model_validate(given, context=store_limits())
     except ValidationError as exc:
         for error in exc.errors():
             problems.append((row.number, _row_problem(row, source, error)))
@@ -356,7 +356,7 @@ def _participant(
 
 
 @lru_cache(maxsize=1)
-def _store_limits() -> dict[str, object]:
+def store_limits() -> dict[str, object]:
     """What the participants table holds, for :class:`Participant`'s checks: column lengths, integers."""
     return {"lengths": column_lengths("participants"), "integer_max": INTEGER_MAX}
 
@@ -365,7 +365,7 @@ def _row_problem(row: _Row, source: str, error: ErrorDetails) -> str:
     column = str(error["loc"][0]) if error["loc"] else "?"
     raw = row.cells.get(column, "")
     value = f"{_quote(raw)} " if raw else ""
-    return f"{row.where(source)}: column '{column}': {value}{_describe(error)}"
+    return f"{row.where(source)}: column '{column}': {value}{describe_error(error)}"
 
 
 _PYDANTIC_WORDING = {
@@ -376,7 +376,7 @@ _PYDANTIC_WORDING = {
 }
 
 
-def _describe(error: ErrorDetails) -> str:
+def describe_error(error: ErrorDetails) -> str:
     """Operator wording for a validation error; pydantic's own text never gets through."""
     if error["type"].startswith("participant_"):
         return error["msg"]

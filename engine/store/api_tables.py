@@ -1,10 +1,10 @@
-"""The tables of the REST API (/api/v1): its tokens, on the store's
+"""The tables of the REST API (/api/v1): its tokens and its idempotency keys, on the store's
 :data:`~engine.store.schema.metadata` (:mod:`engine.store.tables` imports and names them).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, Column, Integer, String, Table
+from sqlalchemy import JSON, CheckConstraint, Column, Integer, String, Table, UniqueConstraint
 
 from engine.store.schema import UTCDateTime, metadata
 
@@ -30,4 +30,19 @@ api_tokens = Table(
     Column("revoked_by", String(200)),
     CheckConstraint(f"rate_limit BETWEEN 1 AND {RATE_LIMIT_MAX}", name="ck_api_tokens_rate_limit"),
     CheckConstraint("(revoked_at IS NULL) = (revoked_by IS NULL)", name="ck_api_tokens_revoked"),
+)
+
+# The API's idempotency keys (migration 0014): who sent a key (the token's name), the key, a SHA-256 of the
+# method, path and body it came with, when; then the status and JSON body of the answer, for a repeat.
+api_requests = Table(
+    "api_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token", String(100), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    Column("status", Integer),
+    Column("body", JSON),
+    UniqueConstraint("token", "key"),
 )

@@ -55,7 +55,7 @@ class SentRow(NamedTuple):
     reached: frozenset[str]
 
 
-def search_people(conn: Connection, wanted: str, limit: int) -> list[dict[str, Any]]:
+def search_people(conn: Connection, wanted: str, limit: int, *, after: int = 0) -> list[dict[str, Any]]:
     """Up to ``limit`` participants, by id, whose id, external id or email is ``wanted`` or whose name
     contains it, compared casefolded (``wanted`` is casefolded already); every column, as
     :func:`engine.store.reads.participants_list` has them.
@@ -64,10 +64,10 @@ def search_people(conn: Connection, wanted: str, limit: int) -> list[dict[str, A
     ctype), so the statement asks for a little more (every other character of ``wanted`` matches any
     one character, a ``ß`` is read as ``ss``) and Python's ``casefold`` decides. A page with rows that
     did not match is followed by the next, by id, so ``limit`` matches are found if there are.
+    ``after``: only participants with a greater id (the next page of a search).
     """
     condition = _search_condition(wanted)
     found: list[dict[str, Any]] = []
-    after = 0
     while len(found) < limit:
         query = select(participants).where(condition, participants.c.id > after)
         rows = conn.execute(query.order_by(participants.c.id).limit(limit)).mappings().all()

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from engine.store.api_tables import api_requests as api_requests
 from engine.store.api_tables import api_tokens as api_tokens
 from engine.store.schema import PARTIAL_INDEX_DIALECTS as PARTIAL_INDEX_DIALECTS
 from engine.store.schema import PartialIndex as PartialIndex

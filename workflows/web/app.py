@@ -11,6 +11,7 @@ Routes (under the path of ``[web] base_url``, so a reverse proxy passes addresse
   ``POST /relationships/{rel}/replace|revoke``, ``POST /trainings/{report}/confirm|decline``,
   ``GET /search?q=``; without a session, the login page (401 for ``Accept: application/json``), never
   data;
+- ``/api/v1/...``: the REST API (:mod:`workflows.api`), its OpenAPI document at ``/api/v1/openapi.json``;
 - ``GET /healthz``: ``ok``, for a proxy or a supervisor;
 - ``GET /static/site.css``: the one stylesheet (no script anywhere).
 
@@ -33,6 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from engine.delivery.links import purpose_of
+from workflows.api import create_api
 from workflows.web import auth, console, pages
 from workflows.web.config import WebConfig
 from workflows.web.limits import ParticipantLimit
@@ -68,6 +70,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app.add_api_route(f"{base}/search", _search, methods=["GET"])
     app.add_api_route(f"{base}/healthz", _health, methods=["GET"])
     app.add_api_route(f"{base}/static/site.css", _stylesheet, methods=["GET"])
+    app.mount(f"{base}/api/v1", create_api(config))
     return app
 
 
