@@ -28,7 +28,7 @@ from engine.settings import DEFAULT_SCHEDULES, SETTINGS_FILE
 
 Loc = tuple[str | int, ...]
 
-SECTIONS = ("database", "program", "notifications", "channels", "schedules", "web")
+SECTIONS = ("database", "program", "notifications", "channels", "schedules", "web", "events")
 KEYS = {"database": ("url", "password_secret"), "program": ("policy",)}
 """The keys of the tables :mod:`engine.settings` reads (the others are checked by their models)."""
 
@@ -72,6 +72,7 @@ def check_settings(path: Path) -> SettingsCheck:
         *_policy(read),
         *_schedules(read.data.get("schedules")),
         *_web(read.data.get("web")),
+        *_events(read.data),
     ]
     delivery, valid = _delivery(read.located)
     rules = _channel_rules(read.data)
@@ -90,6 +91,22 @@ def _at_lines(read: SettingsText, found: list[tuple[Loc, str]]) -> list[tuple[in
 
 def _key(loc: Loc) -> str:
     return ".".join(str(part) for part in loc) + ": " if loc else ""
+
+
+def _events(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    """``[[events.subscribers]]``: each as ``events deliver`` would read it (its first problem)."""
+    from engine.delivery.event_hooks import subscribers_from
+
+    try:
+        subscribers_from(dict(data), None)
+    except ConfigError as exc:
+        where, _, what = exc.message.removeprefix("the settings: ").partition(": ")
+        head, _, key = where.partition("].")
+        listed = head.startswith("events.subscribers[")
+        index = int(head.removeprefix("events.subscribers[") or 1) - 1 if listed else 0
+        loc: Loc = ("events", "subscribers", index, key.split(".")[0]) if key else ("events",)
+        return [(loc, what)]
+    return []
 
 
 def _sections(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:

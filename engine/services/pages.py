@@ -118,3 +118,18 @@ def relationship(store: Engine, rel_id: int) -> tuple[dict[str, Any], list[Audit
             raise NotFoundError(f"no relationship {rel_id}")
         entries = audit.history(uow.conn, rel_id)
     return row, entries
+
+
+def proposals(store: Engine, policy_name: str, *, after: int = 0, limit: int = 100) -> Page:
+    """A page of the pending matching proposals of the policy named ``policy_name``, by relationship id
+    (``next_after`` is a relationship's id), each as ``match explain`` has it."""
+    from engine.store import proposals as proposal_store
+
+    limit = _checked(limit)
+    with UnitOfWork(store, write=False) as uow:
+        ids = [i for i in proposal_store.pending_scoring(uow.conn, policy_name, -1e9) if i > after][
+            : limit + 1
+        ]
+        found = {i: proposal_store.proposals_of(uow.conn, i) for i in ids[:limit]}
+    rows = [row for i in ids[:limit] for row in found[i] if row["status"] == proposal_store.PENDING]
+    return Page(rows, ids[limit - 1] if len(ids) > limit else None)

@@ -1,4 +1,5 @@
-"""The tables of the REST API (/api/v1): its tokens and its idempotency keys, on the store's
+"""The tables of the REST API (/api/v1): its tokens, its idempotency keys, the event feed's order and the
+webhook subscribers' deliveries, on the store's
 :data:`~engine.store.schema.metadata` (:mod:`engine.store.tables` imports and names them).
 """
 
@@ -45,4 +46,29 @@ api_requests = Table(
     Column("status", Integer),
     Column("body", JSON),
     UniqueConstraint("token", "key"),
+)
+
+# The event feed's order (migration 0015): a position for each committed audit entry ("audit") and
+# participant entry ("participant"), given by engine.store.events.publish in the order they became
+# visible; the entries are the events, this only numbers them.
+events = Table(
+    "events",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("source", String(12), nullable=False),
+    Column("entry_id", Integer, nullable=False),
+    UniqueConstraint("source", "entry_id"),
+)
+
+# Each webhook subscriber's delivery (migration 0015): the position delivered up to, the failed attempts
+# at the next event, when to try again, the last error, and when it was parked (given up on, until retried).
+subscriptions = Table(
+    "event_subscriptions",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", String(500)),
+    Column("parked_at", UTCDateTime),
 )

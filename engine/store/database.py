@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, Progr
 
 from engine.errors import ConfigError, field
 
-SCHEMA_REVISION = "0014"
+SCHEMA_REVISION = "0015"
 """The Alembic head this code expects; a test checks it against the migrations."""
 
 
@@ -44,7 +44,22 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
         raise ConfigError(f"cannot use database {url!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
     return engine
+
+
+WRITERS_LOCK = 7_215_064_211
+"""The advisory lock each writing transaction holds shared on PostgreSQL from its start to its end, so
+that the event feed can find a moment when none is between its first insert and its commit
+(:func:`engine.store.events.horizon`)."""
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("mentorflow_write", True):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock_shared({WRITERS_LOCK})")
 
 
 def _engine_options(backend: str) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from sqlalchemy import (
 
 from engine.store.api_tables import api_requests as api_requests
 from engine.store.api_tables import api_tokens as api_tokens
+from engine.store.api_tables import events as events
+from engine.store.api_tables import subscriptions as subscriptions
 from engine.store.schema import PARTIAL_INDEX_DIALECTS as PARTIAL_INDEX_DIALECTS
 from engine.store.schema import PartialIndex as PartialIndex
 from engine.store.schema import UTCDateTime as UTCDateTime

@@ -214,7 +214,10 @@ def test_trainings_meetings_and_answers_are_recorded_as_the_commands_record_them
 
 def test_proposals_are_listed_approved_and_rejected(api: Api) -> None:
     propose(api.store, api.lifecycle, api.clock, actor="matching")
-    pending = api.get("/proposals", token="matcher").json()
+    pending = api.get("/proposals", token="matcher").json()["items"]
+    first_page = api.get("/proposals", token="matcher", limit=1).json()
+    assert [p["relationship_id"] for p in first_page["items"]] == [pending[0]["relationship_id"]]
+    assert first_page["next_cursor"] and len(pending) > 1
     assert pending and {"breakdown", "explanation", "score"} <= set(pending[0])
     first, second = pending[0]["relationship_id"], pending[1]["relationship_id"]
     approved = api.post(f"/proposals/{first}/approve", {}, token="matcher")
@@ -271,3 +274,19 @@ def test_a_token_s_use_is_recorded_when_a_request_succeeds_only(api: Api) -> Non
     assert used("hr") is None and used("lms") is None
     assert api.get("/status", token="hr").status_code == 200
     assert used("hr") == api.clock.now()
+
+
+def test_the_event_feed_pages_every_change_in_order(api: Api) -> None:
+    from engine.services.events import event_source, feed
+
+    _problem(api.get("/events", token="reader"), 403)  # events:read is a scope of its own
+    first = api.get("/events", token="all", limit=10).json()
+    assert [int(e["sequence"]) for e in first["events"]] == list(range(1, 11)) and first["last"] == 10
+    walked, after = [], 0
+    while page := api.get("/events", token="all", after=after, limit=7).json()["events"]:
+        walked += page
+        after = int(page[-1]["sequence"])
+    expected, _ = feed(api.store, event_source(api.store, api.clock.now()), 0, 1000)
+    assert walked == expected and len(walked) > 20
+    assert api.get("/events", token="all", after=after).json() == {"events": [], "last": after}
+    _problem(api.get("/events", token="all", after=-1), 422)

@@ -226,3 +226,50 @@ def test_the_database_password_is_in_no_record_of_the_prefect_api(store: Engine,
     assert "3 outbox row(s) due" in recorded  # the records were read
     assert SECRET not in recorded
     resources.forget_stores()
+
+
+def test_a_delivery_run_also_posts_the_events_to_their_subscriber(
+    tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from standardwebhooks import Webhook
+
+    from workflows.flows.delivery import delivery
+
+    secret = "whsec_" + base64.b64encode(b"a-flow-test-secret-of-32-bytes!!").decode()
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(Webhook(secret).verify(body, dict(self.headers)))  # raises on a bad signature
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("FLOW_HOOK_SECRET", secret)
+    hook = f"http://127.0.0.1:{server.server_address[1]}/in"
+    log = tmp_path / "outbox.jsonl"
+    url, settings = _program(
+        tmp_path, policy,
+        f'[channels]\ndefault = ["log"]\n[channels.log]\npath = "{log}"\n'
+        f'[[events.subscribers]]\nname = "dw"\nurl = "{hook}"\nsecret_env = "FLOW_HOOK_SECRET"\n',
+    )  # fmt: skip
+    try:
+        state = delivery(
+            database=url, policy=POLICY, now=LATER.isoformat(), settings=settings, return_state=True
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert state.is_completed()
+    assert [e["sequence"] for e in received] == ["1", "2", "3", "4", "5", "6"]  # 3 mentees, their 3 pairs
+    assert json.dumps(received).count("mentorflow.participant.created") == 3

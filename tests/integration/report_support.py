@@ -12,6 +12,7 @@ import io
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,9 +35,17 @@ LINK_KEYS = ("simulated-program-link-key-" * 2,)  # what the participants' links
 
 
 def run_program(
-    store: Engine, lifecycle: Lifecycle, *, seed: int, mentees: int, mentors: int, days: int
+    store: Engine,
+    lifecycle: Lifecycle,
+    *,
+    seed: int,
+    mentees: int,
+    mentors: int,
+    days: int,
+    each_day: Callable[[datetime], None] | None = None,
 ) -> datetime:
-    """Days of a simulated program, matched weekly and ticked daily; returns the last day's moment."""
+    """Days of a simulated program, matched weekly and ticked daily (then ``each_day`` of the day's
+    moment, if given); returns the last day's moment."""
     policy = lifecycle.policy
     program = generate_program(seed, mentees=mentees, mentors=mentors, days=days)
     clock = SimulatedClock(START)
@@ -50,6 +59,8 @@ def run_program(
         if now.weekday() == 0 or day == 0:
             propose(store, lifecycle, clock, actor="matching")
         run_tick(store, lifecycle, now)
+        if each_day is not None:
+            each_day(now)
     return now
 
 

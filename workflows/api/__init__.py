@@ -1,6 +1,6 @@
 """The REST API under ``/api/v1``, served by ``mentorflow web`` beside the pages, for HR, learning and
 analytics systems: participants, trainings, meetings and survey answers, relationships and their
-histories, status, matching proposals and decisions.
+histories, status, matching proposals and decisions, and the feed of events.
 
 Every write is the service the commands and the pages use (the same validation, the same audit entry in
 the same transaction, the same refusals), with the token's name as its actor (``api:<name>``). Its
@@ -18,7 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 
 from engine.errors import MentorflowError
-from workflows.api import matching, participants, records, relationships
+from workflows.api import events, matching, participants, records, relationships
 from workflows.api.problems import (
     MEDIA_TYPE,
     ApiProblem,
@@ -59,7 +59,7 @@ def create_api(config: WebConfig) -> FastAPI:
     api.add_exception_handler(RequestValidationError, on_invalid)
     api.add_exception_handler(HTTPException, on_http_error)
     api.add_exception_handler(Exception, on_unexpected)
-    for module in (participants, records, relationships, matching):
+    for module in (participants, records, relationships, matching, events):
         api.include_router(module.router)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api

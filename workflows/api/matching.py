@@ -13,12 +13,12 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.domain.lifecycle import Lifecycle
 from engine.errors import RefusedError
-from engine.services.console import pending_proposals
+from engine.services import pages
 from engine.services.limits import INTEGER_MAX
 from engine.services.matching import approve, reject
 from engine.services.tokens import TokenInfo
 from workflows.api.idempotency import IdempotencyKey, once
-from workflows.api.models import Input
+from workflows.api.models import Cursor, Input, Limit, Page, after_of, cursor_of
 from workflows.api.problems import PROBLEMS
 from workflows.api.security import config_of, scoped
 
@@ -58,12 +58,16 @@ class Decided(BaseModel):
     decision: str = Field(examples=["approved"])
 
 
-@router.get("", summary="Pending matching proposals", response_model=list[ProposalOut])
-async def list_proposals(request: Request, token: Reader) -> list[ProposalOut]:
-    """The proposals waiting for a decision, by relationship (at most 200)."""
+@router.get("", summary="Pending matching proposals", response_model=Page[ProposalOut])
+async def list_proposals(
+    request: Request, token: Reader, cursor: Cursor = None, limit: Limit = 100
+) -> Page[ProposalOut]:
+    """The proposals waiting for a decision, by relationship, a page at a time."""
     config = config_of(request)
-    rows = await run_in_threadpool(pending_proposals, config.store, config.policy.policy)
-    return [ProposalOut.of(row) for row in rows]
+    found = await run_in_threadpool(
+        pages.proposals, config.store, config.policy.policy, after=after_of(cursor), limit=limit
+    )
+    return Page(items=[ProposalOut.of(row) for row in found.items], next_cursor=cursor_of(found.next_after))
 
 
 @router.post("/{rel_id}/approve", summary="Approve a proposal", response_model=Decided)

@@ -67,6 +67,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "web": ("web", "web", "Serve the pages participants open through their personal links."),
     "users": ("users", "app", "Accounts of the coordinator pages: add, list, disable, events."),
     "tokens": ("tokens", "app", "Tokens of the REST API (/api/v1): create, list, revoke."),
+    "events": ("events", "app", "The event feed and its webhook subscribers: deliver, list, retry, show."),
 }  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Deliver the outbox: pending messages in batches, one task per batch, until none is due.
+"""Deliver the outbox: pending messages in batches, one task per batch, until none is due; then the
+event feed to its webhook subscribers (a ``deliver-events`` task), each in order.
 
 A run reads the channels of its settings file (a served deployment's ``settings``
 parameter: the file ``serve`` read); when that names no channel it fails,
@@ -41,6 +42,12 @@ def deliver_batch(
     return work.deliver_part(database, policy, now, limit, outbox_log, settings)
 
 
+@task(name="deliver-events", cache_policy=NO_CACHE)
+def deliver_events(database: str, now: str, settings: str | None = None) -> list[str]:
+    """The event feed posted to its webhook subscribers, each in order (``[[events.subscribers]]``)."""
+    return work.deliver_events(database, now, settings)
+
+
 def deliver_pending(
     database: str,
     policy: str,
@@ -73,6 +80,8 @@ def delivery(
     work.channels(resources.policy(target.policy).program.timezone, target.policy, None, target.settings)
     summary = deliver_pending(target.database, target.policy, target.now, batch_size, None, target.settings)
     observe.report_delivery(target, summary)
+    if work.has_subscribers(target.settings):  # no task run where no subscriber is configured
+        deliver_events(target.database, target.now, target.settings)
     if summary.parked:
         message = f"{summary.parked} message(s) parked; `mentorflow outbox list --failed` shows them"
         return Failed(message=message, data=observe.Parked(message, summary))

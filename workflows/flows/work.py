@@ -71,6 +71,31 @@ def deliver_part(
     return deliver_due(store, chosen, moment, limit=limit, policy_name=loaded.policy)
 
 
+def has_subscribers(settings: str | None) -> bool:
+    """Whether the settings file names a webhook subscriber of the event feed."""
+    from engine.services.subscribers import configured_subscribers
+
+    return bool(configured_subscribers(settings))
+
+
+def deliver_events(database: str, now: str, settings: str | None = None) -> list[str]:
+    """Post the event feed's webhook subscribers (``[[events.subscribers]]`` of the settings file) their
+    next events; a line per subscriber saying what was done (none when the settings name none)."""
+    from engine.services.subscribers import configured_subscribers
+    from engine.services.subscribers import deliver_events as deliver
+
+    subscribers = configured_subscribers(settings)
+    if not subscribers:
+        return []
+    done = deliver(resources.store(database), subscribers, resources.moment(now))
+    return [
+        f"{d.name}: {d.posted} event(s) posted, at position {d.position}"
+        + (f"; {'parked' if d.parked else 'to retry'}: {d.failed}" if d.failed else "")
+        + (f" (not tried: {d.skipped})" if d.skipped else "")
+        for d in done
+    ]
+
+
 def channels(timezone: str, policy: str, outbox_log: str | None, settings: str | None) -> Channels:
     """The channels of the settings file (``settings``, or the one in force), or only the log file
     ``outbox_log`` (the demo); without a configured channel a ConfigError

@@ -85,19 +85,10 @@ class WebhookChannel:
 
     def send(self, message: Message) -> None:
         data = json.dumps(body(message), ensure_ascii=False)
-        request = urllib.request.Request(
-            self.settings.url, data=data.encode("utf-8"), method="POST", headers=self.headers(message, data)
+        headers = self.headers(message, data)
+        status, retry_after = post(
+            self.settings.url, data, headers, self.settings.timeout, f"webhook {self.shown}"
         )
-        try:
-            with _OPENER.open(request, timeout=self.settings.timeout) as reply:
-                reply.read()
-                status, retry_after = int(reply.status), None
-        except urllib.error.HTTPError as exc:
-            status, retry_after = exc.code, exc.headers.get("Retry-After") if exc.headers else None
-            exc.close()
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise DeliveryError(f"webhook {self.shown} unreachable: {reason}", unreachable=True) from None
         if not 200 <= status < 300:
             raise self._refused(status, retry_after)
 
@@ -127,6 +118,23 @@ class WebhookChannel:
         if wait is not None:
             text += f" (retry after {int(wait.total_seconds())} s)"
         return DeliveryError(text, unreachable=True, retry_after=wait)
+
+
+def post(url: str, data: str, headers: dict[str, str], timeout: float, shown: str) -> tuple[int, str | None]:
+    """POST ``data`` to ``url`` (no redirect followed); the answer's status and ``Retry-After``, or a
+    DeliveryError (``unreachable``) naming ``shown`` when no answer came."""
+    request = urllib.request.Request(url, data=data.encode("utf-8"), method="POST", headers=headers)
+    try:
+        with _OPENER.open(request, timeout=timeout) as reply:
+            reply.read()
+            return int(reply.status), None
+    except urllib.error.HTTPError as exc:
+        status, retry_after = exc.code, exc.headers.get("Retry-After") if exc.headers else None
+        exc.close()
+        return status, retry_after
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryError(f"{shown} unreachable: {reason}", unreachable=True) from None
 
 
 def parse_retry_after(value: str | None, now: float) -> timedelta | None:
