@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -90,6 +91,36 @@ def _print_change(done: object) -> None:
         say(f"  {consequence}")
     if not done.consequences:
         typer.echo("  no open relationship was affected")
+
+
+@participants.command("export-data")
+def export_data(
+    person: Annotated[str, typer.Argument(metavar="PERSON", help="Their id, external id or email.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write the JSON to this new file (not one that exists).")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Everything held about a person, as JSON, for an access request: their record, their history, and of
+    their relationships the entries, goals, meetings, their own answers, the messages to them."""
+    from engine.clock import SystemClock
+    from engine.errors import InputError
+    from engine.services.person_data import as_json, person_data
+
+    if output is not None and (output.exists() or not output.parent.is_dir()):
+        why = (
+            "exists already (nothing is overwritten)"
+            if output.exists()
+            else "is in a folder that does not exist"
+        )
+        raise InputError(f"--output {output}: {why}")
+    text = as_json(person_data(open_store(settings(database)), person, SystemClock().now()))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    with output.open("x", encoding="utf-8") as file:
+        file.write(text)
+    typer.echo(f"{person}: everything held about them written to {output}", err=True)
 
 
 @participants.command("history")
