@@ -107,15 +107,23 @@ def _in_order(found: list[tuple[str, int, datetime]]) -> list[tuple[str, int, da
 
 
 def feed(
-    store: Engine, source: str, after: int = 0, limit: int = 100, *, names: bool = False
+    store: Engine,
+    source: str,
+    after: int = 0,
+    limit: int = 100,
+    *,
+    names: bool = False,
+    numbered: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     """The events after position ``after`` (at most ``limit``), as CloudEvents, and the position of the
-    last one (``after`` when there is none). Numbers what was committed first."""
+    last one (``after`` when there is none). Numbers what was committed first, unless the caller did
+    just now (``numbered``)."""
     if not 1 <= limit <= MAX_FEED:
         raise InputError(f"{field('limit')}: {limit} events? Ask for 1 to {MAX_FEED}")
     if after < 0:
         raise InputError(f"{field('after')}: {after} is not a position (0 or more)")
-    publish(store)
+    if not numbered:
+        publish(store)
     with UnitOfWork(store, write=False) as uow:
         rows = event_store.feed(uow.conn, after, limit)
         named = event_store.names(uow.conn, _people(rows)) if names else {}

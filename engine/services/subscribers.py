@@ -13,7 +13,7 @@ again after a backoff (or its ``Retry-After``), and parked (listed, tried no mor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,19 @@ class Delivered:
     parked: bool = False
     skipped: str | None = None  # why it was not tried now (parked, waiting, claimed by another deliverer)
 
+    @property
+    def said(self) -> str:
+        """One line for an operator: what was posted, or why nothing was tried."""
+        if self.skipped:
+            return f"{self.name}: not tried ({self.skipped}); at position {self.position}"
+        line = f"{self.name}: {self.posted} event(s) posted, at position {self.position}"
+        return line + (f"; {'parked' if self.parked else 'to retry'}: {self.failed}" if self.failed else "")
+
+    @property
+    def troubled(self) -> bool:
+        """Whether a person must look: a post failed, or the subscriber is parked."""
+        return self.failed is not None or self.skipped == "parked"
+
 
 @dataclass
 class SubscriberState:
@@ -58,7 +71,6 @@ class SubscriberState:
     last_error: str | None
     parked_at: datetime | None
     configured: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def deliver_events(
@@ -78,8 +90,8 @@ def _deliver(store: Engine, subscriber: Subscriber, source: str, now: datetime, 
     if row is None:
         return done
     found, _ = events.feed(
-        store, source, row.position, min(per_pass, events.MAX_FEED), names=subscriber.names
-    )
+        store, source, row.position, min(per_pass, events.MAX_FEED), names=subscriber.names, numbered=True
+    )  # deliver_events numbered the entries once for every subscriber
     position, attempts = row.position, row.attempts
     for event in found:
         try:

@@ -39,18 +39,10 @@ def deliver(
             "no subscriber: add [[events.subscribers]] to the settings file (see docs/api.md)", err=True
         )
         raise typer.Exit(2)
-    troubled = False
-    for done in deliver_events(open_store(settings(database)), subscribers, moment):
-        if done.skipped:
-            typer.echo(f"{done.name}: not tried ({done.skipped}); at position {done.position}")
-            troubled |= done.skipped == "parked"
-            continue
-        line = f"{done.name}: {done.posted} event(s) posted, at position {done.position}"
-        if done.failed:
-            line += f"; {'parked' if done.parked else 'to retry'}: {done.failed}"
-            troubled = True
-        typer.echo(line)
-    if troubled:
+    passes = deliver_events(open_store(settings(database)), subscribers, moment)
+    for done in passes:
+        typer.echo(done.said)
+    if any(done.troubled for done in passes):
         raise typer.Exit(1)
 
 

@@ -87,13 +87,7 @@ def deliver_events(database: str, now: str, settings: str | None = None) -> list
     subscribers = configured_subscribers(settings)
     if not subscribers:
         return []
-    done = deliver(resources.store(database), subscribers, resources.moment(now))
-    return [
-        f"{d.name}: {d.posted} event(s) posted, at position {d.position}"
-        + (f"; {'parked' if d.parked else 'to retry'}: {d.failed}" if d.failed else "")
-        + (f" (not tried: {d.skipped})" if d.skipped else "")
-        for d in done
-    ]
+    return [done.said for done in deliver(resources.store(database), subscribers, resources.moment(now))]
 
 
 def channels(timezone: str, policy: str, outbox_log: str | None, settings: str | None) -> Channels:
