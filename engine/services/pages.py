@@ -18,6 +18,7 @@ from engine.store import console as console_store
 from engine.store import pages as page_store
 from engine.store import participants as people_store
 from engine.store.database import UnitOfWork
+from engine.store.reads import participant_row
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -58,7 +59,7 @@ def participants(
     with UnitOfWork(store, write=False) as uow:
         if search is not None and search.strip():
             found = console_store.search_people(uow.conn, search.strip().casefold(), limit + 1, after=after)
-            rows = [page_store.participant_row(row) for row in found if role is None or row["role"] == role]
+            rows = [row for row in found if role is None or row["role"] == role]
         else:
             rows = page_store.participants_page(uow.conn, after, limit, role)
     return _paged(rows, limit)
@@ -70,7 +71,7 @@ def participant(store: Engine, ref: str) -> dict[str, Any]:
         row = people_store.participant_by_ref(uow.conn, ref)
     if row is None:
         raise NotFoundError(f"no participant {ref!r} (give an id, external id or email)")
-    return page_store.participant_row(row._mapping)
+    return participant_row(row._mapping)
 
 
 def relationships(

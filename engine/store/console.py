@@ -16,9 +16,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Connection, RowMapping, func, or_, select
 
 from engine.store.batches import chunks
+from engine.store.reads import participant_row
 from engine.store.records import retracted
 from engine.store.tables import (
-    LIST_FIELDS,
     meetings,
     outbox,
     outbox_deliveries,
@@ -71,7 +71,7 @@ def search_people(conn: Connection, wanted: str, limit: int, *, after: int = 0) 
     while len(found) < limit:
         query = select(participants).where(condition, participants.c.id > after)
         rows = conn.execute(query.order_by(participants.c.id).limit(limit)).mappings().all()
-        found += [_person(row) for row in rows if _matches(row, wanted)]
+        found += [participant_row(row) for row in rows if _matches(row, wanted)]
         if len(rows) < limit:
             break
         after = int(rows[-1]["id"])
@@ -105,10 +105,6 @@ def _like_char(char: str) -> str:
 def _matches(row: RowMapping, wanted: str) -> bool:
     exact = {str(row["id"]), str(row["external_id"] or "").casefold(), str(row["email"] or "").casefold()}
     return wanted in exact or wanted in str(row["name"] or "").casefold()
-
-
-def _person(row: RowMapping) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k not in LIST_FIELDS} | {f: row[f] for f in LIST_FIELDS}
 
 
 _PAIR_COLUMNS = (

@@ -13,16 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from engine.store.batches import chunks
-from engine.store.tables import LIST_FIELDS, participants, relationships
+from engine.store.reads import participant_row
+from engine.store.tables import participants, relationships
 
 _mentee, _mentor = participants.alias("mentee"), participants.alias("mentor")
-
-
-def participant_row(row: Any) -> dict[str, Any]:
-    """A participant row as the lists show it: every column, list fields as lists."""
-    return {k: v for k, v in row.items() if k not in LIST_FIELDS} | {
-        f: list(row[f] or []) for f in LIST_FIELDS
-    }
 
 
 def participants_page(conn: Connection, after: int, limit: int, role: str | None) -> list[dict[str, Any]]:

@@ -6,11 +6,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, RowMapping, func, select
 
 from engine.errors import NotFoundError
 from engine.store.database import UnitOfWork
 from engine.store.tables import LIST_FIELDS, audit_entries, participants, relationships
+
+
+def participant_row(row: RowMapping) -> dict[str, Any]:
+    """A participant's row as the lists show it: every column, the list fields after the others."""
+    return {k: v for k, v in row.items() if k not in LIST_FIELDS} | {f: row[f] for f in LIST_FIELDS}
 
 
 def participants_list(store: Engine, role: str | None = None) -> list[dict[str, Any]]:
@@ -19,10 +24,7 @@ def participants_list(store: Engine, role: str | None = None) -> list[dict[str, 
         query = query.where(participants.c.role == role)
     with UnitOfWork(store, write=False) as uow:
         rows = uow.conn.execute(query).mappings().all()
-    return [
-        {k: v for k, v in row.items() if k not in LIST_FIELDS} | {f: row[f] for f in LIST_FIELDS}
-        for row in rows
-    ]
+    return [participant_row(row) for row in rows]
 
 
 def relationships_list(store: Engine, phase: str | None = None) -> list[dict[str, Any]]:
