@@ -6,7 +6,7 @@ clock; the simulated clock lets tests and the demo run a year in seconds.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 
 
@@ -71,3 +71,12 @@ def shown_day(moment: datetime, zone: tzinfo) -> str:
     """The day ``moment`` falls on in the program's time zone: ``2027-01-15``."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return aware.astimezone(zone).date().isoformat()
+
+
+def held_at(day: date, now: datetime, zone: tzinfo) -> datetime | None:
+    """When something held on ``day`` (in the program's time zone) is recorded as having happened: today
+    is ``None``, the moment it is recorded, and an earlier day its start (as the pages and the API take
+    a date; ``record meeting --on DAY`` always means the day's start)."""
+    if day == now.astimezone(zone).date():
+        return None
+    return datetime.combine(day, time(0), zone)

@@ -8,13 +8,14 @@ audit entry in the same transaction, with the token as actor. A batch is all or 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from engine.clock import held_at
 from engine.domain.relationships import MEETING_KINDS
 from engine.services.recording import HeldMeeting, SurveyResponse, record_meetings, record_surveys
 from engine.services.tokens import TokenInfo
@@ -106,14 +107,8 @@ async def record_meetings_held(
 
 
 def _moment(config: WebConfig, day: date | None) -> datetime | None:
-    """A day as the command's ``--on`` takes it: today is now, an earlier day its start, in the program's
-    time zone."""
-    if day is None:
-        return None
-    zone = ZoneInfo(config.policy.program.timezone)
-    if day == config.clock.now().astimezone(zone).date():
-        return None
-    return datetime.combine(day, time(), zone)
+    """A day as the pages take it (:func:`engine.clock.held_at`); ``None`` for none given: now."""
+    return None if day is None else held_at(day, config.clock.now(), ZoneInfo(config.policy.program.timezone))
 
 
 @router.post("/survey-answers", summary="Record survey answers", response_model=Recorded)

@@ -14,11 +14,12 @@ while the report waits the page says so and a second submit writes nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from starlette.responses import HTMLResponse
 
+from engine.clock import held_at
 from engine.domain.relationships import MEETING_KINDS
 from engine.errors import ConflictError, MentorflowError
 from engine.services.link_pages import link_page
@@ -110,7 +111,7 @@ def _record(visit: Visit, kind: str, held: date, done: str, already: str) -> HTM
     """Record the meeting through the service; a refusal because it was recorded meanwhile is shown as
     already recorded."""
     config, page = visit.config, visit.page
-    on = None if held == visit.today else datetime.combine(held, time(0), ZoneInfo(config.program.timezone))
+    on = held_at(held, visit.now, ZoneInfo(config.program.timezone))
     try:
         record_meeting(
             config.store, config.policy, config.clock, page.relationship_id, kind, on, actor=page.actor
