@@ -92,44 +92,67 @@ class Subscriber:
         raise DeliveryError(text, permanent=status < 500 and status not in (408, 425))
 
 
+Where = tuple[str | int, ...]
+"""Where in the settings a problem is: ``("events", "subscribers", index from 0, key)``, or
+``("events",)``."""
+
+
 def subscribers_from(document: dict[str, Any], path: Path | None) -> tuple[Subscriber, ...]:
     """The subscribers of ``[[events.subscribers]]`` in a settings document; ConfigError naming the file,
-    the subscriber and the key otherwise (a secret's variable by its name only)."""
-    shown = str(path) if path is not None else "the settings"
+    the subscriber and the key of the first problem otherwise (a secret's variable by its name only)."""
+    found, problems = read_subscribers(document)
+    if problems:
+        where, what = problems[0]
+        shown = str(path) if path is not None else "the settings"
+        if len(where) == 1:
+            raise ConfigError(f"{shown}: [events] {what}")
+        raise ConfigError(f"{shown}: events.subscribers[{int(where[2]) + 1}].{where[3]}: {what}")
+    return found
+
+
+def read_subscribers(document: dict[str, Any]) -> tuple[tuple[Subscriber, ...], list[tuple[Where, str]]]:
+    """The subscribers that are right, and where each problem of the others is, with what is wrong
+    (``mentorflow config check`` reports them all, at their lines)."""
     section = document.get("events", {})
     if not isinstance(section, dict) or not isinstance(section.get("subscribers", []), list):
-        raise ConfigError(f"{shown}: [events] holds [[events.subscribers]] tables")
+        return (), [(("events",), "holds [[events.subscribers]] tables")]
     found: list[Subscriber] = []
-    for index, table in enumerate(section.get("subscribers", []), start=1):
-        where = f"{shown}: events.subscribers[{index}]"
+    problems: list[tuple[Where, str]] = []
+    for index, table in enumerate(section.get("subscribers", [])):
         try:
             item = _SubscriberSection.model_validate(table)
         except ValidationError as exc:
             problem = exc.errors()[0]
             key = ".".join(str(part) for part in problem["loc"]) or "?"
-            raise ConfigError(f"{where}.{key}: {problem['msg']}") from None
-        found.append(_checked(item, where, {s.name for s in found}))
-    return tuple(found)
+            problems.append((("events", "subscribers", index, key), problem["msg"]))
+            continue
+        checked = _checked(item, {s.name for s in found})
+        if isinstance(checked, Subscriber):
+            found.append(checked)
+        else:
+            problems.append((("events", "subscribers", index, checked[0]), checked[1]))
+    return tuple(found), problems
 
 
-def _checked(item: _SubscriberSection, where: str, taken: set[str]) -> Subscriber:
+def _checked(item: _SubscriberSection, taken: set[str]) -> Subscriber | tuple[str, str]:
+    """The subscriber, or the key that is wrong and what is wrong with it."""
     if not _NAME.fullmatch(item.name) or item.name in taken:
         why = (
             "is taken by another subscriber"
             if item.name in taken
             else "is not a name (letters, digits, . _ -)"
         )
-        raise ConfigError(f"{where}.name: {item.name!r} {why}")
+        return "name", f"{item.name!r} {why}"
     parts = urlsplit(item.url)
     if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK):
-        raise ConfigError(f"{where}.url: must start with https:// (http:// only on this machine)")
+        return "url", "must start with https:// (http:// only on this machine)"
     secret = os.environ.get(item.secret_env, "")
     if not secret:
-        raise ConfigError(f"{where}.secret_env: the variable {item.secret_env} is not set")
+        return "secret_env", f"the variable {item.secret_env} is not set"
     try:
         signer(secret)
     except ValueError as exc:
-        raise ConfigError(f"{where}.secret_env: {item.secret_env} is not a usable secret: {exc}") from None
+        return "secret_env", f"{item.secret_env} is not a usable secret: {exc}"
     return Subscriber(item.name, item.url, secret, item.names, item.timeout, item.max_attempts)
 
 

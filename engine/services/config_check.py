@@ -94,19 +94,10 @@ def _key(loc: Loc) -> str:
 
 
 def _events(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
-    """``[[events.subscribers]]``: each as ``events deliver`` would read it (its first problem)."""
-    from engine.delivery.event_hooks import subscribers_from
+    """``[[events.subscribers]]``: each problem as ``events deliver`` would find it."""
+    from engine.delivery.event_hooks import read_subscribers
 
-    try:
-        subscribers_from(dict(data), None)
-    except ConfigError as exc:
-        where, _, what = exc.message.removeprefix("the settings: ").partition(": ")
-        head, _, key = where.partition("].")
-        listed = head.startswith("events.subscribers[")
-        index = int(head.removeprefix("events.subscribers[") or 1) - 1 if listed else 0
-        loc: Loc = ("events", "subscribers", index, key.split(".")[0]) if key else ("events",)
-        return [(loc, what)]
-    return []
+    return read_subscribers(dict(data))[1]
 
 
 def _sections(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:

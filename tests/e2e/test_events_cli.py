@@ -66,3 +66,20 @@ def test_a_wrong_subscriber_is_named_and_nothing_is_written(
         and "events.subscribers[1].secret_env: the variable UNSET_SECRET is not set" in refused.err
     )
     assert "Traceback" not in refused.err and snapshot(program) == before
+
+
+def test_config_check_names_every_wrong_subscriber(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DW_SECRET", "not-a-whsec-secret")
+    (tmp_path / "mentorflow.toml").write_text(
+        '[channels]\ndefault = ["log"]\n\n'
+        '[[events.subscribers]]\nname = "dw"\nurl = "https://dw.example.com"\nsecret_env = "DW_SECRET"\n\n'
+        '[[events.subscribers]]\nname = "bi"\nurl = "ftp://bi.example.com"\nsecret_env = "DW_SECRET"\n',
+        encoding="utf-8",
+    )
+    checked = run("config", "check")
+    said = checked.out + checked.err
+    assert checked.code == 2 and "2 problems" in said, said
+    assert "events.subscribers.0.secret_env: DW_SECRET is not a usable secret" in said
+    assert "events.subscribers.1.url: must start with https://" in said
