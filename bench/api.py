@@ -34,17 +34,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,9 +49,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
-import sqlalchemy
 from sqlalchemy import Engine, func, select
-from web import database_version, fresh_store
+from web import cpu_seconds, environment, free_port, fresh_store, machine, server, settings_file
 
 from engine.clock import SystemClock
 from engine.files.participants import read_participants
@@ -68,11 +63,8 @@ from engine.store.tables import audit_entries, participant_entries, participants
 
 csv_bench = importlib.import_module("import")  # bench/import.py: the people, the CSV, the command
 
-ROOT = Path(__file__).resolve().parents[1]
-KEY = "a-key-for-the-api-benchmark-" + "k" * 24
 FEED_PAGE = 1000
 LIST_FIELDS = ("skills", "wants", "goals", "interests", "values", "work_style", "communication", "languages")
-_ENVIRONMENT = ("MENTORFLOW_DATABASE_URL", "MENTORFLOW_POLICY", "MENTORFLOW_CONFIG", "MENTORFLOW_LINK_KEYS")
 
 
 class FeedMissing(Exception):
@@ -132,66 +124,6 @@ def counts(store: Engine) -> dict[str, int]:
 # --- processes ----------------------------------------------------------------------------------
 
 
-def environment() -> dict[str, str]:
-    """This environment without the settings a `mentorflow` would take over the run's mentorflow.toml."""
-    found = {k: v for k, v in os.environ.items() if k not in _ENVIRONMENT}
-    found["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), found.get("PYTHONPATH"))))
-    return found
-
-
-def settings_file(folder: Path, database: str, base: str) -> None:
-    (folder / "mentorflow.toml").write_text(
-        f'[database]\nurl = "{database}"\n\n[program]\npolicy = "default"\n\n'
-        f'[web]\nbase_url = "{base}"\nsecret_keys = ["{KEY}"]\n\n'
-        '[notifications]\ncoordinator_name = "Sam de Wit"\ncoordinator_email = "mentoring@example.com"\n',
-        encoding="utf-8",
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    """Terminate ``process``; kill it if it has not ended after ``timeout`` seconds."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout)
-
-
-@contextmanager
-def server(folder: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """`mentorflow web` on ``port``, reading the ``mentorflow.toml`` in ``folder``, until the block ends."""
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "workflows.cli", "web", "--port", str(port)], cwd=folder,
-            env=environment(), stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"mentorflow web ended:\n{log.read_text()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"mentorflow web did not answer within a minute:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield process
-    finally:
-        stop(process)
-
-
 def peak_rss_mb(pid: int) -> float | None:
     """The peak resident set of process ``pid`` so far (Linux ``VmHWM``), in MB; ``None`` elsewhere."""
     try:
@@ -201,15 +133,6 @@ def peak_rss_mb(pid: int) -> float | None:
     except OSError:
         pass
     return None
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time of process ``pid`` so far (Linux)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -525,15 +448,7 @@ def feed_part(args: argparse.Namespace, policy: Policy, scratch: Path) -> None:
 
 def main() -> int:
     args = arguments()
-    import fastapi
-    import uvicorn
-
-    print(
-        f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load average {os.getloadavg()[0]:.2f}; Python {platform.python_version()}; "
-        f"SQLAlchemy {sqlalchemy.__version__}; FastAPI {fastapi.__version__}; uvicorn {uvicorn.__version__}; "
-        f"httpx {httpx.__version__}; {database_version(args.database)}"
-    )
+    print(machine(args.database))
     where = "SQLite file" if args.database is None else f"PostgreSQL schema {args.schema}"
     print(
         f"settings: {args.participants:,} participants upserted in batches of {args.batch}; a feed of at "

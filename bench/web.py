@@ -210,46 +210,65 @@ def recorded_once(store: Engine, n: int) -> str | None:
 # --- the server and the clients ---------------------------------------------------------------
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _settings(database: str, base: str) -> str:
-    return (
+def settings_file(folder: Path, database: str, base: str) -> None:
+    """The ``mentorflow.toml`` a benchmark's ``mentorflow web`` reads: the store, the address, a key."""
+    (folder / "mentorflow.toml").write_text(
         f'[database]\nurl = "{database}"\n\n[program]\npolicy = "default"\n\n'
         f'[web]\nbase_url = "{base}"\nsecret_keys = ["{KEY}"]\n\n'
-        '[notifications]\ncoordinator_name = "Sam de Wit"\ncoordinator_email = "mentoring@example.com"\n'
+        '[notifications]\ncoordinator_name = "Sam de Wit"\ncoordinator_email = "mentoring@example.com"\n',
+        encoding="utf-8",
     )
+
+
+def environment() -> dict[str, str]:
+    """This environment without the settings a `mentorflow` would take over the run's mentorflow.toml."""
+    found = {k: v for k, v in os.environ.items() if k not in _ENVIRONMENT}
+    found["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), found.get("PYTHONPATH"))))
+    return found
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Terminate ``process``; kill it if it has not ended after ``timeout`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
 
 
 @contextmanager
 def server(folder: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
     """`mentorflow web` on ``port``, reading the ``mentorflow.toml`` in ``folder``, until the block ends."""
-    environment = {k: v for k, v in os.environ.items() if k not in _ENVIRONMENT}
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), environment.get("PYTHONPATH"))))
-    with (folder / "server.log").open("wb") as log:
+    log = folder / "server.log"
+    with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "workflows.cli", "web", "--port", str(port)], cwd=folder,
-            env=environment, stdout=log, stderr=subprocess.STDOUT,
+            env=environment(), stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise SystemExit(f"mentorflow web ended:\n{(folder / 'server.log').read_text()}")
+                raise SystemExit(f"mentorflow web ended:\n{log.read_text()}")
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("mentorflow web did not answer within a minute") from None
-                time.sleep(0.1)
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"mentorflow web did not answer within a minute:\n{log.read_text()}")
+            time.sleep(0.1)
         yield process
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -331,13 +350,13 @@ def percentile(values: list[float], p: int) -> float:
 def one_run(args: argparse.Namespace, policy: Policy) -> Run:
     with tempfile.TemporaryDirectory(prefix="mentorflow-bench-web-") as scratch:
         folder = Path(scratch)
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         with fresh_store(args.database, args.schema, folder) as (store, address):
             now = datetime.now(UTC)
             build(store, policy, args.participants, now)
             links = survey_links(store, policy, args.participants, base, now)
-            (folder / "mentorflow.toml").write_text(_settings(address, base), encoding="utf-8")
+            settings_file(folder, address, base)
             with server(folder, port) as process:
                 cpu_before, own_before = cpu_seconds(process.pid), time.process_time()
                 load = asyncio.run(answer_all(links, args.clients, base, args.within))
@@ -391,17 +410,22 @@ def database_version(url: str | None) -> str:
         store.dispose()
 
 
-def main() -> int:
-    args = arguments()
+def machine(url: str | None) -> str:
+    """The line a web benchmark starts with: the machine, the versions, the database."""
     import fastapi
     import uvicorn
 
-    print(
+    return (
         f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.2f}; Python {platform.python_version()}; "
         f"SQLAlchemy {sqlalchemy.__version__}; FastAPI {fastapi.__version__}; uvicorn {uvicorn.__version__}; "
-        f"httpx {httpx.__version__}; {database_version(args.database)}"
+        f"httpx {httpx.__version__}; {database_version(url)}"
     )
+
+
+def main() -> int:
+    args = arguments()
+    print(machine(args.database))
     where = "SQLite file" if args.database is None else f"PostgreSQL schema {args.schema}"
     pace = f"arriving evenly over {args.within:g} s" if args.within else "flat out (no pause between them)"
     print(
