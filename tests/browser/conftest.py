@@ -173,6 +173,7 @@ default = ["log"]
 
 [channels.log]
 path = "outbox.jsonl"
+bodies = true
 
 [web]
 base_url = "{base}"

@@ -12,14 +12,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from engine.clock import SimulatedClock
+from engine.domain.lifecycle import Lifecycle
 from engine.domain.participants import Participant
 from engine.policy.model import Policy, shipped_policies
+from engine.services.advance import AdvanceRequest, advance
 from engine.services.delivery import list_rows
 from engine.services.participants import import_participants
 from engine.store.database import initialise, open_engine
+from engine.store.tables import participants
 from tests.conftest import START
 
 pytestmark = pytest.mark.flows
@@ -104,7 +107,44 @@ def test_a_cadence_run_is_named_for_its_program_and_logs_and_shows_what_it_did(
     [artifact] = _artifacts(run_id)
     assert artifact.key == "cadence-default" and artifact.type == "markdown"
     assert "## Moved, by trigger" in artifact.data and "| escalation | 3 |" in artifact.data
-    assert "Overdue now: 3" in artifact.data and "Mentee Nr0" in artifact.data
+    assert (
+        "Overdue now: 3" in artifact.data
+        and "| relationship | mentee id | mentor id | overdue |" in artifact.data
+    )
+    assert "Mentee Nr" not in artifact.data
+
+
+def test_a_cadence_runs_artifact_and_logs_name_pairs_and_participants_by_their_ids_only(
+    tmp_path: Path, policy: Policy, lifecycle: Lifecycle
+) -> None:
+    from workflows.flows.cadence import cadence
+
+    url = f"sqlite:///{tmp_path / 'program.db'}"
+    store = open_engine(url)
+    initialise(store)
+    clock = SimulatedClock(START)
+    mentor = Participant(external_id="t0", role="mentor", name="Mentor Nr0", email="t0@example.com")
+    rels = import_participants(
+        store, policy, clock, [*_mentees(2), mentor], actor="test"
+    ).relationships_opened
+    advance(store, lifecycle, clock, AdvanceRequest(rels[0], "match", "coordinator", mentor="t0"))
+    with store.connect() as conn:
+        people = {row.name: (row.id, row.email) for row in conn.execute(select(participants))}
+    store.dispose()
+
+    state = cadence(database=url, policy=POLICY, now=LATER.isoformat(), return_state=True)
+
+    run_id = state.state_details.flow_run_id
+    [artifact] = _artifacts(run_id)
+    shown = artifact.data + (artifact.description or "")
+    assert "Overdue now: 2" in shown  # the matched pair (its mentor untrained) and the mentee waiting
+    matched = f"| {rels[0]} | {people['Mentee Nr0'][0]} | {people['Mentor Nr0'][0]} | matched: "
+    waiting = f"| {rels[1]} | {people['Mentee Nr1'][0]} | - | intake: "
+    assert matched in shown and waiting in shown
+    logged = " ".join(log.message for log in _logs(run_id, "cadence:"))
+    for name, (_, email) in people.items():
+        assert name not in shown + logged and email not in shown + logged
+    assert "@" not in shown + logged
 
 
 def test_a_delivery_that_parks_a_message_fails_with_a_table_of_them(tmp_path: Path, policy: Policy) -> None:

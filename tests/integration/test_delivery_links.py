@@ -41,7 +41,7 @@ def test_each_delivered_message_to_a_mentee_or_mentor_carries_links_that_open_fo
     rels = matched_pairs(store, policy, lifecycle, clock)
     fire(store, lifecycle, clock, rels[1], "schedule_kickoff")
     log = tmp_path / "outbox.jsonl"
-    channels = Channels({"log": LogChannel(log, fsync=False)}, ("log",), {}, LINKED, RETRY)
+    channels = Channels({"log": LogChannel(log, fsync=False, bodies=True)}, ("log",), {}, LINKED, RETRY)
     summary = outbox.deliver_due(store, channels, clock.now())
     assert (
         summary.delivered + summary.skipped == summary.claimed and summary.sent > 0

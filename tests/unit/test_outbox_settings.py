@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from engine.clock import SimulatedClock
 from engine.delivery.channels import Attachment, Channels, Message, RetryPolicy
 from engine.delivery.channels.config import channels_from
 from engine.delivery.channels.email import EmailChannel, SmtpSettings
@@ -128,13 +129,28 @@ def test_a_route_to_a_channel_that_is_not_there_is_refused() -> None:
 
 def test_the_log_channel_appends_one_json_line_per_message_readable_by_its_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "logs" / "outbox.jsonl"
-    channel = LogChannel(path)
+    channel = LogChannel(path, bodies=True)
     channel.send(MESSAGE)
     channel.send(MESSAGE)
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 2 and lines[0]["to"] == {"name": "Zoë Çelik", "address": "zoe@example.com"}
     assert lines[0]["message_id"] == MESSAGE.message_id() and lines[0]["attachments"] == ["kickoff.ics"]
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_the_log_channel_writes_ids_only_unless_told_to_write_bodies(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.jsonl"
+    LogChannel(path, clock=SimulatedClock(datetime(2026, 1, 9, 17, tzinfo=UTC))).send(MESSAGE)
+    assert json.loads(path.read_text(encoding="utf-8")) == {
+        "message_id": MESSAGE.message_id(),
+        "key": "rel:7:entry:3:schedule_kickoff_meeting:mentee",
+        "relationship_id": 7,
+        "action": "schedule_kickoff_meeting",
+        "recipient": "mentee",
+        "channel": "log",
+        "created_at": "2026-01-09T16:00:00+00:00",
+        "written_at": "2026-01-09T17:00:00+00:00",
+    }
 
 
 def test_the_email_carries_its_key_as_message_id_and_the_invitation_as_a_calendar_request() -> None:

@@ -4,7 +4,9 @@ INFO log lines (WARNING for retries, parked messages, conflicts), and its artifa
 A flow run is named ``cadence default 2026-12-01 07:00`` (flow, policy, moment in the program's
 time zone); a task run ``tick batch 2 of 5 (500)`` or ``deliver batch 3 (200)``. Every run leaves a
 Markdown artifact (keys ``cadence-POLICY``, ``delivery-POLICY``) and a delivery with parked
-messages also a table artifact of them (``parked-POLICY``). Nothing here logs the database URL.
+messages also a table artifact of them (``parked-POLICY``). Nothing here logs the database URL, and
+nothing names a person: pairs and participants appear by their ids, and a delivery error with its
+addresses masked (:func:`summaries.without_addresses`).
 """
 
 from __future__ import annotations
@@ -99,34 +101,29 @@ def report_cadence(target: Target, summary: TickSummary) -> None:
     if summary.stranded:
         logger.warning("cadence: %d relationship(s) left in a phase the policy no longer has: %s",
                        len(summary.stranded), summary.stranded_phases())  # fmt: skip
-    overdue = _overdue(target)
+    overdue, total = _overdue(target)
     title = f"cadence {_program(target)} at {target.now}"
     create_markdown_artifact(
-        summaries.cadence_markdown(title, summary, overdue[:50], len(overdue)),
+        summaries.cadence_markdown(title, summary, overdue, total),
         key=_key("cadence", target),
         description=summaries.tick_line(summary),
     )
 
 
-def _overdue(target: Target) -> list[dict[str, Any]]:
-    """What is overdue now, with the pair's names."""
-    from engine.services.listing import relationships
-    from engine.services.queries import status
+def _overdue(target: Target) -> tuple[list[dict[str, Any]], int]:
+    """What is overdue now: the first ``summaries.SHOWN`` items, each with its pair's participant ids
+    (never their names), and how many there are."""
+    from engine.services.queries import history, status
 
     store = resources.store(target.database)
     report = status(store, resources.policy(target.policy), resources.moment(target.now))
-    if not report.overdue:
-        return []
-    names = {row["id"]: row for row in relationships(store)}
-    return [
-        {
-            "relationship": rid,
-            "mentee": names.get(rid, {}).get("mentee", "?"),
-            "mentor": names.get(rid, {}).get("mentor"),
-            "what": item.describe(),
-        }
-        for rid, item in report.overdue
-    ]
+    shown = []
+    for rid, item in report.overdue[: summaries.SHOWN]:
+        rel, _ = history(store, rid)
+        shown.append(
+            {"relationship": rid, "mentee": rel.mentee_id, "mentor": rel.mentor_id, "what": item.describe()}
+        )
+    return shown, len(report.overdue)
 
 
 def report_delivery(target: Target, summary: DeliverySummary) -> None:
@@ -137,7 +134,7 @@ def report_delivery(target: Target, summary: DeliverySummary) -> None:
     logger = get_run_logger()
     logger.info("delivery: %s", summaries.delivery_line(summary))
     for problem in summary.problems[:SHOWN_PROBLEMS]:
-        logger.warning("delivery: %s", problem)
+        logger.warning("delivery: %s", summaries.without_addresses(problem))
     if len(summary.problems) > SHOWN_PROBLEMS:
         logger.warning(
             "delivery: %d more problem(s), see the artifact", len(summary.problems) - SHOWN_PROBLEMS
@@ -156,13 +153,15 @@ def report_delivery(target: Target, summary: DeliverySummary) -> None:
 
 
 def _parked_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A parked outbox row as the table shows it: ids, its kind, the recipient's role, the error without
+    addresses."""
     return {
         "outbox": row["id"],
         "relationship": row["relationship"],
         "kind": row["action"],
         "to": row["to"],
         "attempts": row["attempts"],
-        "error": row["last_error"],
+        "error": summaries.without_addresses(row["last_error"] or ""),
     }
 
 

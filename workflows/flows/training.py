@@ -13,12 +13,18 @@ from workflows.flows import resources
 
 
 @task(name="record-trainings", cache_policy=NO_CACHE)
-def record_trainings(database: str, now: str, mentors: list[str]) -> int:
-    """Record each mentor's training as finished; returns how many of their pairs became due."""
+def record_trainings(database: str, now: str, file: str) -> int:
+    """Record the training of each mentor ``file`` lists as finished; returns how many of their pairs
+    became due. The task takes the file, not the mentors it names (an email address, perhaps), so no
+    run's parameters hold them."""
+    from pathlib import Path
+
     from engine.clock import SimulatedClock
+    from engine.files.records import read_trainings
     from engine.services.recording import record_training
 
     clock = SimulatedClock(resources.moment(now))
+    mentors = read_trainings(Path(file))
     return sum(len(record_training(resources.store(database), clock, mentor)) for mentor in mentors)
 
 
@@ -30,11 +36,7 @@ def training(
     now: str | None = None,
 ) -> int:
     """Record the trainings a file lists (a ``mentor`` column); without a file there is nothing to do."""
-    from pathlib import Path
-
-    from engine.files.records import read_trainings
-
     target = resources.resolve(database, policy, now)
     if file is None:
         return 0
-    return record_trainings(target.database, target.now, read_trainings(Path(file)))
+    return record_trainings(target.database, target.now, file)

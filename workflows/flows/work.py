@@ -100,8 +100,10 @@ def channels(timezone: str, policy: str, outbox_log: str | None, settings: str |
 
     surveys = resources.policy(policy).survey_definitions
     if outbox_log is not None:
-        # the demo's throwaway file: a crash loses no line without fsync (engine.delivery.channels.log)
-        log_only = {"channels": {"default": ["log"], "log": {"path": outbox_log, "fsync": False}}}
+        # the demo's throwaway file: a crash loses no line without fsync (engine.delivery.channels.log);
+        # its people are made up, so its lines keep the whole messages (bodies), links and all
+        log = {"path": outbox_log, "fsync": False, "bodies": True}
+        log_only = {"channels": {"default": ["log"], "log": log}}
         web = web_settings(settings)
         return channels_from(log_only, None, timezone=timezone, surveys=surveys, web=web)
     return configured_channels(settings, timezone=timezone, surveys=surveys)

@@ -70,10 +70,13 @@ class NotificationsSection(_Section):
 
 class LogSection(_Section):
     """``[channels.log]``: the JSON-lines file, relative to the settings file; ``fsync``: each line forced
-    to disk before it is recorded (off, a power cut may lose the last lines; a crash never does)."""
+    to disk before it is recorded (off, a power cut may lose the last lines; a crash never does);
+    ``bodies``: each line holds the whole message (names, addresses, texts, personal links), not only
+    its ids. Writing personal data takes a TOML ``true``: a string or a number is refused."""
 
     path: str = DEFAULT_LOG
     fsync: bool = True
+    bodies: bool = Field(default=False, strict=True)
 
 
 class EmailSection(_Section):
@@ -159,7 +162,7 @@ def channels_from(
     used = {*chans.default, *(name for names in chans.routes.values() for name in names)}
     by_name: dict[str, Channel] = {}
     if "log" in used:
-        by_name["log"] = LogChannel(base / chans.log.path, fsync=chans.log.fsync)
+        by_name["log"] = LogChannel(base / chans.log.path, fsync=chans.log.fsync, bodies=chans.log.bodies)
     if "email" in used or chans.email is not None:
         by_name["email"] = _email(chans.email, shown)
         if notes.coordinator_email is None:

@@ -1,10 +1,16 @@
 """The ``log`` channel: one JSON line per message, appended to a file before its delivery is recorded.
 
 A channel for a demo or a trial run, before anyone sets up SMTP; the file is
-also a record of what was sent, so it is created readable by its owner only
-(it holds employees' names and addresses). Each line is written and flushed
-as it is sent, so when ``send`` returns the line is in the operating system's
-hands and the delivery run records it (and settles its outbox row) at once.
+also a record of what was sent. By default a line holds ids only: the message's
+idempotency key and Message-ID, its relationship, action and recipient role,
+the channel, when the message was made and when the line was written; never a
+name, an address, a subject, a text or a personal link. With ``bodies = true``
+(``[channels.log]``) a line holds the whole message too: to whom (name and
+address), its subject and text (with the recipient's personal links) and its
+attachments' names. Either way the file is created readable by its owner only.
+Each line is written and flushed as it is sent, so when ``send`` returns the
+line is in the operating system's hands and the delivery run records it (and
+settles its outbox row) at once.
 
 What survives what:
 
@@ -32,24 +38,35 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
+from engine.clock import Clock, SystemClock
 from engine.delivery.channels import DeliveryError, Message
 
 
 class LogChannel:
     """Appends each message as a JSON line to ``path``: written when ``send`` returns, and on disk then
-    too unless ``fsync`` is off (see the module's docstring for what each survives)."""
+    too unless ``fsync`` is off (see the module's docstring for what each survives). ``bodies``: the
+    line holds the whole message (names, addresses, texts, links), not only its ids; ``clock`` gives
+    the moment each line is written."""
 
     name = "log"
 
-    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+    def __init__(
+        self, path: Path, *, fsync: bool = True, bodies: bool = False, clock: Clock | None = None
+    ) -> None:
         self.path = path
         self.fsync = fsync
+        self.bodies = bodies
+        self.clock = clock or SystemClock()
         self.delivered_as = f"written to {shown_path(path)}"
 
     def send(self, message: Message) -> None:
-        line = json.dumps(_record(message), ensure_ascii=False, sort_keys=True) + "\n"
+        record = receipt(message, self.clock.now())
+        if self.bodies:
+            record |= contents(message)
+        line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with os.fdopen(self._open(), "a", encoding="utf-8") as file:
@@ -72,17 +89,27 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
-def _record(message: Message) -> dict[str, object]:
+def receipt(message: Message, written_at: datetime) -> dict[str, object]:
+    """What every line says of ``message``: that it was sent, and to which role, by ids alone."""
     return {
         "message_id": message.message_id(),
         "key": message.key,
         "relationship_id": message.relationship_id,
         "action": message.action,
         "recipient": message.recipient,
+        "channel": LogChannel.name,
+        "created_at": message.created_at.isoformat(),
+        "written_at": written_at.isoformat(),
+    }
+
+
+def contents(message: Message) -> dict[str, object]:
+    """What a line adds with ``bodies = true``: the recipient's name and address, the texts (with
+    their personal links) and the attachments' names."""
+    return {
         "to": {"name": message.to_name, "address": message.to_address},
         "language": message.language,
         "subject": message.subject,
         "body": message.body,
         "attachments": [a.filename for a in message.attachments],
-        "created_at": message.created_at.isoformat(),
     }
