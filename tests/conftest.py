@@ -20,6 +20,7 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from engine.clock import SimulatedClock
+from engine.domain.audit import Cause
 from engine.domain.lifecycle import Lifecycle
 from engine.policy.model import Policy, load_policy, shipped_policies
 from engine.store.database import initialise, open_engine
@@ -104,6 +105,13 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     engine = open_engine(f"sqlite:///{path}")
     yield engine.execution_options(compiled_cache=_SQLITE_COMPILED)
     engine.dispose()
+
+
+@pytest.fixture
+def written_before_seals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audit entries written as mentorflow wrote them before migration 0016: a reason unsealed, its text in
+    the hash (what a database upgraded from then holds)."""
+    monkeypatch.setattr(Cause, "__post_init__", lambda self: None)
 
 
 @pytest.fixture

@@ -2,6 +2,12 @@
 
 Each entry's hash covers its content and the previous entry's hash, starting
 from the relationship's creation; the relationship row keeps the chain head.
+An entry's reason is free text, so the hash covers its seal instead (an HMAC of
+the text under a random salt kept beside it): erasing the text and the salt
+leaves the seal, which still verifies the entry and tells nothing about what
+was erased. An entry whose content was redacted otherwise (a reason written
+before seals existed, a name in its data) is vouched for by a later entry of
+its chain, an erasure, that records the hash of what was left.
 ``verify`` recomputes every chain and names each edited, deleted, inserted or
 reordered entry; ``heads_digest`` lets an operator keep a fingerprint of all
 chain heads outside the database, since a superuser could rewrite a whole chain.
@@ -10,9 +16,11 @@ chain heads outside the database, since a superuser could rewrite a whole chain.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,10 +68,59 @@ def canonical(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
+SEAL = "hmac-sha256:"
+REDACTING = frozenset({"erase", "purge"})
+"""The triggers of the entries that erase personal data from their chain and vouch for what is left."""
+
+
+def new_salt() -> str:
+    """A random salt for a reason's seal: 16 bytes, as hex."""
+    return secrets.token_hex(16)
+
+
+def seal(salt: str, text: str) -> str:
+    """What the chain hashes in place of the reason ``text``: its HMAC-SHA256 under ``salt``."""
+    return SEAL + hmac.new(bytes.fromhex(salt), text.encode(), hashlib.sha256).hexdigest()
+
+
+def hashed_reason(entry: Mapping[str, Any]) -> str | None:
+    """The reason as the chain hashes it: its seal, or for an entry written before seals its text."""
+    sealed: str | None = entry.get("reason_seal")
+    return sealed if sealed is not None else entry["reason"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Who moves a relationship and why: recorded in the audit entry.
+
+    A ``reason`` is sealed as the cause is made (:func:`seal`, a fresh salt):
+    the entries of one cause share its salt and seal, as they share its text.
+    """
+
+    actor: str
+    trigger: str
+    reason: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    salt: str | None = field(default=None, compare=False, repr=False)
+    seal: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.reason is not None and self.seal is None:
+            salt = new_salt()
+            object.__setattr__(self, "salt", salt)
+            object.__setattr__(self, "seal", seal(salt, self.reason))
+
+    @property
+    def hashed_reason(self) -> str | None:
+        """The reason as the chain hashes it (:func:`hashed_reason`): its seal."""
+        return self.seal if self.seal is not None else self.reason
+
+
 def entry_hash(entry: Mapping[str, Any]) -> str:
-    """The hash of an entry: SHA-256 of its canonical JSON, previous hash included."""
+    """The hash of an entry: SHA-256 of its canonical JSON (its reason sealed), previous hash included."""
     at = entry["at"]
-    encoded = {name: canonical(entry[name]) for name in ENTRY_FIELDS if name != "at"}
+    encoded = {name: canonical(entry[name]) for name in ENTRY_FIELDS if name not in ("at", "reason")}
+    encoded["reason"] = canonical(hashed_reason(entry))
     encoded["at"] = _TEXT(iso(at)) if isinstance(at, datetime) else canonical(at)
     return hash_encoded(encoded)
 
@@ -148,21 +205,51 @@ class Head:
 
 
 def verify_chain(head: Head, entries: Iterable[Mapping[str, Any]]) -> list[Problem]:
-    """Check one relationship's entries (ordered by ``id``) against their hashes and its row."""
+    """Check one relationship's entries (ordered by ``id``) against their hashes and its row.
+
+    An entry whose content no longer matches its hash is fine when a later erasure entry of
+    the chain vouches for it: its data lists the entry's seq with the hash of what was left.
+    """
     problems: list[Problem] = []
+    chain = list(entries)
+    vouched = _vouched(chain)
     expected_prev, expected_seq, last = GENESIS, 1, None
-    for entry in entries:
+    for entry in chain:
         rid, seq = head.relationship_id, entry["seq"]
         if seq != expected_seq:
             kind = "missing or reordered" if seq > expected_seq else "reordered or duplicated"
             problems.append(Problem(rid, seq, f"{kind}: expected entry {expected_seq} here"))
-        if entry_hash(entry) != entry["hash"]:
+        computed = entry_hash(entry)
+        if computed != entry["hash"] and vouched.get(seq) != computed:
             problems.append(Problem(rid, seq, "edited: its content does not match its hash"))
         elif entry["prev_hash"] != expected_prev:
             problems.append(Problem(rid, seq, "broken chain: the entry before it was deleted or changed"))
+        elif not _seal_holds(entry):
+            problems.append(Problem(rid, seq, "edited: its reason does not match its seal"))
         expected_prev, expected_seq, last = entry["hash"], seq + 1, entry
     problems += _check_head(head, last)
     return problems
+
+
+def _vouched(chain: list[Mapping[str, Any]]) -> dict[int, str]:
+    """seq -> the hash of what is left of it, for each earlier entry an erasure entry redacted (an
+    erasure that does not itself verify vouches for nothing)."""
+    vouched: dict[int, str] = {}
+    for entry in chain:
+        data = entry["data"]
+        if entry["trigger"] in REDACTING and isinstance(data, dict) and entry_hash(entry) == entry["hash"]:
+            for item in data.get("redacted") or ():
+                if isinstance(item, dict) and isinstance(item.get("seq"), int) and item["seq"] < entry["seq"]:
+                    vouched[item["seq"]] = str(item.get("hash"))
+    return vouched
+
+
+def _seal_holds(entry: Mapping[str, Any]) -> bool:
+    """Whether a sealed reason still there is the text its seal was made of (an erased one is)."""
+    sealed, text, salt = entry.get("reason_seal"), entry["reason"], entry.get("reason_salt")
+    if sealed is None or (text is None and salt is None):
+        return True
+    return text is not None and salt is not None and hmac.compare_digest(seal(salt, text), sealed)
 
 
 def _check_head(head: Head, last: Mapping[str, Any] | None) -> list[Problem]:
@@ -196,6 +283,7 @@ def heads_digest(heads: Iterable[Head]) -> str:
 def export_record(entry: Mapping[str, Any]) -> dict[str, Any]:
     """An entry as it is exported: every field, times in ISO 8601 UTC."""
     record = {"id": entry["id"], **{name: entry[name] for name in ENTRY_FIELDS}, "hash": entry["hash"]}
+    record["reason_seal"] = entry.get("reason_seal")
     record["at"] = iso(record["at"])
     return record
 

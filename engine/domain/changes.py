@@ -12,26 +12,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from engine.domain.audit import GENESIS, EntryHasher, canonical, canonical_text, iso
+from engine.domain.audit import Cause as Cause  # made here, where it was first
 from engine.domain.cadence import Standing, next_due
 from engine.domain.effects import OUTBOX_FIELDS, outbox_row
 from engine.domain.phase_time import NOTHING_EARLIER, Earlier, PhaseClock, after_leaving, earlier
 from engine.policy.model import Policy
 from engine.policy.timers import LATEST_ENTRY
-
-
-@dataclass(frozen=True, slots=True)
-class Cause:
-    """Who moves a relationship and why: recorded in the audit entry."""
-
-    actor: str
-    trigger: str
-    reason: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 class Moving(Protocol):
@@ -144,6 +135,7 @@ class Mover:
         }
         entry["hash"] = self._hash(rel_id, seq, prev_hash, source, dest, cause)
         entry["at"] = self.now
+        entry["reason_seal"], entry["reason_salt"] = cause.seal, cause.salt
         return entry
 
     def _hash(
@@ -155,14 +147,14 @@ class Mover:
 
     def _hasher(self, source: str | None, dest: str, cause: Cause) -> EntryHasher:
         """The hasher of the entries of a move from ``source`` to ``dest`` for ``cause``, once per shape."""
-        key = (source, dest, cause.actor, cause.trigger, cause.reason)
+        key = (source, dest, cause.actor, cause.trigger, cause.hashed_reason)
         hasher = self._hashers.get(key)
         if hasher is None:
             shared = {
                 **self._shared,
                 "actor": canonical(cause.actor),
                 "trigger": canonical(cause.trigger),
-                "reason": canonical(cause.reason),
+                "reason": canonical(cause.hashed_reason),  # the reason's seal, never its text
                 "from_phase": canonical(source),
                 "to_phase": canonical(dest),
             }
@@ -261,6 +253,7 @@ class Mover:
             if shape is None or cause is not last[2] or source != last[0] or dest != last[1]:
                 last, shape = (source, dest, cause), self._shape_of(shapes, source, dest, cause)  # per run
                 actor, trigger, why, data, actions, seed, after_prev, after_rel, after_seq = shape.run
+                sealed, salt = cause.seal, cause.salt
                 read, entered = _UNREAD, None
             if type(rel_id) is int is type(seq) and type(prev) is str:  # EntryHasher.hash, from the seed
                 sha = seed.copy()
@@ -268,7 +261,10 @@ class Mover:
                 head = sha.hexdigest()
             else:
                 head = shape.hasher.hash(shape.data, prev, rel_id, seq)
-            add_entry((rel_id, seq, now, actor, trigger, source, dest, why, name, version, data, prev, head))
+            add_entry((
+                rel_id, seq, now, actor, trigger, source, dest, why, name, version, data, prev, head,
+                sealed, salt,
+            ))  # fmt: skip
             if rel.phase_clock is not read or rel.phase_entered_at is not entered:
                 read, entered = rel.phase_clock, rel.phase_entered_at
                 clock, due_at = self._leaving(rel, dest, None, restart=shape.restart)
@@ -331,8 +327,8 @@ class Mover:
 
 class Written(NamedTuple):
     """Phase changes as rows for the store: the row updates, the audit entries (values in the order of
-    :data:`engine.domain.audit.ENTRY_FIELDS`, then the hash) and the outbox rows (values in the order of
-    :data:`engine.domain.effects.OUTBOX_FIELDS`)."""
+    :data:`engine.domain.audit.ENTRY_FIELDS`, then the hash, the reason's seal and its salt) and the
+    outbox rows (values in the order of :data:`engine.domain.effects.OUTBOX_FIELDS`)."""
 
     updates: list[RowUpdate]
     entries: list[tuple[Any, ...]]

@@ -53,3 +53,4 @@ class AuditEntry(_Record):
     data: dict[str, Any]
     prev_hash: str
     hash: str
+    reason_seal: str | None = None  # what the chain hashes in place of the reason (engine.domain.audit)

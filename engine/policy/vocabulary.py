@@ -234,6 +234,11 @@ RECORD_SURVEY = "record_survey"
 RECORD_RETRACT = "retract"  # a meeting or survey answer recorded in error, taken back
 REPLACE_MENTOR = "replace_mentor"  # a match corrected: the pair has another mentor, in the same phase
 HELP_REQUESTED = "help_requested"  # a participant asked for help or a pause through their personal link
-RECORD_TRIGGERS = frozenset({RECORD_MEETING, RECORD_SURVEY, RECORD_RETRACT, REPLACE_MENTOR, HELP_REQUESTED})
-"""The triggers of audit entries that record a fact (a meeting held, a survey answered) without moving
-the phase: ``from_phase`` and ``to_phase`` are both the phase it happened in. A policy may not use them."""
+PURGE = "purge"  # personal data past the policy's retention erased (engine.services.retention)
+ERASE = "erase"  # a participant erased, on request (engine.services.erasure)
+RECORD_TRIGGERS = frozenset(
+    {RECORD_MEETING, RECORD_SURVEY, RECORD_RETRACT, REPLACE_MENTOR, HELP_REQUESTED, PURGE, ERASE}
+)
+"""The triggers of audit entries that record a fact (a meeting held, a survey answered, data erased)
+without moving the phase: ``from_phase`` and ``to_phase`` are both the phase it happened in. A policy may
+not use them."""

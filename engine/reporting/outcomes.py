@@ -118,6 +118,10 @@ def build_outcomes(
     return {rid: pair for rid, pair in pairs.items() if pair.stays}
 
 
+ERASED_REASON = "(erased)"
+"""An early close's reason once erased: the close still counts."""
+
+
 def _apply(pair: PairOutcome, entry: Mapping[str, Any], terminal: Collection[str]) -> None:
     at, source, dest, data = entry["at"], entry["from_phase"], entry["to_phase"], entry["data"] or {}
     if source == dest and pair.stays:
@@ -129,7 +133,8 @@ def _apply(pair: PairOutcome, entry: Mapping[str, Any], terminal: Collection[str
     if entry["trigger"] == MATCH_TRIGGER and pair.match is None:
         pair.match = _match_record(at, data)
     if dest in terminal and "reason" in data.get("requires", ()):
-        pair.early_close = EarlyClose(at, source or dest, entry["reason"] or "")
+        erased = entry["reason"] is None and entry.get("reason_seal") is not None
+        pair.early_close = EarlyClose(at, source or dest, ERASED_REASON if erased else entry["reason"] or "")
 
 
 def _match_record(at: datetime, data: Mapping[str, Any]) -> MatchRecord:

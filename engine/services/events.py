@@ -9,7 +9,9 @@ subscriber configured to receive names (``names``), which adds the participants'
 
 Types: ``mentorflow.relationship.created``, ``.phase_changed`` (a move of the lifecycle, with its
 trigger), ``.meeting_recorded``, ``.survey_answered``, ``.record_retracted``, ``.mentor_replaced``,
-``.help_requested``; ``mentorflow.participant.created`` and ``.changed`` (the names of the fields, and
+``.help_requested``, ``.data_purged`` (what a policy's retention erased, counted by kind),
+``.participant_erased`` (a participant of the pair erased on request, by id);
+``mentorflow.participant.created`` and ``.changed`` (the names of the fields, and
 the cause: an import, a training, leave, ...). ``id`` is unique and stable (``audit-<entry id>`` or
 ``participant-<entry id>``), ``source`` names this installation, ``subject`` the relationship or
 participant.
@@ -24,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 from engine.domain.audit import iso
 from engine.errors import InputError, field
 from engine.policy.vocabulary import (
+    ERASE,
     HELP_REQUESTED,
+    PURGE,
     RECORD_MEETING,
     RECORD_RETRACT,
     RECORD_SURVEY,
@@ -49,6 +53,8 @@ _RELATIONSHIP_TYPES = {
     RECORD_RETRACT: "record_retracted",
     REPLACE_MENTOR: "mentor_replaced",
     HELP_REQUESTED: "help_requested",
+    PURGE: "data_purged",
+    ERASE: "participant_erased",
 }
 EVENT_TYPES = tuple(
     sorted(
@@ -57,6 +63,8 @@ EVENT_TYPES = tuple(
     )
 )
 """Every type an event may have."""
+_SYSTEM_ACTORS = ("mentorflow", "matching", "tick", "system", "retention")
+"""Actors that are mentorflow itself, named as they are."""
 
 
 def event_source(store: Engine, now: datetime) -> str:
@@ -179,7 +187,7 @@ def _relationship_data(row: EventRow) -> dict[str, Any]:
         data["meeting"] = {"kind": meeting.get("kind"), "held_on": meeting.get("held_on")}
     if isinstance(survey, dict):
         data["survey"] = {"name": survey.get("name"), "respondent": survey.get("respondent")}
-    for key in ("old_mentor_id", "retracts"):
+    for key in ("old_mentor_id", "retracts", "purged", "participant_id"):
         if key in recorded:
             data[key] = recorded[key]
     return data
@@ -194,6 +202,6 @@ def _mentor_of(row: EventRow) -> int | None:
 def _actor_kind(actor: str) -> str:
     """Who acted, without their name: ``api:<token>`` and ``participant:<external id> via link`` keep
     their ids; a person (``coordinator:sam``, a login name) is only ``coordinator`` or ``operator``."""
-    if actor.startswith(("api:", "participant:")) or actor in ("mentorflow", "matching", "tick", "system"):
+    if actor.startswith(("api:", "participant:")) or actor in _SYSTEM_ACTORS:
         return actor
     return "coordinator" if actor.startswith("coordinator") else "operator"

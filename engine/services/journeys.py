@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.domain.erasure import reference
 from engine.errors import NotFoundError, RefusedError
 from engine.policy.model import Policy
 from engine.services.participants import open_relationships_in
@@ -79,7 +80,7 @@ def _open(
     problems = [_refusal(found[m], still_open.get(m)) for m in mentee_ids]
     if any(problems):
         raise RefusedError("no relationship was opened", [p for p in problems if p])
-    keys = [(m, str(found[m].external_id or found[m].email)) for m in mentee_ids]
+    keys = [(m, reference(found[m].external_id, m)) for m in mentee_ids]
     previous = people_store.latest_relationships(uow.conn, mentee_ids)
     ids = open_relationships_in(uow, policy, keys, actor, now, previous=previous, reason=reason)
     audit.record_policy_version(uow.conn, policy, now)

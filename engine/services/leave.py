@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.domain.changes import Cause, Change, Mover
 from engine.domain.effects import outbox_row
+from engine.domain.erasure import reference
 from engine.domain.lifecycle import Lifecycle
 from engine.errors import InputError, NotFoundError, RefusedError
 from engine.errors import field as named
@@ -122,8 +123,9 @@ def apply_status(
     if status == "active":
         rels = [r for r in rels if _paused_by_leave(uow, r, pid)]
     trigger, otherwise = _rule(policy, status, row.status)
-    reason = reason or f"participant {key} is {_shown(status)}"
-    data = {"participant": key, "status": status, "leave_of": pid}
+    ref = reference(row.external_id, pid)  # the chain names them by ids, never by address
+    reason = reason or f"participant {ref} is {_shown(status)}"
+    data = {"participant": ref, "status": status, "leave_of": pid}
     if on is not None:
         data["since"] = on.date().isoformat()
     changes = _moves(uow, policy, rels, trigger, Cause(actor, trigger or "", reason, data), now)

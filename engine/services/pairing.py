@@ -129,5 +129,7 @@ def _key(values: dict[str, Any]) -> str:
 
 
 def mentor_data(mentor: Row[Any]) -> dict[str, Any]:
-    """How an audit entry names a mentor: id and external id (or email)."""
-    return {"mentor_id": int(mentor.id), "mentor": mentor.external_id or mentor.email}
+    """How an audit entry names a mentor: id and external id (or ``#<id>``, never an address)."""
+    from engine.domain.erasure import reference
+
+    return {"mentor_id": int(mentor.id), "mentor": reference(mentor.external_id, int(mentor.id))}

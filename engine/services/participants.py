@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.domain.cadence import Standing, next_due
 from engine.domain.changes import Cause, Mover
+from engine.domain.erasure import reference
 from engine.domain.participants import Participant
 from engine.errors import NotFoundError
 from engine.policy.model import Policy
@@ -294,7 +295,7 @@ class _Batch:
             entries.append((new_id, _given(person), "create"))
             created.append(new_id)
             if person.role == "mentee" and person.status != "left":
-                self.new_mentees.append((new_id, person.key))
+                self.new_mentees.append((new_id, reference(person.external_id, new_id)))
         entry_store.record_participant_changes(conn, entries, self.actor, now, new=created)
         self._new, self._changed, self._order = [], {}, []
 
@@ -327,7 +328,7 @@ def open_relationships(
         missing = [m for m in mentee_ids if m not in found or found[m].role != "mentee"]
         if missing:
             raise NotFoundError(f"no mentee with id {', '.join(map(str, missing[:10]))}")
-        mentees = [(m, _key(found[m]._mapping)) for m in mentee_ids]
+        mentees = [(m, reference(found[m].external_id, m)) for m in mentee_ids]
         opened = open_relationships_in(uow, policy, mentees, actor, now)
         audit.record_policy_version(uow.conn, policy, now)
         uow.commit()

@@ -270,7 +270,11 @@ def export(store: Engine, out: IO[str], fmt: str, since: datetime | None = None)
 
     count = 0
     with UnitOfWork(store, write=False) as uow:
-        writer = csv.DictWriter(out, fieldnames=["id", *ENTRY_FIELDS, "hash"]) if fmt == "csv" else None
+        writer = (
+            csv.DictWriter(out, fieldnames=["id", *ENTRY_FIELDS, "hash", "reason_seal"])
+            if fmt == "csv"
+            else None
+        )
         if writer is not None:
             writer.writeheader()
         for entry in audit.entries(uow.conn, since):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.changes import Cause, Mover
+from engine.domain.erasure import reference
 from engine.domain.programs import refusal
 from engine.domain.relationships import AuditEntry, Relationship
 from engine.errors import InputError, NotFoundError, RefusedError
@@ -81,7 +82,7 @@ def replace_mentor(store: Engine, policy: Policy, clock: Clock, request: Replace
         old = people_store.participants_by_id(uow.conn, [rel.mentor_id])[rel.mentor_id]
         data: dict[str, Any] = {
             "old_mentor_id": int(old.id),
-            "old_mentor": old.external_id or old.email,
+            "old_mentor": reference(old.external_id, int(old.id)),
             **mentor_data(mentor),
             **allowed.data(broken),
         }

@@ -30,10 +30,18 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Engine
 
-SCOPES = ("read", "participants:write", "records:write", "matching:write", "events:read")
+SCOPES = (
+    "read",
+    "participants:write",
+    "participants:erase",
+    "records:write",
+    "matching:write",
+    "events:read",
+)
 SCOPE_DESCRIPTIONS = {
     "read": "Read participants, relationships, their history, records, match proposals and reports.",
     "participants:write": "Import and change participants: details, training, leave, return, leaving.",
+    "participants:erase": "Erase a participant (right to erasure): their record and free text, for good.",
     "records:write": "Record what happened: meetings, trainings, survey answers, goals.",
     "matching:write": "Propose matches, and approve or reject proposals.",
     "events:read": "Follow the stream of what changes: phase changes, records, messages sent.",

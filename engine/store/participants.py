@@ -262,6 +262,25 @@ def mentee_goals(conn: Connection, rel_ids: Sequence[int]) -> dict[int, list[str
     return goals
 
 
+def relationship_ids_of(conn: Connection, participant_id: int) -> tuple[list[int], list[int]]:
+    """The ids of the relationships with ``participant_id`` as mentee, and as mentor, in id order."""
+    r = relationships.c
+    query = select(r.id, r.mentee_id).where((r.mentee_id == participant_id) | (r.mentor_id == participant_id))
+    rows = conn.execute(query.order_by(r.id)).all()
+    return [int(i) for i, mentee in rows if mentee == participant_id], [
+        int(i) for i, mentee in rows if mentee != participant_id
+    ]
+
+
+def relationship_phases(conn: Connection, participant_id: int, *, exclude: Iterable[str]) -> dict[int, str]:
+    """The phase of each relationship of ``participant_id`` (as mentee or mentor) not in ``exclude``."""
+    r = relationships.c
+    query = select(r.id, r.phase).where(
+        (r.mentee_id == participant_id) | (r.mentor_id == participant_id), r.phase.not_in(list(exclude))
+    )
+    return {int(i): str(phase) for i, phase in conn.execute(query)}
+
+
 def open_relationship_ids(
     conn: Connection, participant_id: int, policy_name: str, terminal: Iterable[str]
 ) -> list[int]:

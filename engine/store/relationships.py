@@ -221,7 +221,7 @@ _BINDS = {"relationship_id": "b_id", "expected_version": "b_version"}
 _MOVES = DriverStatement(_MOVE, tuple(_BINDS.get(name, name) for name in RowUpdate._fields))
 """The row update, with the bind parameter of each field of a :class:`RowUpdate`, in its order."""
 
-ENTRY_COLUMNS = (*ENTRY_FIELDS, "hash")
+ENTRY_COLUMNS = (*ENTRY_FIELDS, "hash", "reason_seal", "reason_salt")
 """The columns an audit entry is written with (every column but its id), in the order of the entry rows
 of :meth:`engine.domain.changes.Mover.rows`."""
 

@@ -64,6 +64,7 @@ participants = Table(
     Column("status", String(10), nullable=False, server_default="active"),  # active, leave, left
     Column("audit_seq", Integer, nullable=False, server_default="0"),  # head of its participant entries
     Column("audit_head", String(64), nullable=False, server_default=""),
+    Column("erased_at", UTCDateTime),  # when the person was erased, a pseudonym in their place (0016)
 )
 
 relationships = Table(
@@ -152,6 +153,10 @@ audit_entries = Table(
     Column("data", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # what the chain hashes in place of the reason, and the salt that seals it: erasing a reason sets it
+    # and its salt to NULL, the seal stays (engine.domain.audit; migration 0016)
+    Column("reason_seal", String(80)),
+    Column("reason_salt", String(32)),
     UniqueConstraint("relationship_id", "seq"),
     # the rare entries read by trigger (retractions, recordings), oldest first (migration 0008)
     Index("ix_audit_entries_trigger_relationship_id_at", "trigger", "relationship_id", "at"),

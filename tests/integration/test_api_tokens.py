@@ -46,7 +46,9 @@ def _rows(store: Engine) -> list[dict[str, Any]]:
 
 
 def test_each_scope_has_a_one_line_description() -> None:
-    assert SCOPES == ("read", "participants:write", "records:write", "matching:write", "events:read")
+    assert SCOPES == (
+        "read", "participants:write", "participants:erase", "records:write", "matching:write", "events:read"
+    )  # fmt: skip
     assert tuple(SCOPE_DESCRIPTIONS) == SCOPES
     assert all(text and "\n" not in text for text in SCOPE_DESCRIPTIONS.values())
 
@@ -167,7 +169,7 @@ def test_the_last_use_is_written_at_most_once_a_minute(store: Engine, clock: Sim
     [
         ("ci", ["read"], 600, RefusedError, "there is already a token 'ci'"),
         ("new", ["read", "write"], 600, InputError, "unknown scope 'write'; the scopes are read, "
-         "participants:write, records:write, matching:write, events:read"),
+         "participants:write, participants:erase, records:write, matching:write, events:read"),
         ("new", ["Read"], 600, InputError, "unknown scope 'Read'"),
         ("new", [], 600, InputError, "a token needs at least one scope"),
         ("new", ["read"], 0, InputError, "0 requests a minute? Give a whole number from 1 to 100000"),

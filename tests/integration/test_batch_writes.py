@@ -26,6 +26,7 @@ def _entry(rel_id: int, seq: int, data: dict[str, Any], at: datetime) -> dict[st
         "relationship_id": rel_id, "seq": seq, "at": at, "actor": "bench", "trigger": "t",
         "from_phase": None, "to_phase": "intake", "reason": None, "policy_name": "p",
         "policy_version": "v", "data": data, "prev_hash": "0" * 64, "hash": f"{seq:064d}",
+        "reason_seal": None, "reason_salt": None,
     }  # fmt: skip
 
 

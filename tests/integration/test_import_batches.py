@@ -8,6 +8,7 @@ every table the import touches: the same ids, values, history entries, relations
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from engine.clock import SimulatedClock
+from engine.domain import audit
 from engine.files.participants import ParticipantsFile, read_participants_text
 from engine.policy.model import Policy
 from engine.services import participants as services
@@ -149,6 +151,8 @@ def test_a_batched_import_writes_what_one_import_per_person_writes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(services, "BATCH", 16)  # a few hundred people make many batches
+    salts = itertools.count()  # a leaver's reason is sealed with a random salt: here the n-th of each twin
+    monkeypatch.setattr(audit, "new_salt", lambda: f"{next(salts):032x}")
     monkeypatch.setattr(services, "COMPARED", 7)  # and many chunks compared against their rows
     first = read_participants_text(_first_file(300), "first.csv")
     second = read_participants_text(_second_file(300), "second.csv")
@@ -157,6 +161,7 @@ def test_a_batched_import_writes_what_one_import_per_person_writes(
     expected_rows = _dump(store)
 
     twin = _empty_twin(store, request, tmp_path)
+    salts = itertools.count()
     batched = _batched(policy, clock)
     summaries = [_summary(batched(twin, first)), _summary(batched(twin, second))]
 

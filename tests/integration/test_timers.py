@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, select
 
 from engine.clock import SimulatedClock
@@ -115,6 +116,7 @@ def _migrate(store: Engine, command_name: str, revision: str) -> None:
     migrate(store, command_name, revision)
 
 
+@pytest.mark.usefixtures("written_before_seals")  # a store from before 0016: it can go back to 0005
 def test_the_migration_fills_the_phase_clock_in_from_the_audit_history(store: Engine) -> None:
     policy = load_policy(shipped_policies()["with-pause"])
     lifecycle, clock = Lifecycle(policy), SimulatedClock(START)

@@ -31,6 +31,7 @@ from engine.policy.model import Edge, Policy, load_policy, shipped_policies
 from engine.policy.vocabulary import RECORD_TRIGGERS, Facts
 from engine.services import advance as services
 from engine.services import queries, recording
+from engine.services.erasure import ErasureRequest, erase_participant
 from engine.services.journeys import open_again
 from engine.services.leave import change_status
 from engine.services.participants import import_participants
@@ -252,6 +253,7 @@ def _check_invariants(store: Engine, policy: Policy, rel_ids: list[int]) -> None
                     "survey",
                     "retracted",
                     "old_mentor_id",
+                    "redacted",  # an erasure
                 }
                 event(f"a {entry.trigger} entry in {phase}")
                 continue
@@ -292,6 +294,43 @@ def test_any_sequence_of_operations_keeps_the_history_true(
         for step in steps:
             program.run(step)
         _check_invariants(store, policy, program.every)
+
+
+@pytest.mark.parametrize("name", POLICIES)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_erasing_anyone_after_any_sequence_keeps_every_chain_and_phase(
+    sqlite_template: Path, name: str, data: st.DataObject
+) -> None:
+    policy = _policy(name)
+    steps = data.draw(_steps(name), label="steps")
+    person = data.draw(st.sampled_from(PEOPLE), label="erased")
+
+    with _fresh_store(sqlite_template) as store:
+        program = _Program(store, policy)
+        for step in steps:
+            program.run(step)
+        request = ErasureRequest(person, "request 17", "dpo", close=True)
+        try:
+            done = erase_participant(store, program.lifecycle, program.clock, request)
+        except RefusedError as refused:  # a pair the policy will not close from where it stands
+            event("an erasure was refused")
+            assert "could not be closed" in str(refused) or "open relationship" in str(refused)
+        else:
+            event(f"an erasure recorded in {min(done.relationships, 2)}+ relationship(s)")
+            assert done.relationships == len(_pairs_of(store, person))
+        _check_invariants(store, policy, program.every)
+
+
+def _pairs_of(store: Engine, person: str) -> list[int]:
+    with store.connect() as conn:
+        pid = conn.execute(
+            select(participants.c.id).where(participants.c.erased_at.is_not(None))
+        ).scalar_one()
+        query = select(relationships.c.id).where(
+            (relationships.c.mentee_id == pid) | (relationships.c.mentor_id == pid)
+        )
+        return list(conn.execute(query).scalars())
 
 
 def _facts() -> st.SearchStrategy[Facts]:

@@ -230,7 +230,7 @@ def test_export_record_keeps_every_field_and_writes_times_as_iso() -> None:
 
     record = export_record(entry)
 
-    assert list(record) == ["id", *ENTRY_FIELDS, "hash"]
+    assert list(record) == ["id", *ENTRY_FIELDS, "hash", "reason_seal"]
     assert record["at"] == "2026-01-06T09:00:00.000000Z"
     assert entry_hash(record) == entry["hash"]
 

@@ -84,6 +84,7 @@ def test_a_batch_s_rows_are_what_each_change_writes_alone(policy: Policy) -> Non
         Mover(policy, later).change(row, dest, cause, mentor_id=mentor) for row, dest, cause, mentor in moves
     ]
     assert written.updates == [change.update for change in alone]
-    assert written.entries == [(*(c.entry[name] for name in ENTRY_FIELDS), c.entry["hash"]) for c in alone]
+    columns = (*ENTRY_FIELDS, "hash", "reason_seal", "reason_salt")
+    assert written.entries == [tuple(c.entry[name] for name in columns) for c in alone]
     assert written.effects == [tuple(row[name] for name in OUTBOX_FIELDS) for c in alone for row in c.effects]
     assert written.effects, "the policy's phases send messages on entry"

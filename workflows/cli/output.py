@@ -33,6 +33,7 @@ FLAGS = {
     "on": "--on",
     "override": "--override",
     "again": "--again",
+    "close": "--close",
 }
 """Each field the engine names, and the option of ``mentorflow`` that gives it."""
 

@@ -123,6 +123,39 @@ def export_data(
     typer.echo(f"{person}: everything held about them written to {output}", err=True)
 
 
+@participants.command("erase")
+def erase(
+    person: PersonArgument,
+    reason: Annotated[str, typer.Option("--reason", help="Why (e.g. the request's number); recorded.")],
+    close: Annotated[
+        bool, typer.Option("--close", help="Close their open relationships first, with this reason.")
+    ] = False,
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Erase a person (right to erasure): a pseudonym replaces their record, the free text of their
+    relationships and their messages' addresses are erased, their links revoked. Their relationships
+    stay counted, and every chain still verifies. Refused while a relationship of theirs is open,
+    unless --close is given."""
+    from engine.clock import SystemClock
+    from engine.domain.lifecycle import Lifecycle
+    from engine.services.erasure import ErasureRequest, erase_participant
+
+    chosen = settings(database, policy)
+    request = ErasureRequest(person, reason, actor_name(actor), close=close)
+    done = erase_participant(open_store(chosen), Lifecycle(load_policy(chosen)), SystemClock(), request)
+    for rid in done.closed:
+        typer.echo(f"relationship {rid}: closed")
+    texts = sum(done.texts.values())
+    typer.echo(
+        f"participant {done.participant_id}: erased; {done.relationships} relationship(s) recorded it, "
+        f"{done.entries} audit entry(ies) redacted, {texts} free text(s) erased"
+    )
+    if done.messages_skipped:
+        say(f"{done.messages_skipped} message(s) not yet sent to them were skipped")
+
+
 @participants.command("history")
 def participant_history(
     person: PersonArgument,

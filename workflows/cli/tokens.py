@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Tokens of the REST API (/api/v1): create, list, revoke.", no_args_is_help=True)
 
-SCOPES = ("read", "participants:write", "records:write", "matching:write", "events:read")
+SCOPES = (
+    "read",
+    "participants:write",
+    "participants:erase",
+    "records:write",
+    "matching:write",
+    "events:read",
+)
 """engine.services.tokens.SCOPES (a test keeps them equal): named in the help without importing the store."""
 FIELDS = (
     "name",
