@@ -59,6 +59,19 @@ class Duration:
         elapsed = shifted.astimezone(UTC) + timedelta(seconds=self.seconds)
         return elapsed.astimezone(shifted.tzinfo)
 
+    def before(self, end: datetime) -> datetime:
+        """``end`` less the seconds, then the months (day clamped): the start whose span ends about ``end``.
+
+        The mirror of :meth:`after`: what was written at or before it is older than the duration at ``end``.
+        """
+        if end.tzinfo is None:
+            earlier = end - timedelta(seconds=self.seconds)
+        else:
+            earlier = (end.astimezone(UTC) - timedelta(seconds=self.seconds)).astimezone(end.tzinfo)
+        month_index = earlier.month - 1 - self.months
+        year, month = earlier.year + month_index // 12, month_index % 12 + 1
+        return earlier.replace(year=year, month=month, day=min(earlier.day, _days_in(year, month)))
+
     def approx(self) -> timedelta:
         """A timedelta counting a month as 30.4375 days: for ordering, never for scheduling."""
         return timedelta(days=self.months * 30.4375, seconds=self.seconds)

@@ -41,6 +41,7 @@ from engine.policy.leavers import LeaveRule, LeftRule, leaver_problems
 from engine.policy.links import DEFAULT_LINK_LIFETIME, LinkRules
 from engine.policy.matching import MatchingPolicy, matching_problems
 from engine.policy.problems import call_parameter_error, describe_errors, dotted, shown, unknown_name
+from engine.policy.retention import Retention
 from engine.policy.survey_plans import SurveyPlan, plans_by_phase
 from engine.policy.surveys import (
     STANDARD_FILE,
@@ -244,6 +245,7 @@ class Policy(PolicyModel):
     on_leave: LeaveRule | None = None  # engine.policy.leavers: absent keeps the digest
     on_left: LeftRule | None = None
     links: LinkRules | None = None  # engine.policy.links: absent keeps the digest
+    retention: Retention | None = None  # engine.policy.retention: absent keeps the digest
     _warnings: tuple[str, ...] = PrivateAttr(default=())
 
     @property
@@ -280,7 +282,7 @@ class Policy(PolicyModel):
         overrides with the override applied); a policy without ``surveys:``
         has none here, so its version does not depend on the standard surveys.
         """
-        unset = {name for name in ("on_leave", "on_left", "links") if getattr(self, name) is None}
+        unset = {n for n in ("on_leave", "on_left", "links", "retention") if getattr(self, n) is None}
         data = self.model_dump(mode="json", by_alias=True, exclude={"surveys", *unset})
         if self.links is not None and not self.links.confirm_training:
             del data["links"]["confirm_training"]  # the default: the digest of a block without it

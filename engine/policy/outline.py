@@ -1,7 +1,8 @@
 """A policy's outline: what the light reading commands (``status``, ``relationships list``) need of it.
 
 Its name, its program's time zone, its phases in order and, per phase, the deadline
-and check-in cadence that :func:`engine.domain.cadence.overdue` reads. An outline is
+and check-in cadence that :func:`engine.domain.cadence.overdue` reads, and its
+``retention:`` as a purge reads it (what ``status`` counts as due for purging). An outline is
 taken from a policy that loaded (and so passed every check); it is kept as JSON so a
 later command can read it back without importing the models of the whole policy.
 """
@@ -13,11 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.policy.durations import Duration
+from engine.policy.retention_periods import RetentionRules, retention_rules
 
 if TYPE_CHECKING:
     from engine.policy.model import Policy
 
-FORMAT = 1  # bump when the outline's fields change
+FORMAT = 2  # bump when the outline's fields change
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Outline:
     policy: str
     timezone: str
     phases: Mapping[str, PhaseRules]
+    retention: RetentionRules | None = None
 
 
 def outline_of(policy: Policy) -> Outline:
@@ -64,17 +67,24 @@ def outline_of(policy: Policy) -> Outline:
         if phase.cadence is not None:
             cadence = CadenceRule(phase.cadence.remind_after, phase.cadence.escalate_after)
         phases[name] = PhaseRules(deadline, cadence)
-    return Outline(policy.policy, policy.program.timezone, phases)
+    return Outline(policy.policy, policy.program.timezone, phases, retention_rules(policy))
 
 
 def to_json(outline: Outline) -> dict[str, Any]:
     """The outline as plain JSON data (durations as months and seconds, exactly)."""
-    return {
+    found: dict[str, Any] = {
         "format": FORMAT,
         "policy": outline.policy,
         "timezone": outline.timezone,
         "phases": [[name, _rules_json(rules)] for name, rules in outline.phases.items()],
     }
+    if outline.retention is not None:
+        kept = outline.retention
+        found["retention"] = {
+            "periods": [[kind, _duration_json(period)] for kind, period in kept.periods.items()],
+            "closed": sorted(kept.closed_phases),
+        }
+    return found
 
 
 def from_json(data: Any) -> Outline | None:
@@ -83,7 +93,8 @@ def from_json(data: Any) -> Outline | None:
         if data["format"] != FORMAT:
             return None
         phases = {str(name): _rules(rules) for name, rules in data["phases"]}
-        return Outline(str(data["policy"]), str(data["timezone"]), phases)
+        policy = str(data["policy"])
+        return Outline(policy, str(data["timezone"]), phases, _retention(policy, data.get("retention")))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -109,6 +120,13 @@ def _rules(data: dict[str, Any]) -> PhaseRules:
         remind, escalate = data["cadence"]
         cadence = CadenceRule(_duration(remind), None if escalate is None else _duration(escalate))
     return PhaseRules(deadline, cadence)
+
+
+def _retention(policy: str, data: Any) -> RetentionRules | None:
+    if data is None:
+        return None
+    periods = {str(kind): _duration(period) for kind, period in data["periods"]}
+    return RetentionRules(policy, periods, frozenset(str(phase) for phase in data["closed"]))
 
 
 def _duration_json(duration: Duration) -> list[int]:

@@ -60,6 +60,7 @@ class TickSummary:
     surveys_sent: int = 0  # timed sends (a survey sent on entering a phase goes with the phase change)
     survey_reminders: int = 0
     stranded: dict[int, str] = field(default_factory=dict)  # untouched: their phase left the policy
+    purged: dict[str, int] = field(default_factory=dict)  # per kind, what the retention purge erased
 
     def merged(self, other: TickSummary) -> TickSummary:
         return TickSummary(
@@ -72,6 +73,7 @@ class TickSummary:
             self.surveys_sent + other.surveys_sent,
             self.survey_reminders + other.survey_reminders,
             {**self.stranded, **other.stranded},  # by id: a pair seen by two passes counts once
+            dict(Counter(self.purged) + Counter(other.purged)),
         )
 
     def stranded_phases(self) -> dict[str, int]:

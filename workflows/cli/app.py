@@ -51,6 +51,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "flows", "serve",
         "Serve the cadence, delivery and matching flows on the schedules of [schedules] in mentorflow.toml.",
     ),
+    "purge": (
+        "retention", "purge",
+        "Erase now what the policy's retention: says has expired (the cadence does it on every run).",
+    ),
     "demo": (
         "demo", "demo",
         "Generate a program and run a simulated year of it through the real flows, then summarise it.",

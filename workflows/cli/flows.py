@@ -73,6 +73,10 @@ def tick(now: NowOption = None, database: DatabaseOption = None, policy: PolicyO
     finally:
         resources.forget_stores()
     typer.echo(f"tick at {shown}: {tick_line(ticked)}")
+    if ticked.purged:
+        from engine.services.retention import purged_line
+
+        typer.echo(f"purge (retention): {purged_line(ticked.purged)}")
     if ticked.stranded:
         from engine.domain.programs import stranded_note
 
@@ -97,6 +101,10 @@ def _here(target: Target) -> Outcome:
     from workflows.flows import work
 
     ticked = work.advance(target.database, target.policy, target.now, work.TICK_BATCH)
+    if work.has_retention(target.policy):
+        from dataclasses import replace
+
+        ticked = replace(ticked, purged=work.purge(target.database, target.policy, target.now).purged)
     try:
         return ticked, work.deliver_here(target), None
     except MentorflowError as exc:  # no channel configured: the messages stay pending

@@ -24,8 +24,9 @@ from workflows.cli.common import (
 from workflows.cli.output import Column, moments_of, print_json, print_rows, say
 
 if TYPE_CHECKING:
-    from datetime import tzinfo
+    from datetime import datetime, tzinfo
 
+    from engine.policy.retention_periods import RetentionRules
     from engine.services.queries import StatusReport
 
 participants = typer.Typer(help="Import and list mentors and mentees.", no_args_is_help=True)
@@ -250,7 +251,7 @@ def _print_journey(url: str, relationship: int) -> None:
 
 
 # The triggers of engine.vocabulary.RECORD_TRIGGERS, named here so that `history` stays light.
-_RECORDED = ("record_meeting", "record_survey", "replace_mentor", "retract")
+_RECORDED = ("record_meeting", "record_survey", "replace_mentor", "retract", "purge")
 
 
 def _move(row: dict[str, Any]) -> str:
@@ -268,6 +269,9 @@ def _recorded(row: dict[str, Any]) -> str | None:
     if row["trigger"] == "record_survey":
         survey = data.get("survey", {})
         return f"{survey.get('name')} survey answered by the {survey.get('respondent')}"
+    if row["trigger"] == "purge":
+        purged = data.get("purged") or {}
+        return "purged: " + ", ".join(f"{kind} {count}" for kind, count in sorted(purged.items()))
     return None
 
 
@@ -287,7 +291,9 @@ def status(
     chosen = settings(database, policy)
     loaded = policy_rules(chosen)
     moment = parse_moment(as_of, "--as-of", loaded.timezone, end_of_day=True) if as_of else None
-    report = run(chosen.database_url, loaded, SystemClock().now(), moment)
+    now = SystemClock().now()
+    report = run(chosen.database_url, loaded, now, moment)
+    purge = _due_for_purge(chosen, loaded.retention, now) if moment is None else None
     phases = {name: report.phases.get(name, 0) for name in loaded.phases}
     phases.update({k: v for k, v in report.phases.items() if k not in phases})
     overdue = [
@@ -308,9 +314,25 @@ def status(
         document = {"as_of": report.as_of.isoformat(), "replayed": report.replayed, "policy": loaded.policy}
         document |= {"phases": phases, "overdue": overdue, "stranded": stranded}
         document["other_policies"] = report.other_policies
+        if purge is not None:
+            document["due_for_purge"] = purge
         print_json(document, ascii=True)
         return
     _print_status(report, loaded.policy, phases, overdue, stranded, ZoneInfo(loaded.timezone))
+    if purge is not None:
+        from engine.services.retention import purged_line
+
+        typer.echo(f"due for purging (retention): {purged_line(purge)}")
+
+
+def _due_for_purge(chosen: Any, rules: RetentionRules | None, now: datetime) -> dict[str, int] | None:
+    """Per kind the policy's ``retention:`` limits, how much has expired and waits for the cadence's purge;
+    ``None`` for a policy without the block."""
+    if rules is None:
+        return None
+    from engine.services.retention import due_for_purge
+
+    return due_for_purge(open_store(chosen), rules, now)
 
 
 def _print_status(

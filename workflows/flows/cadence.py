@@ -7,6 +7,8 @@ another program's are its own cadence's) pass after pass, and the flow submits
 one :func:`tick_due_batch` task per batch of a pass, each one transaction, so a
 run costs in proportion to what is due: nothing due, no task. The batches run
 side by side; the engine keeps two writers from advancing one relationship twice.
+Then, where the policy has ``retention:``, one :func:`purge_expired` task erases what has expired
+(:mod:`engine.services.retention`, a transaction per batch); the run's summary counts it (``purged``).
 
 A run is named ``cadence POLICY YYYY-MM-DD HH:MM``, its tasks ``tick batch N of M
 (SIZE)``; it logs the summary ``mentorflow tick`` prints and leaves a Markdown
@@ -16,15 +18,17 @@ artifact (:mod:`workflows.flows.observe`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from workflows.flows import observe, resources, work
 
 if TYPE_CHECKING:
+    from engine.services.retention import PurgeSummary
     from engine.services.tick import TickSummary
 
 BATCH_SIZE = work.TICK_BATCH
@@ -68,6 +72,16 @@ def _submitted(database: str, policy: str, now: str, parts: list[list[int]]) -> 
     return added(future.result() for future in futures)
 
 
+@task(name="purge-expired", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def purge_expired(database: str, policy: str, now: str) -> PurgeSummary:
+    """Erase what the policy's ``retention:`` says has expired at ``now``, a transaction per batch."""
+    from engine.services.retention import purged_line
+
+    purged = work.purge(database, policy, now)
+    get_run_logger().info("cadence: purged %s", purged_line(purged.purged))
+    return purged
+
+
 @flow(name="cadence", flow_run_name=observe.run_name("cadence"), log_prints=False)
 def cadence(
     database: str | None = None,
@@ -76,11 +90,14 @@ def cadence(
     batch_size: int = BATCH_SIZE,
     settings: str | None = None,
 ) -> TickSummary:
-    """Advance every due relationship: auto transitions, deadlines, check-in reminders and escalations.
+    """Advance every due relationship: auto transitions, deadlines, check-in reminders and escalations;
+    then purge what the policy's ``retention:`` says has expired.
 
     ``settings``: the settings file the run reads (a served deployment's: the file ``serve`` read).
     """
     target = resources.resolve(database, policy, now, settings)
     summary = advance_due(target.database, target.policy, target.now, batch_size)
+    if work.has_retention(target.policy):
+        summary = replace(summary, purged=purge_expired(target.database, target.policy, target.now).purged)
     observe.report_cadence(target, summary)
     return summary

@@ -16,6 +16,7 @@ from workflows.flows import resources
 if TYPE_CHECKING:
     from engine.delivery.channels import Channels
     from engine.services.delivery import DeliverySummary
+    from engine.services.retention import PurgeSummary
     from engine.services.tick import TickBatches, TickSummary
 
 TICK_BATCH = 500  # the engine's default (engine.services.tick.BATCH_SIZE), not imported at start-up
@@ -44,6 +45,19 @@ def advance(
     store, lifecycle = resources.store(database), resources.lifecycle(policy)
     submit = tick_batches or (lambda parts: in_turn(database, policy, now, parts))
     return run_tick(store, lifecycle, resources.moment(now), batch_size=batch_size, tick_batches=submit)
+
+
+def purge(database: str, policy: str, now: str) -> PurgeSummary:
+    """Erase what the policy's ``retention:`` says has expired, pass after pass, each one transaction
+    (:func:`engine.services.retention.purge_expired`); nothing without the block."""
+    from engine.services.retention import purge_expired
+
+    return purge_expired(resources.store(database), resources.policy(policy), resources.moment(now))
+
+
+def has_retention(policy: str) -> bool:
+    """Whether the policy has a ``retention:`` block, so the cadence purges."""
+    return resources.policy(policy).retention is not None
 
 
 def in_turn(database: str, policy: str, now: str, parts: list[list[int]]) -> TickSummary:
