@@ -16,7 +16,8 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from engine.domain.erasure import Redaction
 from engine.errors import ConflictError
 from engine.store.batches import chunks
-from engine.store.outbox import FAILED, PENDING, SKIPPED
+from engine.store.outbox import FAILED, PENDING, SENDING, SKIPPED
+from engine.store.retention import personal_params, without_personal_params
 from engine.store.tables import (
     LIST_FIELDS,
     api_requests,
@@ -114,19 +115,17 @@ def erase_texts(conn: Connection, rel_ids: Collection[int], *, goals_too: bool) 
 
 
 def clear_messages(conn: Connection, where: Any) -> int:
-    """Drop the personal parts of the outbox rows ``where`` selects: a help request's note and the
-    channel's last error (which may quote an address). How many rows changed."""
-    changed = 0
-    query = select(outbox.c.id, outbox.c.params, outbox.c.last_error).where(where)
-    for row in conn.execute(query).all():
-        params = dict(row.params or {})
-        help_ = params.get("help")
-        if isinstance(help_, dict) and help_.get("note") is not None:
-            params["help"] = {**help_, "note": None}
-        if params != (row.params or {}) or row.last_error is not None:
-            conn.execute(update(outbox).where(outbox.c.id == row.id).values(params=params, last_error=None))
-            changed += 1
-    return changed
+    """Take the personal parts out of the outbox rows ``where`` selects, as retention does with settled ones
+    (:func:`engine.store.retention.without_personal_params`: a leaver's id, a help request's words; and
+    the channel's last error, which may quote an address), but for a row a worker is sending now; no
+    message needs them to be sent. How many rows changed."""
+    o, dialect = outbox.c, conn.dialect.name
+    statement = (
+        update(outbox)
+        .where(where, o.status != SENDING, personal_params(dialect) | o.last_error.is_not(None))
+        .values(params=without_personal_params(dialect), last_error=None)
+    )
+    return int(conn.execute(statement).rowcount)
 
 
 def _nulled(conn: Connection, table: Any, column: str, where: Any) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Table,
     Text,
     and_,
     exists,
@@ -70,7 +71,7 @@ def _meeting_notes(cutoff: datetime) -> ColumnElement[bool]:
     return and_(m.notes.is_not(None), m.recorded_at <= cutoff)
 
 
-def _personal_params(dialect: str) -> ColumnElement[bool]:
+def personal_params(dialect: str) -> ColumnElement[bool]:
     """Whether an outbox row's ``params`` hold any of :data:`PERSONAL_PARAMS` (a JSON null is none)."""
     if dialect == "postgresql":
         found = [f"(outbox.params::jsonb #>> '{{{','.join(path)}}}') IS NOT NULL" for path in PERSONAL_PARAMS]
@@ -79,7 +80,7 @@ def _personal_params(dialect: str) -> ColumnElement[bool]:
     return or_(*(literal_column(text, Boolean) for text in found))
 
 
-def _without_personal_params(dialect: str) -> Any:
+def without_personal_params(dialect: str) -> Any:
     """``params`` with the keys of :data:`PERSONAL_PARAMS` taken out."""
     if dialect == "postgresql":
         removed = "".join(f" #- '{{{','.join(path)}}}'" for path in PERSONAL_PARAMS)
@@ -96,7 +97,7 @@ def _message_bodies(cutoff: datetime, dialect: str) -> ColumnElement[bool]:
         o.status.in_(SETTLED),
         o.created_at <= cutoff,
         o.relationship_id.is_not(None),
-        or_(_personal_params(dialect), o.last_error.is_not(None), addressed),
+        or_(personal_params(dialect), o.last_error.is_not(None), addressed),
     )
 
 
@@ -167,28 +168,27 @@ def _due(kind: str, cutoff: datetime, dialect: str) -> ColumnElement[bool]:
 def purge_survey_text(conn: Connection, ids: Sequence[int], cutoff: datetime) -> Counter[int]:
     """Erase the free text of the answers of ``ids`` given at or before ``cutoff``; how many, by
     relationship."""
-    s, purged = survey_responses.c, Counter[int]()
-    for part in chunks(ids):
-        statement = (
-            update(survey_responses)
-            .where(s.relationship_id.in_(part), _survey_text(cutoff))
-            .values(free_text=None)
-            .returning(s.relationship_id)
-        )
-        purged.update(int(rid) for rid in conn.execute(statement).scalars())
-    return purged
+    return _nulled(conn, survey_responses, "free_text", ids, _survey_text(cutoff))
 
 
 def purge_meeting_notes(conn: Connection, ids: Sequence[int], cutoff: datetime) -> Counter[int]:
     """Erase the notes of the meetings of ``ids`` recorded at or before ``cutoff``; how many, by
     relationship."""
-    m, purged = meetings.c, Counter[int]()
+    return _nulled(conn, meetings, "notes", ids, _meeting_notes(cutoff))
+
+
+def _nulled(
+    conn: Connection, table: Table, column: str, ids: Sequence[int], expired: ColumnElement[bool]
+) -> Counter[int]:
+    """Set ``column`` of the rows of ``table`` of the relationships ``ids`` that ``expired`` selects to
+    NULL; how many, by relationship."""
+    purged = Counter[int]()
     for part in chunks(ids):
         statement = (
-            update(meetings)
-            .where(m.relationship_id.in_(part), _meeting_notes(cutoff))
-            .values(notes=None)
-            .returning(m.relationship_id)
+            update(table)
+            .where(table.c.relationship_id.in_(part), expired)
+            .values({column: None})
+            .returning(table.c.relationship_id)
         )
         purged.update(int(rid) for rid in conn.execute(statement).scalars())
     return purged
@@ -202,7 +202,7 @@ def purge_message_bodies(conn: Connection, ids: Sequence[int], cutoff: datetime)
         statement = (
             update(outbox)
             .where(o.relationship_id.in_(part), _message_bodies(cutoff, dialect))
-            .values(params=_without_personal_params(dialect), last_error=None)
+            .values(params=without_personal_params(dialect), last_error=None)
             .returning(o.id, o.relationship_id)
         )
         rows = conn.execute(statement).all()

@@ -17,6 +17,7 @@ from engine.policy.model import Policy
 from engine.reporting.build import report
 from engine.reporting.outcomes import ERASED_REASON
 from engine.services.erasure import ErasureRequest, erase_participant
+from engine.services.help import HelpRequest, ask_for_help
 from engine.services.matching import propose
 from engine.services.queries import verify
 from engine.services.recording import record_meeting, record_survey
@@ -27,6 +28,7 @@ from .support import final_answers, fire, import_examples, to_review
 SECRET_NOTE = "talked about her burnout at Globex"
 SECRET_ANSWER = "my manager Jan Smit is the problem"
 CLOSE_REASON = "Priya moved to the Rotterdam office"
+SECRET_WORDS = "my mentor keeps cancelling on me"
 
 
 def dump(store: Engine) -> str:
@@ -58,6 +60,9 @@ def _program(store: Engine, policy: Policy, lifecycle: Lifecycle, clock: Simulat
     record_meeting(store, policy, clock, rels[9], "check-in", None, actor="coordinator", notes=SECRET_NOTE)
     answers = {**final_answers(store, rels[9]), "comments": SECRET_ANSWER}
     record_survey(store, policy, clock, rels[9], "final", "mentee", answers, actor="mentee")
+    ask_for_help(
+        store, lifecycle, clock, HelpRequest(rels[9], "mentee", "help", SECRET_WORDS, "k1"), actor="m"
+    )
     return rels[9]
 
 
@@ -69,7 +74,7 @@ def test_an_erased_person_is_nowhere_in_the_dump_and_every_chain_verifies(
     priya = next(p for p in _people(store) if p["name"] == "Priya Raman")
     before = report(store, policy, clock.now())
     dumped = dump(store)
-    secrets = (priya["name"], priya["email"], SECRET_NOTE, SECRET_ANSWER, CLOSE_REASON)
+    secrets = (priya["name"], priya["email"], SECRET_NOTE, SECRET_ANSWER, CLOSE_REASON, SECRET_WORDS)
     assert all(str(secret) in dumped for secret in secrets)
 
     done = erase_participant(
