@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from engine.clock import SimulatedClock
+from engine.domain.lifecycle import Lifecycle
 from engine.domain.participants import Participant
-from engine.policy.model import Policy, shipped_policies
+from engine.policy.model import Policy, load_policy, shipped_policies
 from engine.services.participants import import_participants
+from engine.services.queries import verify
+from engine.services.recording import record_meeting
+from engine.store.tables import meetings
 from tests.conftest import START
 from tests.flows.conftest import task_run_names
+from tests.integration.support import TRAINED_MENTOR, fire, import_examples
 
 pytestmark = pytest.mark.flows
 
@@ -54,3 +60,29 @@ def test_one_task_per_batch_of_due_relationships(store: Engine, policy: Policy) 
     again = cadence(database=_url(store), policy=path, now=now, batch_size=10, return_state=True)
     assert again.result().examined == 0
     assert task_run_names(again.state_details.flow_run_id, expected=0, timeout=2) == []
+
+
+def test_the_cadence_purges_what_the_policy_s_retention_says_has_expired(
+    store: Engine, policy: Policy, tmp_path: Path
+) -> None:
+    from workflows.flows.cadence import cadence
+
+    retained = tmp_path / "retained.yaml"
+    text = Path(shipped_policies()["default"]).read_text(encoding="utf-8").rstrip("\n")
+    retained.write_text(text + "\nretention:\n  meeting_notes: 30 days\n", encoding="utf-8")
+    lifecycle, clock = Lifecycle(load_policy(retained)), SimulatedClock(START)
+    rel = import_examples(store, lifecycle.policy, clock)[0]
+    fire(store, lifecycle, clock, rel, "match", mentor=TRAINED_MENTOR)
+    fire(store, lifecycle, clock, rel, "schedule_kickoff")
+    record_meeting(store, lifecycle.policy, clock, rel, "kickoff", None, actor="coordinator", notes="private")
+    now = (clock.now() + timedelta(days=31)).isoformat()
+
+    state = cadence(database=_url(store), policy=str(retained), now=now, return_state=True)
+
+    assert state.result().purged == {"meeting_notes": 1}
+    assert "purge-expired" in " ".join(task_run_names(state.state_details.flow_run_id, expected=2))
+    with store.connect() as conn:
+        assert (
+            conn.execute(select(meetings.c.notes).where(meetings.c.relationship_id == rel)).scalar() is None
+        )
+    assert verify(store).problems == []
