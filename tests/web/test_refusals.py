@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 
 from engine.delivery.links import LINK_LIFETIME
+from engine.domain.lifecycle import Lifecycle
+from engine.services.erasure import ErasureRequest, erase_participant
 from engine.services.links import revoke_links
 from engine.services.replacing import ReplaceRequest, replace_mentor
 from workflows.web.forms import form_token
@@ -81,6 +83,14 @@ def test_a_revoked_link_is_gone(site: Site) -> None:
     path = site.link("survey", "mentee", "survey")
     site.clock.advance(timedelta(seconds=1))
     revoke_links(site.store, site.clock.now(), "coordinator", relationship=site.rels["survey"])
+    _refused(site, path, 410, "This link was withdrawn")
+
+
+def test_an_erased_person_s_links_are_gone(site: Site) -> None:
+    path = site.link("survey", "mentee", "survey")
+    site.clock.advance(timedelta(seconds=1))
+    request = ErasureRequest("priya.raman@example.com", "request 17", "dpo", close=True)
+    erase_participant(site.store, Lifecycle(site.policy), site.clock, request)
     _refused(site, path, 410, "This link was withdrawn")
 
 
