@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from engine.policy.problems import Loc, shown, unknown_name
 from engine.policy.timers import PROGRAM_DURATION, timer_of
-from engine.policy.vocabulary import RECORD_TRIGGERS
+from engine.policy.vocabulary import RESERVED_TRIGGERS
 
 if TYPE_CHECKING:
     from engine.policy.model import Policy
@@ -59,12 +59,12 @@ def _reference_problems(policy: Policy) -> list[tuple[Loc, str]]:
     single_initial = len(initial) == 1 and not initial[0].terminal
     problems: list[tuple[Loc, str]] = []
     for i, t in enumerate(policy.transitions):
-        if t.trigger in RECORD_TRIGGERS:
+        if t.trigger in RESERVED_TRIGGERS:
             problems.append(
                 (
                     ("transitions", i, "trigger"),
                     f"{shown(t.trigger)} is reserved for the audit entries of recorded meetings and survey "
-                    "answers (expected another trigger name)",
+                    "answers, erasures and policy versions applied (expected another trigger name)",
                 )
             )
         if t.to not in phases:

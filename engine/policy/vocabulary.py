@@ -236,9 +236,22 @@ REPLACE_MENTOR = "replace_mentor"  # a match corrected: the pair has another men
 HELP_REQUESTED = "help_requested"  # a participant asked for help or a pause through their personal link
 PURGE = "purge"  # personal data past the policy's retention erased (engine.services.retention)
 ERASE = "erase"  # a participant erased, on request (engine.services.erasure)
+POLICY_APPLIED = "policy_applied"  # a new policy version applied to a pair, in its phase (policy apply)
+POLICY_MAPPED = "policy_mapped"  # the same, moving it from a removed phase to the one it was mapped to
 RECORD_TRIGGERS = frozenset(
-    {RECORD_MEETING, RECORD_SURVEY, RECORD_RETRACT, REPLACE_MENTOR, HELP_REQUESTED, PURGE, ERASE}
+    {
+        RECORD_MEETING,
+        RECORD_SURVEY,
+        RECORD_RETRACT,
+        REPLACE_MENTOR,
+        HELP_REQUESTED,
+        PURGE,
+        ERASE,
+        POLICY_APPLIED,
+    }
 )
 """The triggers of audit entries that record a fact (a meeting held, a survey answered, data erased)
 without moving the phase: ``from_phase`` and ``to_phase`` are both the phase it happened in. A policy may
-not use them."""
+not use them. :data:`POLICY_MAPPED` is not one: it moves the pair, though no edge of a policy does."""
+RESERVED_TRIGGERS = RECORD_TRIGGERS | {POLICY_MAPPED}
+"""The triggers of the entries mentorflow writes itself: a policy may name none of them."""

@@ -39,7 +39,7 @@ from engine.services.collector import collector_paused
 from engine.services.facts import NO_MEETINGS, load_facts
 from engine.store import audit, due, records
 from engine.store import relationships as rel_store
-from engine.store.database import UnitOfWork
+from engine.store.database import Rehearsal, UnitOfWork
 from engine.store.due import Wait
 from engine.store.relationships import RelationshipRow
 
@@ -81,21 +81,28 @@ class TickSummary:
         return dict(Counter(self.stranded.values()))
 
 
-def due_ids(store: Engine, now: datetime, *, policy_name: str, limit: int | None = None) -> list[int]:
+def due_ids(
+    store: Engine, now: datetime, *, policy_name: str, limit: int | None = None,
+    rehearsal: Rehearsal | None = None,
+) -> list[int]:  # fmt: skip
     """The relationships of the policy ``policy_name`` whose ``due_at`` has passed, the longest-waiting
     first (through the ``due_at`` index; the policy is a filter on the rows it finds)."""
-    with UnitOfWork(store, write=False) as uow:
+    with UnitOfWork(store, write=False, within=rehearsal) as uow:
         return due.due_ids(uow.conn, now, policy_name=policy_name, limit=limit)
 
 
 def tick_batch(
-    store: Engine, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], *, actor: str = "cadence"
-) -> TickSummary:
-    """Handle these relationships (those still due) in one transaction; on a conflict, retried up to twice."""
+    store: Engine, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], *, actor: str = "cadence",
+    rehearsal: Rehearsal | None = None,
+) -> TickSummary:  # fmt: skip
+    """Handle these relationships (those still due) in one transaction; on a conflict, retried up to twice.
+
+    Within a ``rehearsal`` the transaction is a savepoint of the rehearsal's, rolled back with it.
+    """
     for attempt in range(3):
         try:
             with collector_paused():  # the batch's rows are freed on return, before the collector runs
-                return _tick_batch(store, lifecycle, now, ids, actor)
+                return _tick_batch(store, lifecycle, now, ids, actor, rehearsal)
         except ConflictError:
             if attempt == 2:
                 raise
@@ -103,11 +110,12 @@ def tick_batch(
 
 
 def _tick_batch(
-    store: Engine, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], actor: str
-) -> TickSummary:
+    store: Engine, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], actor: str,
+    rehearsal: Rehearsal | None,
+) -> TickSummary:  # fmt: skip
     summary = TickSummary()
     policy = lifecycle.policy
-    with UnitOfWork(store) as uow:
+    with UnitOfWork(store, within=rehearsal) as uow:
         rels = _in_policy_phases(due.lock_due(uow.conn, ids, now, policy.policy), policy, summary)
         meetings = records.meeting_stats(uow.conn, [r.id for r in rels])
         answers = records.survey_answers(uow.conn, rels)
@@ -201,9 +209,11 @@ def added(summaries: Iterable[TickSummary]) -> TickSummary:
     return total
 
 
-def in_turn(store: Engine, lifecycle: Lifecycle, now: datetime) -> TickBatches:
-    """Ticks a pass's batches one after another, in this thread."""
-    return lambda parts: added(tick_batch(store, lifecycle, now, part) for part in parts)
+def in_turn(
+    store: Engine, lifecycle: Lifecycle, now: datetime, rehearsal: Rehearsal | None = None
+) -> TickBatches:
+    """Ticks a pass's batches one after another, in this thread (within ``rehearsal``, if given)."""
+    return lambda parts: added(tick_batch(store, lifecycle, now, p, rehearsal=rehearsal) for p in parts)
 
 
 def run_tick(
@@ -213,17 +223,21 @@ def run_tick(
     *,
     batch_size: int = BATCH_SIZE,
     tick_batches: TickBatches | None = None,
+    rehearsal: Rehearsal | None = None,
 ) -> TickSummary:
     """One cadence tick: the relationships of the lifecycle's policy due at ``now``, in batches, pass
     after pass (see :data:`PASSES`).
 
     ``tick_batches`` ticks the batches of a pass: by default :func:`in_turn`; the cadence flow passes
-    one that submits a Prefect task per batch.
+    one that submits a Prefect task per batch. Within a ``rehearsal`` (batches in turn only) the tick
+    writes what it always writes, and the rehearsal's exit rolls it all back.
     """
-    tick = tick_batches or in_turn(store, lifecycle, now)
+    if rehearsal is not None and tick_batches is not None:
+        raise ValueError("a rehearsed tick runs its batches in turn, within the rehearsal")
+    tick = tick_batches or in_turn(store, lifecycle, now, rehearsal)
     summary = TickSummary()
     for _ in range(PASSES):
-        ids = due_ids(store, now, policy_name=lifecycle.policy.policy)
+        ids = due_ids(store, now, policy_name=lifecycle.policy.policy, rehearsal=rehearsal)
         if not ids:
             break
         done = tick(batches(ids, batch_size))

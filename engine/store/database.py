@@ -13,13 +13,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Transaction, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, ProgrammingError
 
 from engine.errors import ConfigError, field
 
-SCHEMA_REVISION = "0016"
+SCHEMA_REVISION = "0017"
 """The Alembic head this code expects; a test checks it against the migrations."""
 
 
@@ -98,11 +98,19 @@ class UnitOfWork:
     """Transactions committed by this process (migrations included), so an unexpected error can say
     truthfully what was committed before it (:func:`engine.services.setup.commits`)."""
 
-    def __init__(self, engine: Engine, *, write: bool = True) -> None:
+    conn: Connection
+    _tx: Transaction
+
+    def __init__(self, engine: Engine, *, write: bool = True, within: Rehearsal | None = None) -> None:
         self._engine = engine
         self._write = write
+        self._within = within
 
     def __enter__(self) -> UnitOfWork:
+        if self._within is not None:  # a savepoint of the rehearsal's transaction
+            self.conn = self._within.conn
+            self._tx = self.conn.begin_nested()
+            return self
         try:
             self.conn = self._engine.connect().execution_options(mentorflow_write=self._write)
         except OperationalError as exc:
@@ -116,7 +124,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self._tx.commit()
-        UnitOfWork.commits += 1
+        if self._within is None:
+            UnitOfWork.commits += 1
 
     def __exit__(
         self,
@@ -126,6 +135,10 @@ class UnitOfWork:
     ) -> None:
         if exc is not None and self._tx.is_active:
             mark_rolled_back(exc)
+        if self._within is not None:
+            if self._tx.is_active:
+                self._tx.rollback()  # to the savepoint; the rehearsal's connection stays open
+            return
         try:
             try:
                 if self._tx.is_active:
@@ -142,6 +155,33 @@ class UnitOfWork:
     @property
     def dialect(self) -> str:
         return self._engine.dialect.name
+
+
+class Rehearsal:
+    """One transaction that is never committed: everything done within it is rolled back on exit.
+
+    A :class:`UnitOfWork` opened ``within`` it runs in a savepoint of this transaction: its commit
+    releases the savepoint, so what the next one reads includes it, and still nothing reaches the
+    database. ``policy plan`` runs a whole tick (pass after pass) this way, and reads what it wrote
+    before the rollback. On PostgreSQL the ids it drew from sequences stay drawn, unused.
+    """
+
+    conn: Connection
+
+    def __init__(self, engine: Engine) -> None:
+        self._unit = UnitOfWork(engine)
+
+    def __enter__(self) -> Rehearsal:
+        self.conn = self._unit.__enter__().conn
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._unit.__exit__(exc_type, exc, tb)  # never committed: rolled back
 
 
 ROLLED_BACK = "mentorflow_rolled_back"

@@ -232,6 +232,23 @@ policy_versions = Table(
     Column("first_used_at", UTCDateTime, nullable=False),
 )
 
+# One row per `policy apply`: a policy's new version made the one in force for its relationships, from
+# which version, by whom and why, with the phases it mapped and how many relationships it wrote an entry
+# for (migration 0017). The latest row of a policy name says which version is in force.
+policy_applications = Table(
+    "policy_applications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("policy_name", String(100), nullable=False, index=True),
+    Column("from_digest", String(80)),
+    Column("to_digest", String(80), nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+    Column("applied_by", String(200), nullable=False),
+    Column("reason", Text),
+    Column("mapping", JSON, nullable=False),
+    Column("relationships", Integer, nullable=False),
+)
+
 # One row per waiting relationship per matching run: the proposed mentor (pending, then approved,
 # rejected, or superseded by a later run), or none (unmatched), with the breakdown and explanation
 # the coordinator saw.

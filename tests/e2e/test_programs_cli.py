@@ -68,7 +68,7 @@ def test_a_pair_in_a_phase_the_policy_no_longer_has_is_listed_and_refused(run: R
     newer.write_text(without_paused_text(), encoding="utf-8")
 
     status = run("status", "--policy", str(newer))
-    refused = run("advance", "1", "resume", "--policy", str(newer))
+    refused = run("--policy-version-pinned", "advance", "1", "resume", "--policy", str(newer))
 
     shown = " ".join(status.out.split())  # the table titles wrap
     assert status.code == 0 and "Traceback" not in status.err

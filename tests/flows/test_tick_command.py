@@ -71,7 +71,7 @@ def test_tick_with_a_policy_ticks_its_program_only_and_names_pairs_in_a_removed_
     before = snapshot(tmp_path / "mentorflow.db")
     moment = (datetime.now(UTC) + timedelta(days=100)).strftime("%Y-%m-%dT%H:%M")
 
-    code, out, err = cli("tick", "--now", moment, "--policy", str(newer))
+    code, out, err = cli("--policy-version-pinned", "tick", "--now", moment, "--policy", str(newer))
 
     assert code == 0, err
     assert "13 due relationship(s) examined" in out  # the 13 unmatched; not the paused pair, not the new hire

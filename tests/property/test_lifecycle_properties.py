@@ -28,7 +28,7 @@ from engine.domain.participants import Participant
 from engine.domain.relationships import MEETING_KINDS
 from engine.errors import InputError, RefusedError
 from engine.policy.model import Edge, Policy, load_policy, shipped_policies
-from engine.policy.vocabulary import RECORD_TRIGGERS, Facts
+from engine.policy.vocabulary import POLICY_MAPPED, RECORD_TRIGGERS, Facts
 from engine.services import advance as services
 from engine.services import queries, recording
 from engine.services.erasure import ErasureRequest, erase_participant
@@ -254,10 +254,14 @@ def _check_invariants(store: Engine, policy: Policy, rel_ids: list[int]) -> None
                     "retracted",
                     "old_mentor_id",
                     "redacted",  # an erasure
+                    "from_version",  # a new version of the policy applied
                 }
                 event(f"a {entry.trigger} entry in {phase}")
                 continue
-            assert (entry.trigger, entry.from_phase, entry.to_phase) in edges
+            if entry.trigger == POLICY_MAPPED:  # a new version applied, the pair's removed phase mapped
+                assert entry.to_phase in policy.phases and entry.data["to_version"] == entry.policy_version
+            else:
+                assert (entry.trigger, entry.from_phase, entry.to_phase) in edges
             phase = entry.to_phase
         assert phase == rel.phase
         assert (rel.due_at is None) == policy.phases[rel.phase].terminal

@@ -59,7 +59,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "demo", "demo",
         "Generate a program and run a simulated year of it through the real flows, then summarise it.",
     ),
-    "policy": ("policy", "app", "Validate, show and draw phase policies."),
+    "policy": ("policy_apply", "app", "Validate, show and draw phase policies."),
     "participants": ("people", "participants", "Import and list mentors and mentees."),
     "relationships": ("people", "relationships", "List mentor-mentee relationships."),
     "record": ("record", "app", "Record what happened: meetings, training, survey answers."),
@@ -140,13 +140,42 @@ def _print_version(wanted: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version),
     ] = False,
+    pinned: Annotated[
+        bool,
+        typer.Option(
+            "--policy-version-pinned",
+            help="Act with whatever version of the policy the file has, not only the one `policy apply` put "
+            "in force (for scripts) [env MENTORFLOW_POLICY_VERSION_PINNED=1].",
+        ),
+    ] = False,
 ) -> None:
     """Run a mentoring program as software: phases, policies, and a verifiable audit history."""
     no_telemetry()
+    if pinned:
+        pin_policy_version(ctx)
+
+
+def pin_policy_version(ctx: typer.Context) -> None:
+    """``--policy-version-pinned``: set in the environment for this command, so the flows it runs and the
+    web workers it starts read it too; put back as it was when the command ends."""
+    from engine.services.policy_apply import PINNED_VARIABLE
+
+    before = os.environ.get(PINNED_VARIABLE)
+    os.environ[PINNED_VARIABLE] = "1"
+    ctx.call_on_close(lambda: _put_back(PINNED_VARIABLE, before))
+
+
+def _put_back(name: str, value: str | None) -> None:
+    """The environment variable ``name`` as it was: ``value``, or unset."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def no_telemetry() -> None:

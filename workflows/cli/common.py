@@ -141,12 +141,23 @@ def policy_file(chosen: Settings) -> Path:
     return resolve_policy_path(chosen.policy)
 
 
-def load_policy(chosen: Settings) -> Policy:
+def load_policy(chosen: Settings, *, acting: bool = True) -> Policy:
     """The policy the settings name; the shipped default otherwise. Validated once per version of the file
-    and kept between runs; a policy that does not load fails with every problem, as `policy check` says."""
+    and kept between runs; a policy that does not load fails with every problem, as `policy check` says.
+
+    A command that acts with it is refused (exit 2) when another version of that policy is in force in
+    the store, until `policy apply` (or ``--policy-version-pinned``); the `policy` commands, which only
+    read, compare or apply versions, load any (``acting=False``).
+    """
     from engine.services.outlines import cached_policy
 
-    return cached_policy(policy_file(chosen))
+    path = policy_file(chosen)
+    loaded = cached_policy(path)
+    if acting:
+        from engine.services.policy_apply import check_store_in_force
+
+        check_store_in_force(chosen.database_url, loaded, str(path))
+    return loaded
 
 
 def policy_rules(chosen: Settings) -> Outline:

@@ -1,14 +1,25 @@
-"""``mentorflow policy``: validate, show, draw and describe phase policies."""
+"""``mentorflow policy``: validate, show, draw and describe phase policies, and plan a change of one."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from workflows.cli.common import PolicyOption, check_choice, load_policy, print_error, settings
+from workflows.cli.common import (
+    DatabaseOption,
+    PolicyOption,
+    check_choice,
+    load_policy,
+    open_store,
+    parse_moment,
+    print_error,
+    settings,
+)
+from workflows.cli.output import print_json
 
 app = typer.Typer(help="Validate, show and draw phase policies.", no_args_is_help=True)
 
@@ -46,7 +57,7 @@ def show(
     import yaml
 
     check_choice(format, "--format", ("yaml", "json"))
-    loaded = load_policy(settings(policy=file or policy))
+    loaded = load_policy(settings(policy=file or policy), acting=False)
     data = loaded.normalised()
     if format == "json":
         typer.echo(json.dumps({"version_digest": loaded.digest, **data}, indent=2, ensure_ascii=False))
@@ -65,7 +76,7 @@ def graph(
     from engine.policy import diagrams
 
     check_choice(format, "--format", ("mermaid", "dot"))
-    loaded = load_policy(settings(policy=file or policy))
+    loaded = load_policy(settings(policy=file or policy), acting=False)
     typer.echo(diagrams.mermaid(loaded) if format == "mermaid" else diagrams.dot(loaded), nl=False)
 
 
@@ -88,3 +99,46 @@ def list_policies() -> None:
 
     for name, path in sorted(shipped_policies().items()):
         typer.echo(f"{name:<20} {load(path).description or ''}")
+
+
+@app.command("plan")
+def plan(
+    file: Annotated[Path, typer.Argument(help="The new version of the policy.", show_default=False)],
+    policy: PolicyOption = None,
+    database: DatabaseOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The moment of the next tick (YYYY-MM-DD[THH:MM]) [default: now]"),
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    max_messages: Annotated[
+        int | None,
+        typer.Option(
+            "--max-messages", min=0, help="Not safe above this many messages in one tick [default: no limit]"
+        ),
+    ] = None,
+) -> None:
+    """What switching the program to this version would do, writing nothing: the changes, the relationships
+    it strands, and what the next tick would move and send. Exit 1 when it strands relationships or sends
+    more than --max-messages messages."""
+    from engine.clock import SystemClock
+    from engine.policy.model import load_policy as load
+    from engine.services.plan import plan_change
+    from workflows.cli.policy_plan import plan_document, print_plan
+
+    check_choice(format, "--format", ("text", "json"))
+    chosen = settings(database, policy)
+    current = load_policy(chosen, acting=False)
+    new = load(file)
+    moment = (
+        parse_moment(as_of, "--as-of", current.program.timezone).astimezone(UTC)
+        if as_of
+        else SystemClock().now()
+    )
+    found = plan_change(open_store(chosen), current, new, moment, max_messages=max_messages)
+    if format == "json":
+        print_json(plan_document(found))
+    else:
+        print_plan(found)
+    if found.concerns:
+        raise typer.Exit(1)

@@ -251,7 +251,11 @@ def _print_journey(url: str, relationship: int) -> None:
 
 
 # The triggers of engine.vocabulary.RECORD_TRIGGERS, named here so that `history` stays light.
-_RECORDED = ("record_meeting", "record_survey", "replace_mentor", "retract", "purge")
+_RECORDED = (
+    "record_meeting", "record_survey", "replace_mentor", "retract", "help_requested", "purge", "erase",
+    "policy_applied",
+)  # fmt: skip
+"""engine.policy.vocabulary.RECORD_TRIGGERS (a test keeps them equal), without importing pydantic."""
 
 
 def _move(row: dict[str, Any]) -> str:

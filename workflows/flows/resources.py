@@ -64,7 +64,17 @@ def resolve(database: str | None, policy: str | None, now: str | None, settings:
         database, policy = resolved.database_url, resolved.policy
     path = resolve_policy_path(policy)
     when = iso(moment(now) if now else SystemClock().now())
-    return Target(credentials(database, settings), str(path.resolve()), when, settings)
+    found = Target(credentials(database, settings), str(path.resolve()), when, settings)
+    in_force(found)
+    return found
+
+
+def in_force(target: Target) -> None:
+    """Refuse a flow run whose policy is not the version in force in its store (unless pinned)."""
+    from engine.services.policy_apply import check_in_force, pinned
+
+    if not pinned():
+        check_in_force(store(target.database), policy(target.policy), source=target.policy)
 
 
 def credentials(url: str, settings: str | None = None) -> str:

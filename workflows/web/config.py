@@ -104,10 +104,13 @@ def program_of(timezone: str, config: str | None = None) -> Program:
 
 def load_config(policy: Policy, store: Engine) -> WebConfig:
     """The pages' configuration: ``[web]`` and ``[notifications]`` of the settings file, with the policy
-    and the store the command's settings name."""
+    and the store the command's settings name; refused if the policy is not the version in force there
+    (unless pinned)."""
+    from engine.services.policy_apply import check_in_force, pinned
     from engine.settings import web_settings
 
     keys, base_url = checked_web_settings()
+    check_in_force(store, policy, pinned=pinned())
     web = web_settings()
     return WebConfig(
         store, policy, keys, base_url, program_of(policy.program.timezone),
