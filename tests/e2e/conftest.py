@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.store.database import open_engine
 from engine.store.tables import metadata
+from tests.integration.support import without_paused_text
 from workflows.cli import main
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "participants.csv"
@@ -68,3 +69,20 @@ def program(run: Run, tmp_path: Path) -> Path:
     assert run("participants", "import", str(EXAMPLES)).code == 0
     assert run("advance", "1", "match", "--mentor", "E1002").code == 0
     return tmp_path / "mentorflow.db"
+
+
+def paused_program(run: Run, tmp_path: Path) -> Path:
+    """The example participants under with-pause, relationship 1 paused; the version without the phase."""
+    assert run("init").code == 0
+    assert run("participants", "import", str(EXAMPLES), "--policy", "with-pause").code == 0
+    for step in (
+        ["advance", "1", "match", "--mentor", "E1002"],
+        ["advance", "1", "schedule_kickoff"],
+        ["record", "meeting", "1", "--kind", "kickoff"],
+        ["advance", "1", "start"],
+        ["advance", "1", "pause", "--reason", "parental leave"],
+    ):
+        assert run(*step, "--policy", "with-pause").code == 0, step
+    newer = tmp_path / "with-pause-v2.yaml"
+    newer.write_text(without_paused_text(), encoding="utf-8")
+    return newer

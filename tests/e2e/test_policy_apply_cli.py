@@ -9,30 +9,12 @@ from pathlib import Path
 import pytest
 
 from engine.services.policy_apply import PINNED_VARIABLE
-from tests.integration.support import without_paused_text
 
-from .conftest import EXAMPLES, Run, snapshot
-
-
-def _paused_program(run: Run, tmp_path: Path) -> Path:
-    """The example participants under with-pause, relationship 1 paused; the version without the phase."""
-    assert run("init").code == 0
-    assert run("participants", "import", str(EXAMPLES), "--policy", "with-pause").code == 0
-    for step in (
-        ["advance", "1", "match", "--mentor", "E1002"],
-        ["advance", "1", "schedule_kickoff"],
-        ["record", "meeting", "1", "--kind", "kickoff"],
-        ["advance", "1", "start"],
-        ["advance", "1", "pause", "--reason", "parental leave"],
-    ):
-        assert run(*step, "--policy", "with-pause").code == 0, step
-    newer = tmp_path / "with-pause-v2.yaml"
-    newer.write_text(without_paused_text(), encoding="utf-8")
-    return newer
+from .conftest import Run, paused_program, snapshot
 
 
 def test_a_new_version_acts_only_once_applied_and_apply_needs_a_mapping(run: Run, tmp_path: Path) -> None:
-    newer = _paused_program(run, tmp_path)
+    newer = paused_program(run, tmp_path)
     db = tmp_path / "mentorflow.db"
     before = snapshot(db)
 
@@ -57,7 +39,7 @@ def test_a_new_version_acts_only_once_applied_and_apply_needs_a_mapping(run: Run
 
 
 def test_apply_with_a_mapping_moves_the_pair_and_the_history_shows_it(run: Run, tmp_path: Path) -> None:
-    newer = _paused_program(run, tmp_path)
+    newer = paused_program(run, tmp_path)
 
     applied = run("policy", "apply", str(newer), "--map", "paused=active", "--reason", "pause retired")
     acted = run("advance", "2", "match", "--mentor", "E1004", "--policy", str(newer))
@@ -81,7 +63,7 @@ def test_apply_with_a_mapping_moves_the_pair_and_the_history_shows_it(run: Run, 
 
 
 def test_pinned_acts_with_any_version(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    newer = _paused_program(run, tmp_path)
+    newer = paused_program(run, tmp_path)
 
     flagged = run(
         "--policy-version-pinned", "advance", "2", "match", "--mentor", "E1004", "--policy", str(newer)

@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 from engine.policy.model import shipped_policies
-from tests.e2e.conftest import Run, snapshot
-from tests.integration.support import without_paused_text
+from tests.e2e.conftest import Run, paused_program, snapshot
 
 DEFAULT = Path(shipped_policies()["default"]).read_text(encoding="utf-8")
 
@@ -47,19 +46,7 @@ def test_a_message_limit_exits_1(run: Run, program: Path, tmp_path: Path) -> Non
 
 
 def test_a_plan_that_strands_pairs_exits_1(run: Run, tmp_path: Path) -> None:
-    assert run("init").code == 0
-    examples = Path(__file__).parents[2] / "examples" / "participants.csv"
-    assert run("participants", "import", str(examples), "--policy", "with-pause").code == 0
-    for step in (
-        ["advance", "1", "match", "--mentor", "E1002"],
-        ["advance", "1", "schedule_kickoff"],
-        ["record", "meeting", "1", "--kind", "kickoff"],
-        ["advance", "1", "start"],
-        ["advance", "1", "pause", "--reason", "parental leave"],
-    ):
-        assert run(*step, "--policy", "with-pause").code == 0, step
-    newer = tmp_path / "with-pause-v2.yaml"
-    newer.write_text(without_paused_text(), encoding="utf-8")
+    newer = paused_program(run, tmp_path)
     before = snapshot(tmp_path / "mentorflow.db")
 
     shown = run("policy", "plan", str(newer), "--policy", "with-pause")

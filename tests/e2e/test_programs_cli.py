@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.conftest import Run, snapshot
-from tests.integration.support import without_paused_text
+from tests.e2e.conftest import Run, paused_program, snapshot
 
 NEW_HIRES = """external_id,role,name,email
 N2001,mentee,Mila Jansen,mila.jansen@example.com
@@ -53,19 +52,7 @@ def test_status_and_report_cover_one_program_and_mention_the_other(
 
 
 def test_a_pair_in_a_phase_the_policy_no_longer_has_is_listed_and_refused(run: Run, tmp_path: Path) -> None:
-    assert run("init").code == 0
-    examples = Path(__file__).parents[2] / "examples" / "participants.csv"
-    assert run("participants", "import", str(examples), "--policy", "with-pause").code == 0
-    for step in (
-        ["advance", "1", "match", "--mentor", "E1002"],
-        ["advance", "1", "schedule_kickoff"],
-        ["record", "meeting", "1", "--kind", "kickoff"],
-        ["advance", "1", "start"],
-        ["advance", "1", "pause", "--reason", "parental leave"],
-    ):
-        assert run(*step, "--policy", "with-pause").code == 0, step
-    newer = tmp_path / "with-pause-v2.yaml"
-    newer.write_text(without_paused_text(), encoding="utf-8")
+    newer = paused_program(run, tmp_path)
 
     status = run("status", "--policy", str(newer))
     refused = run("--policy-version-pinned", "advance", "1", "resume", "--policy", str(newer))
