@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from engine.policy.model import load_policy_text, resolve_policy_path
+from engine.services.policy_apply import PINNED_VARIABLE
 from engine.store.tables import participant_entries, participants, training_reports
 from tests.integration.support import UNTRAINED_MENTOR
 from workflows.web import create_app
@@ -28,8 +29,10 @@ from .conftest import BASE, COORDINATOR, KEYS, Site, dump, form_tokens, sign_in
 
 
 @pytest.fixture
-def confirming(accounts: Site) -> Iterator[Site]:
-    """The site (with ``sam`` and ``vera``) under the default policy with ``links.confirm_training``."""
+def confirming(accounts: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    """The site (with ``sam`` and ``vera``) under the default policy with ``links.confirm_training``: a
+    version never applied to the pairs written under the default, so pinned (any version acts)."""
+    monkeypatch.setenv(PINNED_VARIABLE, "1")
     text = Path(resolve_policy_path("default")).read_text(encoding="utf-8")
     policy = load_policy_text(text + "\nlinks:\n  confirm_training: true\n", "confirming.yaml")
     config = WebConfig(accounts.store, policy, KEYS, BASE, COORDINATOR, accounts.clock)

@@ -3,7 +3,8 @@
 A POST with a key is carried out once: a repeat with the same key, path and body answers what the first
 answered (a refusal too), with ``Idempotent-Replayed: true``, and writes nothing; the same key with another
 request is a 422 problem, a repeat while the first still runs a 409. Without the header a POST is carried
-out each time it is sent.
+out each time it is sent. Every POST passes through here, so here it is refused while the server runs a
+policy version no longer in force.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import MentorflowError
 from engine.services import idempotency
 from engine.services.tokens import TokenInfo
-from workflows.api.problems import MEDIA_TYPE, engine_problem
+from workflows.api.problems import MEDIA_TYPE, ApiProblem, engine_problem
 from workflows.api.security import config_of
+from workflows.web.config import superseded
 
 IdempotencyKey = Annotated[
     str | None,
@@ -37,10 +39,14 @@ M = TypeVar("M", bound=BaseModel)
 async def once(
     request: Request, token: TokenInfo, key: str | None, model: type[M], run: Callable[[], M]
 ) -> M | Response:
-    """``run()`` (in a worker thread), carried out once per ``key``: its result, or the answer kept."""
+    """``run()`` (in a worker thread), carried out once per ``key``: its result, or the answer kept;
+    refused (409, nothing written) while the policy the server runs is no longer the version in force."""
+    config = config_of(request)
+    stale = await run_in_threadpool(superseded, config)
+    if stale:
+        raise ApiProblem(409, stale)
     if key is None:
         return await run_in_threadpool(run)
-    config = config_of(request)
     body = await request.body()
     fingerprint = hashlib.sha256(
         b"\n".join([request.method.encode(), request.url.path.encode(), body])

@@ -9,11 +9,16 @@ Routes (under the path of ``[web] base_url``, so a reverse proxy passes addresse
   ``GET /`` (today), ``GET/POST /login``, ``POST /logout``, ``GET /matching``,
   ``POST /matching/{rel}/approve|reject``, ``GET /relationships/{rel}``,
   ``POST /relationships/{rel}/replace|revoke``, ``POST /trainings/{report}/confirm|decline``,
-  ``GET /search?q=``; without a session, the login page (401 for ``Accept: application/json``), never
-  data;
+  ``GET /search?q=``, ``GET /console/policy``, ``POST /console/policy/plan|apply``
+  (:mod:`workflows.web.policy_page`); without a session, the login page (401 for
+  ``Accept: application/json``), never data;
 - ``/api/v1/...``: the REST API (:mod:`workflows.api`), its OpenAPI document at ``/api/v1/openapi.json``;
 - ``GET /healthz``: ``ok``, for a proxy or a supervisor;
 - ``GET /static/site.css``: the one stylesheet (no script anywhere).
+
+While the policy this server runs is no longer the version in force (another was applied since it
+started), every form that would change something (a link's page, a console action, an API write) is
+refused with 409 and nothing written; pages still open.
 
 Requests to ``/l/...`` beyond ``[web] participant_rate_limit`` per client get a 429 page
 (:mod:`workflows.web.limits`). Anything else is a plain 404 page. FastAPI's generated docs are switched
@@ -35,8 +40,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 
 from engine.delivery.links import purpose_of
 from workflows.api import create_api
-from workflows.web import auth, console, pages
-from workflows.web.config import WebConfig
+from workflows.web import auth, console, pages, policy_page
+from workflows.web.config import WebConfig, superseded
 from workflows.web.limits import ParticipantLimit
 from workflows.web.render import SecurityHeaders
 
@@ -68,6 +73,8 @@ def create_app(config: WebConfig) -> FastAPI:
     app.add_api_route(f"{base}/relationships/{{rel_id:int}}/revoke", _revoke, methods=["POST"])
     app.add_api_route(f"{base}/trainings/{{report_id:int}}/{{decision}}", _training, methods=["POST"])
     app.add_api_route(f"{base}/search", _search, methods=["GET"])
+    app.add_api_route(f"{base}/console/policy", _policy, methods=["GET"])
+    app.add_api_route(f"{base}/console/policy/{{step}}", _policy_step, methods=["POST"])
     app.add_api_route(f"{base}/healthz", _health, methods=["GET"])
     app.add_api_route(f"{base}/static/site.css", _stylesheet, methods=["GET"])
     app.mount(f"{base}/api/v1", create_api(config))
@@ -92,6 +99,11 @@ async def _submit(request: Request, purpose: str, token: str) -> Response:
     if not length.isdigit() or int(length) > MAX_FORM_BYTES:
         language = pages.requested_language(config, headers.get("accept-language"))
         return pages.refused(config, language, "not_recorded", 413)
+    stale = await run_in_threadpool(superseded, config)
+    if stale:
+        log.warning("a participant's form was refused: %s", stale)
+        language = pages.requested_language(config, headers.get("accept-language"))
+        return pages.refused(config, language, "policy_changed", 409)
     try:
         async with request.form(max_files=0, max_fields=200) as received:
             form = {key: value for key, value in received.items() if isinstance(value, str)}
@@ -157,7 +169,56 @@ async def _posted(request: Request, action: str, rel_id: int) -> Response:
         return console.refused(config, who, "form")
     if action == "logout":
         return await run_in_threadpool(auth.submit_logout, config, request, who)
+    stale = await run_in_threadpool(superseded, config)
+    if stale:
+        return console.message(config, who, "Not done", stale, 409)
     return await run_in_threadpool(console.act, config, who, action, rel_id, form)
+
+
+async def _policy(request: Request) -> Response:
+    return await _signed_in(request, policy_page.overview)
+
+
+async def _policy_step(request: Request, step: str) -> Response:
+    """A new policy version planned or applied: signed in, the upload's size, the form token, then the
+    policy this server runs still in force; the role is checked by the page."""
+    if step not in ("plan", "apply"):
+        return await _http_error(request, HTTPException(404))
+    config = _config(request)
+    who = await run_in_threadpool(auth.principal, config, request)
+    if who is None:
+        return auth.unauthenticated(config, request)
+    length = request.headers.get("content-length", "0")
+    if not length.isdigit() or int(length) > 2 * policy_page.MAX_POLICY_BYTES + MAX_FORM_BYTES:
+        limit = policy_page.MAX_POLICY_BYTES // 1024
+        return console.message(
+            config, who, "Not read", f"policy_file: the form is larger than {limit} KB", 413
+        )
+    fields, files = await _upload(request)
+    if not auth.form_ok(config, who, request.headers, fields):
+        return console.refused(config, who, "form")
+    stale = await run_in_threadpool(superseded, config)
+    if stale:
+        return console.message(config, who, "Not done", stale, 409)
+    upload = policy_page.upload_of(fields, files)
+    if step == "plan":
+        return await run_in_threadpool(policy_page.plan, config, who, upload)
+    return await run_in_threadpool(policy_page.apply, config, who, upload, fields)
+
+
+async def _upload(request: Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    """The text fields of a posted form, and its files (name, content) by field."""
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    async with request.form(
+        max_files=1, max_fields=50, max_part_size=2 * policy_page.MAX_POLICY_BYTES
+    ) as got:
+        for key, value in got.items():
+            if isinstance(value, str):
+                fields[key] = value
+            else:
+                files[key] = (value.filename or "", await value.read(policy_page.MAX_POLICY_BYTES + 1))
+    return fields, files
 
 
 async def _decide(request: Request, rel_id: int, action: str) -> Response:

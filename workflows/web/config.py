@@ -117,3 +117,21 @@ def load_config(policy: Policy, store: Engine) -> WebConfig:
         trusted_header=web.trusted_header, trusted_proxies=web.trusted_proxies,
         participant_rate_limit=web.participant_rate_limit,
     )  # fmt: skip
+
+
+def superseded(config: WebConfig) -> str | None:
+    """Why this server may change nothing: the policy it runs is no longer the version in force (another
+    was applied since it started); ``None`` when it is, or when any version may act (pinned)."""
+    from engine.services.policy_apply import pinned, version_in_force
+
+    if pinned():
+        return None
+    policy = config.policy
+    in_force = version_in_force(config.store, policy.policy)
+    if in_force is None or in_force == policy.digest:
+        return None
+    return (
+        f"This server runs version {policy.version} ({policy.digest[7:19]}) of policy {policy.policy!r}, "
+        f"but version {in_force[7:19]} has been applied since: nothing was changed. Restart "
+        "`mentorflow web` with the new policy file to act under it."
+    )

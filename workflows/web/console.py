@@ -12,7 +12,7 @@ confirmed or declined on the Today page.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -37,10 +37,16 @@ def page(config: WebConfig, who: Principal, template: str, title: str, **context
 
 
 def message(
-    config: WebConfig, who: Principal | None, title: str, text: str, status_code: int
+    config: WebConfig,
+    who: Principal | None,
+    title: str,
+    text: str,
+    status_code: int,
+    problems: Sequence[str] = (),
 ) -> HTMLResponse:
-    """A plain console page with ``status_code`` that says ``text``."""
-    return html("console_message.html.j2", status_code, {**frame(config, title, who), "message": text})
+    """A plain console page with ``status_code`` that says ``text``, and lists ``problems`` if any."""
+    context = {**frame(config, title, who), "message": text, "problems": list(problems)}
+    return html("console_message.html.j2", status_code, context)
 
 
 def refused(config: WebConfig, who: Principal, why: str) -> HTMLResponse:

@@ -32,6 +32,8 @@ EN: dict[str, str] = {
     "program's coordinator.",
     "busy": "Someone else recorded something for your mentoring at the same moment. Please send the "
     "form again.",
+    "policy_changed": "The program's rules were changed a moment ago, so this could not be recorded "
+    "yet. Please send the form again later; if it keeps happening, ask the program's coordinator.",
     "rate_limited": "Too many requests came from your address in a short time. Please wait a minute, "
     "then open the link again.",
     "already_title": "Already recorded",
@@ -125,6 +127,9 @@ NL: dict[str, str] = {
     "het dan aan de coördinator van het programma.",
     "busy": "Op hetzelfde moment legde iemand anders iets vast over jullie mentortraject. Verstuur "
     "het formulier nog een keer.",
+    "policy_changed": "De regels van het programma zijn net gewijzigd, daarom kon dit nog niet worden "
+    "vastgelegd. Verstuur het formulier later nog een keer; blijft dit gebeuren, vraag het dan aan de "
+    "coördinator van het programma.",
     "rate_limited": "Er kwamen in korte tijd te veel verzoeken van je adres. Wacht een minuut en open "
     "de link dan opnieuw.",
     "already_title": "Al vastgelegd",
