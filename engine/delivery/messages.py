@@ -12,7 +12,8 @@ With personal links configured (``ProgramInfo.links``), a message to a mentee or
 mentor carries a link for what it asks (:func:`link_purposes`) and one for help,
 and its text says to open them; the coordinator's carry none. A link is issued
 at the row's ``created_at``, so a message sent again carries the same link.
-Without links the texts ask for a reply, as before.
+Without links the texts ask for a reply, as before. A message on entering a phase
+lists its ``resources:`` meant for the reader (:func:`phase_resources`).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from engine.delivery import links
 from engine.delivery.channels import Attachment, LinkSettings, Message, ProgramInfo
 from engine.delivery.invitations import Person, invitation, kickoff
 from engine.delivery.survey_texts import survey_questions
+from engine.policy.resources import Resource, resources_for
 from engine.policy.vocabulary import ACTIONS, NOTICES
 
 LANGUAGES = ("en", "nl")
@@ -206,7 +208,8 @@ def template_context(
     row: OutboxRow, pair: Pair | None, program: ProgramInfo, recipient: str, language: str
 ) -> dict[str, Any]:
     """Every name a template may use (all always present, ``None`` when not applicable; ``links``: the
-    address of each purpose's personal link, ``None`` for those the message carries none of)."""
+    address of each purpose's personal link, ``None`` for those the message carries none of;
+    ``resources``: the title and link of each resource of the phase entered meant for the recipient)."""
     zone = ZoneInfo(program.timezone)
     contact = _contact(pair, program, recipient)
     mentee = _person(pair.mentee if pair else None)
@@ -234,7 +237,19 @@ def template_context(
         "kickoff": {"start": meeting.start, "end": meeting.end, "minutes": 60},
         "links": personal_links(row, contact, program.links, recipient),
         "help": {**HELP_DEFAULTS, **(row.params.get("help") or {})},  # a request for help or a pause
+        "resources": phase_resources(row, recipient, language, program.resources),
     }
+
+
+def phase_resources(
+    row: OutboxRow, recipient: str, language: str, resources: Mapping[str, Sequence[str | Resource]]
+) -> list[dict[str, str | None]]:
+    """The resources a message of ``row`` to ``recipient`` lists: those of the phase the row's pair
+    entered (its ``on_enter`` rows: their key names the entry) meant for a mentee or mentor."""
+    phase = row.params.get("phase")
+    if recipient not in ("mentee", "mentor") or phase is None or ":entry:" not in row.key:
+        return []
+    return resources_for(resources.get(str(phase), ()), recipient, language)
 
 
 NO_LINKS: Mapping[str, str | None] = dict.fromkeys(links.PURPOSES)
@@ -319,6 +334,12 @@ def html(text: Text, language: str, context: Mapping[str, Any]) -> str:
     if made is not NO_LINKS:  # (a message without links is not looked through)
         urls = {url for url in made.values() if url}
         paragraphs = [[_anchor(line) if line in urls else line for line in lines] for lines in paragraphs]
+    listed = {f"- {r['title']}: {r['link']}": r for r in context.get("resources", ()) if r["link"]}
+    if listed:  # a resource's line: its title, then a link to it
+        paragraphs = [
+            [_resource_line(listed[line]) if line in listed else line for line in lines]
+            for lines in paragraphs
+        ]
     page = {**context, "language": language, "subject": text.subject, "paragraphs": paragraphs}
     try:
         return _environment().get_template(f"{language}/_page.html.j2").render(page).strip() + "\n"
@@ -329,6 +350,11 @@ def html(text: Text, language: str, context: Mapping[str, Any]) -> str:
 def _anchor(url: str) -> Markup:
     """A link to ``url`` on the HTML page, showing the address itself (as the plain text does)."""
     return Markup('<a href="{0}">{0}</a>').format(url)
+
+
+def _resource_line(resource: Mapping[str, str | None]) -> Markup:
+    """A resource's line on the HTML page: its title, then a link to its address."""
+    return escape(f"- {resource['title']}: ") + _anchor(str(resource["link"]))
 
 
 @lru_cache(maxsize=1)

@@ -1,10 +1,9 @@
 """Phase policies: the pydantic models of a policy file and how one is loaded.
 
-A policy is data an operations team writes in YAML. Loading it validates the
-shape (``extra="forbid"`` everywhere), the vocabulary of conditions and
-actions, and the phase graph, and reports every problem as
-``file:line: field.path: what is wrong (what was expected)`` (the wording is
-in :mod:`engine.policy_errors`, the graph checks in :mod:`engine.phasegraph`).
+A policy is data an operations team writes in YAML. Loading it validates the shape
+(``extra="forbid"`` everywhere), the vocabulary of conditions and actions, and the phase
+graph, and reports every problem as ``file:line: field.path: what is wrong (what was
+expected)`` (the wording in :mod:`engine.policy.problems`, the graph checks in :mod:`engine.policy.graph`).
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ from engine.policy.leavers import LeaveRule, LeftRule, leaver_problems
 from engine.policy.links import DEFAULT_LINK_LIFETIME, LinkRules
 from engine.policy.matching import MatchingPolicy, matching_problems
 from engine.policy.problems import call_parameter_error, describe_errors, dotted, shown, unknown_name
+from engine.policy.resources import ResourceEntry
 from engine.policy.retention import Retention
 from engine.policy.survey_plans import SurveyPlan, plans_by_phase
 from engine.policy.surveys import (
@@ -190,7 +190,7 @@ class Phase(PolicyModel):
     on_enter: list[ActionCall] = Field(default_factory=list)
     deadline: Deadline | None = None
     cadence: Cadence | None = None
-    resources: list[str] = Field(default_factory=list)
+    resources: list[ResourceEntry] = Field(default_factory=list)  # engine.policy.resources
 
 
 class Transition(PolicyModel):

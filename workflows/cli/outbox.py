@@ -112,13 +112,16 @@ def deliver_outbox(
     configure; with none configured, nothing is sent (exit 2) and the messages stay pending."""
     from engine.clock import SystemClock
     from engine.delivery.channels.config import configured_channels
+    from engine.policy.resources import phase_resources
     from engine.services.delivery import deliver_due
 
     chosen = settings(database, policy)
     loaded = load_policy(chosen)
     zone = loaded.program.timezone
     moment = parse_moment(now, "--now", zone) if now else SystemClock().now()  # a bad option first
-    channels = configured_channels(timezone=zone, surveys=loaded.survey_definitions)
+    channels = configured_channels(
+        timezone=zone, surveys=loaded.survey_definitions, resources=phase_resources(loaded)
+    )
     summary = deliver_due(open_store(chosen), channels, moment, limit=limit, policy_name=loaded.policy)
     typer.echo(
         f"outbox: {summary.claimed} due, {summary.delivered} delivered ({summary.handed_over()}), "

@@ -110,17 +110,19 @@ def channels(timezone: str, policy: str, outbox_log: str | None, settings: str |
     (:func:`engine.delivery.channels.config.channels_from`), and the messages stay pending. Either way
     the messages carry personal links when the settings file's ``[web]`` has an address and keys."""
     from engine.delivery.channels.config import channels_from, configured_channels
+    from engine.policy.resources import phase_resources
     from engine.settings import web_settings
 
-    surveys = resources.policy(policy).survey_definitions
+    loaded = resources.policy(policy)
+    surveys, listed = loaded.survey_definitions, phase_resources(loaded)
     if outbox_log is not None:
         # the demo's throwaway file: a crash loses no line without fsync (engine.delivery.channels.log);
         # its people are made up, so its lines keep the whole messages (bodies), links and all
         log = {"path": outbox_log, "fsync": False, "bodies": True}
         log_only = {"channels": {"default": ["log"], "log": log}}
         web = web_settings(settings)
-        return channels_from(log_only, None, timezone=timezone, surveys=surveys, web=web)
-    return configured_channels(settings, timezone=timezone, surveys=surveys)
+        return channels_from(log_only, None, timezone=timezone, surveys=surveys, web=web, resources=listed)
+    return configured_channels(settings, timezone=timezone, surveys=surveys, resources=listed)
 
 
 def deliver_all(batch: DeliverBatch, batch_size: int = DELIVERY_BATCH) -> DeliverySummary:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from engine.policy.resources import Resource
     from engine.policy.surveys import Survey
 
 
@@ -123,8 +124,9 @@ class LinkSettings:
 @dataclass(frozen=True)
 class ProgramInfo:
     """What messages say about the program: its name, its coordinator, its language and time zone,
-    the surveys of its policy (a survey message lists the questions the policy asks), and what its
-    personal links are made with (``None``: no links, the messages ask for a reply instead)."""
+    the surveys of its policy (a survey message lists the questions the policy asks), what its
+    personal links are made with (``None``: no links, the messages ask for a reply instead), and the
+    resources of each phase (a message on entering it lists those for its reader)."""
 
     name: str = "Mentoring program"
     coordinator_name: str = "Program coordinator"
@@ -133,6 +135,7 @@ class ProgramInfo:
     timezone: str = "UTC"
     surveys: Mapping[str, Survey] = field(default_factory=dict)
     links: LinkSettings | None = None
+    resources: Mapping[str, Sequence[str | Resource]] = field(default_factory=dict)  # by phase, the policy's
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ links that messages carry; without both, messages carry none.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +25,7 @@ from engine.delivery.channels.webhook import WebhookChannel, WebhookSettings, si
 from engine.delivery.links import checked_base_url
 from engine.errors import ConfigError
 from engine.policy.durations import parse_duration
+from engine.policy.resources import Resource
 from engine.policy.surveys import Survey
 from engine.policy.vocabulary import ACTIONS
 from engine.settings import SETTINGS_FILE, WebSettings, check_link_keys, settings_document, web_settings
@@ -129,14 +130,16 @@ def configured_channels(
     *,
     timezone: str = "UTC",
     surveys: Mapping[str, Survey] | None = None,
+    resources: Mapping[str, Sequence[str | Resource]] | None = None,
 ) -> Channels:
     """The channels of the settings file in force (or the one ``settings`` names); ``timezone`` is the
     program's unless the file names one, ``surveys`` the policy's (their questions go into the survey
-    messages), its ``[web]`` what the messages' personal links are made with. Without a configured
-    channel a :class:`ConfigError` (:func:`channels_from`)."""
+    messages) and ``resources`` its phases' (:func:`engine.delivery.messages.resources_of`), its
+    ``[web]`` what the messages' personal links are made with. Without a configured channel a
+    :class:`ConfigError` (:func:`channels_from`)."""
     path, document = settings_document(settings)
     web = web_settings(settings)
-    return channels_from(document, path, timezone=timezone, surveys=surveys, web=web)
+    return channels_from(document, path, timezone=timezone, surveys=surveys, web=web, resources=resources)
 
 
 def channels_from(
@@ -146,6 +149,7 @@ def channels_from(
     timezone: str = "UTC",
     surveys: Mapping[str, Survey] | None = None,
     web: WebSettings | None = None,
+    resources: Mapping[str, Sequence[str | Resource]] | None = None,
 ) -> Channels:
     """Build :class:`Channels` from a parsed settings document (``path`` names it in errors).
 
@@ -178,6 +182,7 @@ def channels_from(
         timezone=notes.timezone or timezone,
         surveys=dict(surveys or {}),
         links=link_settings(web),
+        resources=dict(resources or {}),
     )
     retry = RetryPolicy(
         max_attempts=notes.max_attempts,
