@@ -33,7 +33,7 @@ ROLES: tuple[Role, ...] = ("mentor", "mentee")
 CSV_COLUMNS: tuple[str, ...] = (
     "external_id", "role", "name", "email", "department", "manager_id", "level",
     "skills", "wants", "goals", "interests", "values", "work_style", "communication",
-    "languages", "timezone", "capacity", "trained", "status",
+    "languages", "timezone", "capacity", "trained", "status", "qualities",
 )  # fmt: skip
 
 Status = Literal["active", "leave", "left"]
@@ -44,6 +44,7 @@ _NO = frozenset({"false", "no", "n", "0", "nee", ""})
 _HINTS = {"role": "mentor or mentee", "name": "a name", "email": "an email address"}
 _LIST_FIELDS = (
     "skills", "wants", "goals", "interests", "values", "work_style", "communication", "languages",
+    "qualities",
 )  # fmt: skip
 _TEXT_FIELDS = ("external_id", "role", "name", "email", "department", "manager_id", "timezone")
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
@@ -156,6 +157,7 @@ class Participant(BaseModel):
     work_style: tuple[str, ...] = ()
     communication: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    qualities: tuple[str, ...] = ()  # personal qualities a mentor brings, or a mentee looks for
     timezone: str | None = None
     capacity: int = Field(default=1, ge=0)
     trained: bool = False

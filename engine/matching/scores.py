@@ -1,8 +1,10 @@
-"""The five criteria of a match, each a score from 0 to 1, and their weighted mean.
+"""The criteria of a match, each a score from 0 to 1, and their weighted mean.
 
 From the guide: skills and expertise (the mentor's ``skills`` against the
 mentee's ``wants``), goals and interests, compatibility (values, work style,
-communication), plus a shared language and time-zone distance. Each list
+communication), personal qualities (those a mentee looks for that the mentor
+brings; scored only when the policy weighs them), plus a shared language and
+time-zone distance. Each list
 criterion is a coverage: the share of what the mentee wrote that the mentor
 matches. A criterion the mentee gave nothing for is *not known* and left out
 of that mentee's weighted mean, rather than counted as 0 against every mentor.
@@ -27,7 +29,7 @@ from numpy.typing import NDArray
 
 from engine.domain.participants import Participant
 from engine.matching.text import MIN_WORD, content_words, goal_hits, goals_with_words, item_keys
-from engine.policy.matching import CRITERIA, Weights
+from engine.policy.matching import Weights
 
 Matrix = NDArray[np.float64]
 WORKDAY_HOURS = 8.0  # two working days this many hours apart no longer overlap
@@ -138,6 +140,13 @@ def _compatibility(mentee: Participant, mentor: Participant) -> tuple[float | No
     return sum(parts) / len(parts), "; ".join(texts)
 
 
+def _qualities(mentee: Participant, mentor: Participant) -> tuple[float | None, str]:
+    score, met, of = _coverage(mentee.qualities, mentor.qualities)
+    if score is None:
+        return None, "the mentee named no personal qualities they look for"
+    return score, f"qualities {len(met)}/{of}" + (f" {', '.join(met)}" if met else "")
+
+
 def _language(mentee: Participant, mentor: Participant) -> tuple[float | None, str]:
     own, theirs = item_keys(mentee.languages), item_keys(mentor.languages)
     if not own:
@@ -172,9 +181,10 @@ def pair_breakdown(
         "compatibility": lambda: _compatibility(mentee, mentor),
         "language": lambda: _language(mentee, mentor),
         "timezone": lambda: (timezone_score(apart), zone_text),
+        "qualities": lambda: _qualities(mentee, mentor),
     }
     rows = []
-    for name in CRITERIA:
+    for name in weights.weighed:
         score, detail = scorers[name]()
         rows.append(CriterionScore(name, weights.of(name), score, detail))
     return Breakdown(tuple(rows))
@@ -345,6 +355,8 @@ def score_matrices(
         "language": _language_matrix(mentees, mentors),
         "timezone": np.maximum(0.0, WORKDAY_HOURS - apart) / WORKDAY_HOURS,
     }
+    if "qualities" in weights.weighed:
+        criteria["qualities"] = _coverage_matrix(mentees, mentors, "qualities", "qualities")
     shape = (len(mentees), len(mentors))
     numerator, denominator = np.zeros(shape), np.zeros(shape)
     for name, matrix in criteria.items():

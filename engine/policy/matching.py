@@ -16,13 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serial
 
 from engine.policy.problems import shown, unknown_name
 
-CRITERIA: tuple[str, ...] = ("skills", "goals_and_interests", "compatibility", "language", "timezone")
+CRITERIA: tuple[str, ...] = (
+    "skills", "goals_and_interests", "compatibility", "language", "timezone", "qualities",
+)  # fmt: skip
 CRITERION_LABELS = {
     "skills": "skills",
     "goals_and_interests": "goals and interests",
     "compatibility": "compatibility",
     "language": "language",
     "timezone": "time zone",
+    "qualities": "personal qualities",
 }
 
 
@@ -31,13 +34,18 @@ class _Model(BaseModel):
 
 
 class Weights(_Model):
-    """How much each criterion counts; 0 leaves a criterion out."""
+    """How much each criterion counts; 0 leaves a criterion out.
+
+    ``qualities`` came later: unset (``None``) it is not weighed at all, not even shown in a pair's
+    breakdown, and left out of the policy's normalised form, so a policy without it keeps its version.
+    """
 
     skills: float = Field(default=3.0, ge=0)
     goals_and_interests: float = Field(default=2.0, ge=0)
     compatibility: float = Field(default=2.0, ge=0)
     language: float = Field(default=1.0, ge=0)
     timezone: float = Field(default=1.0, ge=0)
+    qualities: float | None = Field(default=None, ge=0)
 
     @field_validator(*CRITERIA, mode="before")
     @classmethod
@@ -58,7 +66,21 @@ class Weights(_Model):
         return self
 
     def of(self, criterion: str) -> float:
-        return float(getattr(self, criterion))
+        """The criterion's weight; 0 for one the policy does not weigh."""
+        return float(getattr(self, criterion) or 0.0)
+
+    @property
+    def weighed(self) -> tuple[str, ...]:
+        """The criteria a pair is scored on, in order: all but ``qualities`` when the policy leaves it out."""
+        return tuple(name for name in CRITERIA if getattr(self, name) is not None)
+
+    @model_serializer(mode="wrap")
+    def _unset_qualities_is_left_out(self, handler: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        """A policy that does not weigh ``qualities`` keeps the version (digest) it had before the key."""
+        data = handler(self)
+        if self.qualities is None:
+            data.pop("qualities", None)
+        return data
 
 
 class Constraints(_Model):

@@ -38,11 +38,15 @@ GENERAL_SKILLS = (
     "stakeholder management", "presentations", "coaching",
 )  # fmt: skip
 GOALS = (
-    "become a team leader", "lead a project across departments", "present with confidence to the board",
-    "grow into a senior role within two years", "give better feedback", "build a network outside my team",
-    "move into a new department", "finish a professional certification", "handle difficult conversations",
-    "balance work and study", "own a product area", "speak Dutch at work",
+    "leadership: become a team leader", "leadership: lead a project across departments",
+    "communication: present with confidence to the board", "career: grow into a senior role within two years",
+    "communication: give better feedback", "network: build a network outside my team",
+    "career: move into a new department", "career: finish a professional certification",
+    "communication: handle difficult conversations", "balance work and study",
+    "leadership: own a product area",
+    "network: speak Dutch at work",
 )  # fmt: skip
+"""Development goals, most written ``ID: title`` for the program goal of the default policy they serve."""
 INTERESTS = (
     "cycling", "running", "cooking", "chess", "photography", "football", "yoga", "reading", "theatre",
     "board games", "hiking", "sailing", "music production", "podcasts", "travel", "baking", "climbing",
@@ -55,6 +59,9 @@ VALUES = (
 WORK_STYLES = ("structured", "flexible", "hands-on", "deep focus", "planner", "spontaneous", "async",
                "collaborative")  # fmt: skip
 COMMUNICATION = ("direct", "written", "in person", "video", "informal")
+QUALITIES = ("empathy", "patience", "reliability", "communication", "openness", "honesty", "enthusiasm",
+             "curiosity")  # fmt: skip
+"""Personal qualities: those a mentor brings, those a mentee looks for in a mentor."""
 EXTRA_LANGUAGES = ("de", "fr", "es", "tr", "ar", "pl", "pt", "it", "hi", "zh")
 TIMEZONES = (
     ("Europe/Amsterdam", 80), ("Europe/London", 6), ("Europe/Brussels", 4), ("Europe/Berlin", 3),
@@ -119,6 +126,7 @@ def generate_program(seed: int, mentees: int = 150, mentors: int = 60, *, days: 
         lead = f"E{8000 + departments.index(dept) * 10 + rng.randrange(5):04d}"  # team leads, not in it
         manager = rng.choice(seniors[dept]) if seniors[dept] and rng.random() < 0.3 else lead
         people.append(_mentee(rng, names, key, dept, manager))
+    people = [_with_qualities(seed, p) for p in people]
     waves = [d for d in WAVE_DAYS if d < days - 30] or [0]
     joins = {
         p.key: 0 if p.role == "mentor" or rng.random() < FIRST_WAVE_SHARE else rng.choice(waves)
@@ -207,6 +215,17 @@ def _mentee(rng: random.Random, names: _Names, key: str, dept: str, manager: str
         wants=tuple(dict.fromkeys(wants)),
         **_profile(rng, names, key, dept, manager),
     )
+
+
+def _with_qualities(seed: int, person: Participant) -> Participant:
+    """``person`` with personal qualities, a mentor 2 to 4 they bring, a mentee 1 or 2 they look for.
+
+    Drawn from a generator of their own (seed and key), not the program's: the rest of everyone's
+    profile, and so every figure a seed gave before qualities, stays as it was.
+    """
+    rng = random.Random(f"mentorflow-demo/{seed}/qualities/{person.key}")
+    low, high = (2, 4) if person.role == "mentor" else (1, 2)
+    return person.model_copy(update={"qualities": _some(rng, QUALITIES, low, high)})
 
 
 def participants_csv(people: Sequence[Participant]) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, Progr
 
 from engine.errors import ConfigError, field
 
-SCHEMA_REVISION = "0017"
+SCHEMA_REVISION = "0018"
 """The Alembic head this code expects; a test checks it against the migrations."""
 
 

@@ -22,7 +22,7 @@ from engine.errors import ConfigError, NotFoundError, field
 
 RECORD_RETRACT = "retract"  # engine.policy.vocabulary.RECORD_RETRACT; a test keeps them equal
 
-SCHEMA_REVISION = "0017"  # engine.store.database.SCHEMA_REVISION; a test keeps them equal
+SCHEMA_REVISION = "0018"  # engine.store.database.SCHEMA_REVISION; a test keeps them equal
 
 HISTORY_COLUMNS = (
     "id", "relationship_id", "seq", "at", "actor", "trigger", "from_phase", "to_phase", "reason",

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -42,6 +43,7 @@ LIST_FIELDS = (
     "work_style",
     "communication",
     "languages",
+    "qualities",  # 0018
 )
 
 participants = Table(
@@ -120,6 +122,46 @@ goals = Table(
     Column("status", String(20), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("reached_at", UTCDateTime),
+    # 0018: the program goal it serves (an id of the policy's program.goals), when it should be reached,
+    # who set it, when its status last changed, the audit entry that set it
+    Column("program_goal", String(64)),
+    Column("target_date", Date),
+    Column("set_by", String(200)),
+    Column("updated_at", UTCDateTime),
+    Column("entry_seq", Integer),
+)
+
+# Group sessions (0018): a row per group of one planned session of a policy's ``sessions:`` series, and a
+# row per person invited to it (through which relationship, in which role; attended NULL until recorded).
+group_sessions = Table(
+    "group_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("policy_name", String(100), nullable=False),
+    Column("series", String(64), nullable=False),
+    Column("group_no", Integer, nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("place", Text),
+    Column("planned_at", UTCDateTime, nullable=False),
+    Column("planned_by", String(200), nullable=False),
+    UniqueConstraint("policy_name", "series", "starts_at", "group_no", name="uq_group_sessions_slot"),
+)
+
+session_invitations = Table(
+    "session_invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("session_id", Integer, ForeignKey("group_sessions.id"), nullable=False, index=True),
+    Column("participant_id", Integer, ForeignKey("participants.id"), nullable=False, index=True),
+    Column("relationship_id", Integer, ForeignKey("relationships.id"), nullable=False, index=True),
+    Column("role", String(10), nullable=False),
+    Column("invited_at", UTCDateTime, nullable=False),
+    Column("attended", Boolean),
+    Column("recorded_at", UTCDateTime),
+    Column("recorded_by", String(200)),
+    Column("entry_seq", Integer),
+    UniqueConstraint("session_id", "participant_id", name="uq_session_invitations_person"),
 )
 
 survey_responses = Table(

@@ -63,6 +63,6 @@ def test_a_pair_in_a_phase_the_policy_no_longer_has_is_listed_and_refused(run: R
     assert "policy with-pause no longer has these phases, so the tick leaves" in shown
     assert refused.code == 2
     assert (
-        "relationship 1 is in phase 'paused', which policy 'with-pause' (version 2) no longer has"
+        "relationship 1 is in phase 'paused', which policy 'with-pause' (version 3) no longer has"
         in refused.err
     )

@@ -229,7 +229,7 @@ def test_advance_refuses_a_pair_in_a_removed_phase_naming_it(
     result = services.advance_many(store, Lifecycle(new), clock, rels[:1], "close", actor="x", reason="r")
 
     assert refused.value.message.startswith(
-        f"relationship {rels[0]} is in phase 'paused', which policy 'with-pause' (version 2) no longer has"
+        f"relationship {rels[0]} is in phase 'paused', which policy 'with-pause' (version 3) no longer has"
     )
     assert result.refused == {rels[0]: refused.value.message} and result.moved == []
     assert footprint(store) == before

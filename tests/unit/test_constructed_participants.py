@@ -15,6 +15,7 @@ STORED: dict[str, Any] = {
     "manager_id": None, "level": 2, "skills": [], "wants": None, "goals": ["speak"], "interests": ["chess"],
     "values": [], "work_style": [], "communication": [], "languages": ["en", "nl"],
     "timezone": "Europe/Amsterdam", "capacity": 3, "trained": True, "status": "leave",
+    "qualities": ["patience"],
 }  # fmt: skip
 
 

@@ -1,9 +1,9 @@
 """Properties of matching on small random pools, checked against an exhaustive search.
 
 Each example draws a few mentees and mentors with overlapping skills, levels,
-departments, languages, time zones and reporting lines (cycles included), a
-program history (open relationships, earlier pairs, rejections) and a policy
-with random constraints. The test's own checker decides which pairs are
+departments, languages, personal qualities, time zones and reporting lines
+(cycles included), a program history (open relationships, earlier pairs,
+rejections) and a policy with random constraints. The test's own checker decides which pairs are
 allowed, and the best total comes from trying every assignment.
 """
 
@@ -31,6 +31,7 @@ DEFAULT_ZONE = "Europe/Amsterdam"
 SKILLS = ["Python", "python", "Public speaking", "publicspeaking", "Négociation", "negociation", "sql"]
 ZONES = [None, "Europe/Amsterdam", "Europe/London", "Asia/Kolkata", "America/New_York"]
 WORDS = ["lead a team", "leadership", "present figures", "presentations", "cooking", "running"]
+QUALITIES = ["patience", "Patience", "empathy", "open-ness", "openness"]
 
 
 @st.composite
@@ -54,6 +55,7 @@ def people(draw: st.DrawFn, role: str, prefix: str, count: int, keys: list[str])
                 interests=tuple(draw(st.lists(st.sampled_from(WORDS[4:]), max_size=2))),
                 values=tuple(draw(st.lists(st.sampled_from(["openness", "Openness", "rigour"]), max_size=2))),
                 languages=tuple(draw(st.lists(st.sampled_from(["nl", "EN", "en", "fr"]), max_size=2))),
+                qualities=tuple(draw(st.lists(st.sampled_from(QUALITIES), max_size=3))),
                 timezone=draw(st.sampled_from(ZONES)),
                 capacity=draw(st.integers(0, 3)),
             )
@@ -91,6 +93,7 @@ def instances(draw: st.DrawFn) -> tuple[Pool, MatchingPolicy]:
         compatibility=draw(st.sampled_from([0, 2])),
         language=1,
         timezone=draw(st.sampled_from([0, 1])),
+        qualities=draw(st.sampled_from([None, 0, 2])),
     )
     mode = draw(st.sampled_from(["optimal", "stable"]))
     min_score = draw(st.sampled_from([0.0, 0.2, 0.4, 0.6]))

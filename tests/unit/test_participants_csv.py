@@ -44,11 +44,12 @@ def only_problem(*rows: str, header: str = "role,name,email") -> str:
 
 
 def test_csv_columns_are_the_header_of_the_design() -> None:
-    assert ",".join(CSV_COLUMNS) == DESIGN_HEADER + ",status"  # status (active, leave, left) is optional
+    # status (active, leave, left) and qualities (personal qualities) are optional, and came later
+    assert ",".join(CSV_COLUMNS) == DESIGN_HEADER + ",status,qualities"
 
 
 def test_example_file_has_every_column_and_parses_to_14_mentees_and_6_mentors() -> None:
-    assert EXAMPLE.read_text("utf-8").splitlines()[0] == DESIGN_HEADER
+    assert EXAMPLE.read_text("utf-8").splitlines()[0] == DESIGN_HEADER + ",qualities"
 
     participants = parse_participants_csv(EXAMPLE)
 

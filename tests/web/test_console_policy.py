@@ -30,7 +30,7 @@ _HIDDEN_TEXT = re.compile(r'<input type="hidden" name="policy_text" value="([^"]
 
 @pytest.fixture
 def paused(store: Engine, clock: SimulatedClock) -> Iterator[Site]:
-    """The example mentees under with-pause (version 1), the first pair paused; accounts ``sam``
+    """The example mentees under with-pause (version 2), the first pair paused; accounts ``sam``
     (coordinator) and ``vera`` (viewer)."""
     policy = load_policy(shipped_policies()["with-pause"])
     rels = import_examples(store, policy, clock)
@@ -82,7 +82,7 @@ def test_a_viewer_sees_the_policy_but_may_not_plan_or_apply(paused: Site) -> Non
 def test_an_invalid_file_lists_its_problems_by_line_and_writes_nothing(paused: Site) -> None:
     token = _signed_in(paused, "sam")
     before = dump(paused.store)
-    broken = without_paused_text().replace("version: 2", "version: 2\nphases_typo: {}")
+    broken = without_paused_text().replace("version: 3", "version: 3\nphases_typo: {}")
 
     refused = _plan(paused, token, broken, "broken.yaml")
 

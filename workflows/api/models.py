@@ -109,6 +109,7 @@ class ParticipantOut(BaseModel):
     work_style: list[str] = Field(default_factory=list)
     communication: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
+    qualities: list[str] = Field(default_factory=list)
     timezone: str | None = None
     capacity: int = 1
     trained: bool = False

@@ -31,12 +31,20 @@ CRITERIA_SHORT = {
     "compatibility": "fit",
     "language": "lang",
     "timezone": "tz",
+    "qualities": "qual",
 }
-PROPOSED_COLUMNS = [
-    Column("rel", 0, justify="right"), Column("mentee", 0, 12), Column("mentor", 0, 12),
-    Column("score", 0), *(Column(short, 3 if short in ("skills", "goals", "fit") else 4)
-    for short in CRITERIA_SHORT.values()), Column("status", 1), Column("what the mentor offers", 5, 22),
-]  # fmt: skip
+
+
+def proposed_columns(criteria: list[str]) -> list[Column]:
+    """The columns of the proposed pairs: one per criterion the pairs were scored on."""
+    return [
+        Column("rel", 0, justify="right"), Column("mentee", 0, 12), Column("mentor", 0, 12),
+        Column("score", 0), *(Column(CRITERIA_SHORT[name], 3 if name in _MAIN_CRITERIA else 4)
+        for name in criteria), Column("status", 1), Column("what the mentor offers", 5, 22),
+    ]  # fmt: skip
+
+
+_MAIN_CRITERIA = ("skills", "goals_and_interests", "compatibility")
 UNMATCHED_COLUMNS = [
     Column("rel", 0, justify="right"), Column("mentee", 0, 12), Column("why", 1, 20),
     Column("best mentor ruled out", 2, 21),
@@ -112,9 +120,11 @@ def _print_run(
     if unmatched:
         _print_unmatched(unmatched, limit)
     if proposed:
+        qualities = "; qual: qualities the mentee looks for that the mentor brings"
         paragraph(
             "scores 0-1; skills: wanted skills the mentor has; goals: goals and interests; "
             "fit: values, work style, communication; lang: a shared language; tz: working hours in common"
+            + (qualities if "qualities" in _scored(proposed) else "")
         )
     paragraph(
         f"total score {summary['total_score']:.2f} over {summary['proposed']} pair(s); minimum score "
@@ -154,6 +164,7 @@ def _print_proposed(summary: dict[str, Any], proposed: list[dict[str, Any]], lim
     )
     cells = []
     shown = _first(proposed, limit)
+    scored = _scored(proposed)
     for row in shown:
         criteria = {c["criterion"]: c for c in row["breakdown"]["criteria"]}
         explanation = row["explanation"]
@@ -163,13 +174,19 @@ def _print_proposed(summary: dict[str, Any], proposed: list[dict[str, Any]], lim
                 explanation["mentee"]["name"],
                 explanation["mentor"]["name"],
                 _score(row["score"]),
-                *(_score(criteria[name]["score"]) for name in CRITERIA_SHORT),
+                *(_score(criteria[name]["score"] if name in criteria else None) for name in scored),
                 row["status"],
-                in_flags(criteria["skills"]["detail"]),
+                in_flags(criteria["skills"]["detail"] if "skills" in criteria else ""),
             ]
         )
-    print_table(PROPOSED_COLUMNS, cells, title=title)
+    print_table(proposed_columns(scored), cells, title=title)
     _more(proposed, len(shown), "pair(s)")
+
+
+def _scored(proposed: list[dict[str, Any]]) -> list[str]:
+    """The criteria the pairs were scored on, in the table's order (``qualities`` only where weighed)."""
+    found = {c["criterion"] for row in proposed for c in row["breakdown"]["criteria"]}
+    return [name for name in CRITERIA_SHORT if name in found]
 
 
 def _print_unmatched(unmatched: list[dict[str, Any]], limit: int) -> None:
@@ -196,20 +213,8 @@ def _write_csv(rows: list[dict[str, Any]]) -> None:
     from engine.reporting.cells import csv_row
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(
-        [
-            "run",
-            "relationship",
-            "mentee_key",
-            "mentee",
-            "mentor_key",
-            "mentor",
-            "score",
-            *CRITERIA_SHORT,
-            "status",
-            "reason",
-        ]
-    )
+    people = ["mentee_key", "mentee", "mentor_key", "mentor"]
+    writer.writerow(["run", "relationship", *people, "score", *CRITERIA_SHORT, "status", "reason"])
     for row in rows:
         explanation = row["explanation"]
         mentor = explanation["mentor"] or {"key": "", "name": ""}
