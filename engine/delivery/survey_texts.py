@@ -11,14 +11,14 @@ ANSWER_FORMS = {
         "scale": "1 to 5",
         "recommend": "0 to 10",
         "yes_no": "yes or no",
-        "goals": "for each development goal: reached, partly or not started",
+        "goals": "for each development goal: reached, partly, started or not started",
         "text": "in your own words",
     },
     "nl": {
         "scale": "1 tot 5",
         "recommend": "0 tot 10",
         "yes_no": "ja of nee",
-        "goals": "per ontwikkeldoel: bereikt, deels of niet begonnen",
+        "goals": "per ontwikkeldoel: bereikt, deels, begonnen of niet begonnen",
         "text": "in je eigen woorden",
     },
 }

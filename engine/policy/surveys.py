@@ -32,7 +32,7 @@ STANDARD_FILE = "surveys.yaml"
 SURVEY_NAME = r"^[a-z][a-z0-9_-]*$"  # as ``{send_survey: NAME}`` accepts it
 QuestionType = Literal["scale", "recommend", "yes_no", "text", "goals"]
 QUESTION_TYPES: tuple[str, ...] = ("scale", "recommend", "yes_no", "text", "goals")
-GOAL_LEVELS: tuple[str, ...] = ("reached", "partly", "not_started")
+GOAL_LEVELS: tuple[str, ...] = ("reached", "partly", "started", "not_started")  # how far, most first
 RESPONDENTS: tuple[str, ...] = ("mentee", "mentor")
 
 
@@ -40,7 +40,7 @@ class Question(PolicyModel):
     """One question: a 1-5 ``scale``, a 0-10 ``recommend`` score, ``yes_no``, free ``text``, or ``goals``.
 
     A ``goals`` question asks, per development goal of the mentee (their
-    ``goals``, in order), how far they got: ``reached``, ``partly`` or
+    ``goals``, in order), how far they got: ``reached``, ``partly``, ``started`` or
     ``not_started``. Every question is required except ``text`` ones, unless
     ``required:`` says otherwise.
     """

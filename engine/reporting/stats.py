@@ -9,7 +9,8 @@ Pearson's r of the average ranks (ties share their mean rank).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 MIN_CORRELATION_PAIRS = 3
 """Fewer pairs than this, or values that do not vary, give no correlation."""
@@ -63,3 +64,12 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     """Spearman's rho: Pearson's r of the ranks; ``None`` as for :func:`pearson` (ranks keep the count
     and how many values differ)."""
     return pearson(ranks(xs), ranks(ys))
+
+
+Figure = dict[str, Any]
+
+
+def figure(value: Any, relationships: Iterable[int], **extra: Any) -> Figure:
+    """A figure: its value (floats rounded to 4 places), extra detail, and the relationships it counts."""
+    shown = rounded(value) if isinstance(value, float) else value
+    return {"value": shown, **extra, "relationships": sorted(set(relationships))}

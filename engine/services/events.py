@@ -10,7 +10,9 @@ subscriber configured to receive names (``names``), which adds the participants'
 Types: ``mentorflow.relationship.created``, ``.phase_changed`` (a move of the lifecycle, with its
 trigger), ``.meeting_recorded``, ``.survey_answered``, ``.record_retracted``, ``.mentor_replaced``,
 ``.help_requested``, ``.data_purged`` (what a policy's retention erased, counted by kind),
-``.participant_erased`` (a participant of the pair erased on request, by id);
+``.participant_erased`` (a participant of the pair erased on request, by id), ``.goal_set`` and
+``.goal_progressed`` (a development goal by id, its program goal, target and level; never its title),
+``.session_invited`` and ``.attendance_recorded`` (a group session by id);
 ``mentorflow.participant.created`` and ``.changed`` (the names of the fields, and
 the cause: an import, a training, leave, ...). ``id`` is unique and stable (``audit-<entry id>`` or
 ``participant-<entry id>``), ``source`` names this installation, ``subject`` the relationship or
@@ -27,12 +29,16 @@ from engine.domain.audit import iso
 from engine.errors import InputError, field
 from engine.policy.vocabulary import (
     ERASE,
+    GOAL_PROGRESS,
     HELP_REQUESTED,
     PURGE,
+    RECORD_ATTENDANCE,
     RECORD_MEETING,
     RECORD_RETRACT,
     RECORD_SURVEY,
     REPLACE_MENTOR,
+    SESSION_INVITED,
+    SET_GOAL,
 )
 from engine.store import events as event_store
 from engine.store.database import UnitOfWork
@@ -55,6 +61,10 @@ _RELATIONSHIP_TYPES = {
     HELP_REQUESTED: "help_requested",
     PURGE: "data_purged",
     ERASE: "participant_erased",
+    SET_GOAL: "goal_set",
+    GOAL_PROGRESS: "goal_progressed",
+    SESSION_INVITED: "session_invited",
+    RECORD_ATTENDANCE: "attendance_recorded",
 }
 EVENT_TYPES = tuple(
     sorted(
@@ -187,7 +197,16 @@ def _relationship_data(row: EventRow) -> dict[str, Any]:
         data["meeting"] = {"kind": meeting.get("kind"), "held_on": meeting.get("held_on")}
     if isinstance(survey, dict):
         data["survey"] = {"name": survey.get("name"), "respondent": survey.get("respondent")}
-    for key in ("old_mentor_id", "retracts", "purged", "participant_id"):
+    for key in (
+        "old_mentor_id",
+        "retracts",
+        "purged",
+        "participant_id",
+        "goal",
+        "goals",
+        "session",
+        "attendance",
+    ):
         if key in recorded:
             data[key] = recorded[key]
     return data

@@ -15,6 +15,7 @@ from engine.domain.relationships import Relationship
 from engine.domain.surveys import respondents_done
 from engine.policy.model import Policy
 from engine.policy.vocabulary import FACT_SOURCES, Facts
+from engine.store import goals as goal_store
 from engine.store import participants, records
 from engine.store.database import UnitOfWork
 from engine.store.records import MeetingStats, SurveyAnswerRow
@@ -51,7 +52,7 @@ def load_facts(
         meetings_of = records.meeting_stats(uow.conn, ids) if "meetings" in reads else {}
     if answers_of is None:
         answers_of = records.survey_answers(uow.conn, rels) if "surveys" in reads else {}
-    goals = participants.mentee_goals(uow.conn, ids) if "goals" in reads else {}
+    goals = goal_store.goal_facts(uow.conn, ids) if "goals" in reads else {}
     facts: dict[int, Facts] = {}
     alike, before_of = _Alike(now, reason, trained), _Earlier()
     made, seen, plans = alike.made, before_of.seen, policy.survey_plans
@@ -63,11 +64,11 @@ def load_facts(
         clock = rel.phase_clock  # the earlier stays, from the row (no query), once per clock object
         kept = seen.get((id(clock), phase))
         before = before_of(clock, phase) if kept is None or kept[0] is not clock else kept[1]
-        goals_set = len(goals.get(rel_id, ())) if goals else 0
+        set_reached = goals.get(rel_id, NO_GOALS) if goals else NO_GOALS
         entered, mentor = rel.phase_entered_at, mentor_of[rel_id]
-        found = made.get((entered, mentor, kickoff, held, goals_set, surveys, id(before)))
+        found = made.get((entered, mentor, kickoff, held, set_reached, surveys, id(before)))
         if found is None:  # _Alike's memo, looked up here: most rows of a batch are alike
-            found = alike(entered, mentor, kickoff, held, goals_set, surveys, before)
+            found = alike(entered, mentor, kickoff, held, set_reached, surveys, before)
         facts[rel_id] = found
     return facts
 
@@ -82,12 +83,12 @@ class _Alike:
         """The facts made, by their key: the arguments of :meth:`__call__`, in order (``before`` by id)."""
 
     def __call__(
-        self, entered: datetime, mentor: int | None, kickoff: bool, held: int, goals_set: int,
+        self, entered: datetime, mentor: int | None, kickoff: bool, held: int, goals: tuple[int, int],
         surveys: frozenset[str], before: Earlier,
     ) -> Facts:  # fmt: skip
         # ``before`` by identity (its dataclass hash is a Python call): :class:`_Earlier` keeps every one
         # it made while the batch's facts are made, so no other object can take its id meanwhile
-        key = (entered, mentor, kickoff, held, goals_set, surveys, id(before))
+        key = (entered, mentor, kickoff, held, goals, surveys, id(before))
         made = self.made.get(key)
         if made is None:
             made = self.made[key] = Facts(
@@ -97,7 +98,8 @@ class _Alike:
                 mentor_trained=mentor in self.trained,
                 kickoff_held=kickoff,
                 meetings_held=held,
-                goals_set=goals_set,
+                goals_set=goals[0],
+                goals_reached=goals[1],
                 surveys_answered=surveys,
                 reason=self.reason,
                 phase_time_before=before.spent,
@@ -107,6 +109,7 @@ class _Alike:
 
 
 NONE: frozenset[str] = frozenset()
+NO_GOALS = (0, 0)  # no development goals set, none reached
 
 
 class _Earlier:

@@ -13,12 +13,13 @@ checks again when the page submits, in its own transaction. Nothing is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from engine.domain.surveys import answered_in_stay, has_answered, sent_in_stay
 from engine.policy.model import Policy
 from engine.services.links import OpenedLink, link_actor
+from engine.store import goals as goal_store
 from engine.store import participants as people_store
 from engine.store import records
 from engine.store import relationships as rel_store
@@ -29,12 +30,25 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class PageGoal:
+    """One of the mentee's development goals as their page shows it: ``program_goal`` is the id of the
+    program goal it serves, ``level`` how far the mentee got (one of ``GOAL_LEVELS``)."""
+
+    id: int
+    title: str
+    program_goal: str | None
+    target_date: date | None
+    level: str
+
+
+@dataclass(frozen=True)
 class LinkPage:
     """The relationship and the person a link opened, as their page needs them.
 
     ``open_surveys``: the surveys sent in the current stay that this person has not answered, latest
     first; ``answered_surveys``: those they answered. ``meetings``: (kind, held on) of every meeting
-    recorded and not retracted.
+    recorded and not retracted. ``goal_records``: the mentee's goals as records, in the order they were
+    set (``goals`` also holds a profile's goals for a pair begun before goals were records).
     """
 
     relationship_id: int
@@ -52,6 +66,7 @@ class LinkPage:
     open_surveys: tuple[str, ...]
     answered_surveys: tuple[str, ...]
     meetings: tuple[tuple[str, datetime], ...]
+    goal_records: tuple[PageGoal, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -74,7 +89,8 @@ def link_page(store: Engine, policy: Policy, opened: OpenedLink, now: datetime) 
         if rel is None or person is None:
             return None
         began = records.relationship_starts(uow.conn, [rel_id])[rel_id]
-        goals = people_store.mentee_goals(uow.conn, [rel_id]).get(rel_id, [])
+        goals = goal_store.mentee_goals(uow.conn, [rel_id]).get(rel_id, [])
+        rows = goal_store.goal_rows(uow.conn, [rel_id]).get(rel_id, [])
         answered_rows = records.survey_answers(uow.conn, [rel]).get(rel_id, [])
         held = records.same_day_meetings(uow.conn, [rel_id]).get(rel_id, [])
     sent = sent_in_stay(policy.survey_plans.get(rel.phase, ()), rel.phase_entered_at, now)
@@ -89,4 +105,5 @@ def link_page(store: Engine, policy: Policy, opened: OpenedLink, now: datetime) 
         trained=bool(person.trained), policy_name=rel.policy_name, phase=rel.phase, mentor_id=rel.mentor_id,
         began=began, goals=tuple(goals), open_surveys=tuple(latest_first), answered_surveys=tuple(done),
         meetings=tuple(held),
+        goal_records=tuple(PageGoal(g.id, g.title, g.program_goal, g.target_date, g.status) for g in rows),
     )  # fmt: skip

@@ -28,9 +28,11 @@ from engine.domain.erasure import reference
 from engine.domain.participants import Participant
 from engine.errors import NotFoundError
 from engine.policy.model import Policy
+from engine.services.goals import add_profile_goals, created_goals
 from engine.services.import_checks import refuse_manager_loops, refuse_role_changes, refuse_taken_emails
 from engine.services.leave import apply_status
 from engine.store import audit
+from engine.store import goals as goal_store
 from engine.store import participant_entries as entry_store
 from engine.store import participants as people_store
 from engine.store import relationships as rel_store
@@ -223,7 +225,7 @@ def _write(
 ) -> ImportSummary:
     """Write what the file changes in file order, in batches; then open the new mentees' relationships."""
     batch = _Batch(uow, actor, now)
-    created, updated, unchanged, plans = 0, 0, 0, []
+    created, updated, unchanged, plans, goals_changed = 0, 0, 0, [], []
     for item in pending:
         person, row = item.person, item.row
         if row is None:
@@ -233,6 +235,7 @@ def _write(
             continue
         if item.values:
             batch.change(int(row["id"]), item.values)
+            goals_changed += [int(row["id"])] if row["role"] == "mentee" and "goals" in item.values else []
         moves: tuple[str, ...] = ()
         if item.status is not None:
             batch.flush()  # the status change reads the row as the import left it
@@ -245,12 +248,21 @@ def _write(
             PersonPlan(_key(row), person.name, "updated" if changed else "unchanged", changes, moves)
         )
     batch.flush()
+    _new_goals(uow, policy, goals_changed, actor, now)
     opened = [
         rel_id
         for part in chunks(batch.new_mentees, BATCH)
         for rel_id in open_relationships_in(uow, policy, part, actor, now)
     ]
     return ImportSummary(created, updated, unchanged, opened, plans)
+
+
+def _new_goals(uow: UnitOfWork, policy: Policy, mentee_ids: list[int], actor: str, now: datetime) -> None:
+    """The goals a re-import adds to mentees' profiles, added to their open relationships' records."""
+    if mentee_ids:
+        terminal = sorted(policy.terminal_phases)
+        rels = goal_store.open_relationships_of_mentees(uow.conn, mentee_ids, policy.policy, terminal)
+        add_profile_goals(uow, policy, now, rels, actor)
 
 
 class _Batch:
@@ -358,9 +370,12 @@ def open_relationships_in(
             for mentee_id, _ in mentees
         ],
     )  # fmt: skip
+    goals = created_goals(uow, policy, now, dict(zip(rel_ids, (m for m, _ in mentees), strict=True)), actor)
     causes = [
-        Cause(actor, "create", reason, _creation_data(mentee_id, key, before.get(mentee_id)))
-        for mentee_id, key in mentees
+        Cause(
+            actor, "create", reason, _creation_data(mentee_id, key, before.get(mentee_id), goals.get(rel_id))
+        )
+        for rel_id, (mentee_id, key) in zip(rel_ids, mentees, strict=True)
     ]
     mover = Mover(policy, now)
     entries = [mover.creation(i, cause) for i, cause in zip(rel_ids, causes, strict=True)]
@@ -370,9 +385,14 @@ def open_relationships_in(
     return rel_ids
 
 
-def _creation_data(mentee_id: int, key: str, previous_id: int | None) -> dict[str, Any]:
-    """What a creation entry records; a first relationship's data is what it always was."""
+def _creation_data(
+    mentee_id: int, key: str, previous_id: int | None, goals: list[dict[str, object]] | None
+) -> dict[str, Any]:
+    """What a creation entry records: the mentee, the relationship before it, the goals of the file it
+    sets (a first relationship of a mentee without goals records what it always did)."""
     data: dict[str, Any] = {"mentee_id": mentee_id, "mentee": key}
     if previous_id is not None:
         data["previous_id"] = previous_id
+    if goals:
+        data["goals"] = goals
     return data

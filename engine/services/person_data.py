@@ -4,14 +4,15 @@ The participant's row whole (every field ``docs/privacy.md`` lists for them), th
 for each of their relationships its row, audit entries, goals, meetings, the survey answers they gave,
 the messages to them (or to the coordinator about them) with their deliveries to their address, the
 matching proposals that concern them (without the explanation, which names other candidates), the
-revocations of their links and their training reports. Nothing about anyone else: the other side of a
-pair appears by its id only, never by name or address. Only reads.
+revocations of their links, their training reports, their invitations to group sessions (and whether
+they attended). Nothing about anyone else: the other side of a pair appears by its id only, never by
+name or address. Only reads.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.audit import iso
@@ -45,6 +46,8 @@ def as_json(data: dict[str, Any]) -> str:
 def _plain(value: object) -> object:
     if isinstance(value, datetime):
         return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()  # a goal's target date
     if isinstance(value, tuple | set | frozenset):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON")

@@ -14,27 +14,28 @@ export. Each relationship recorded becomes due, so the next tick reconsiders it.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.answers import check_answers
-from engine.domain.changes import Cause, Mover
 from engine.domain.programs import other_program
 from engine.domain.relationships import MEETING_KINDS
 from engine.domain.surveys import answered_in_stay, has_answered, sent_in_stay
-from engine.errors import InputError, NotFoundError, RefusedError, listed
+from engine.errors import InputError, NotFoundError, RefusedError
 from engine.policy.model import Policy
 from engine.policy.surveys import RESPONDENTS, Survey
-from engine.policy.vocabulary import RECORD_MEETING, RECORD_SURVEY
+from engine.policy.vocabulary import GOAL_PROGRESS, RECORD_MEETING, RECORD_SURVEY
+from engine.services.fact_writing import Problems, write_facts
 from engine.services.meeting_checks import MeetingCheck
-from engine.store import audit, records
+from engine.store import goals as goal_store
 from engine.store import participant_entries as entry_store
 from engine.store import participants as people_store
+from engine.store import records
 from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
+from engine.store.goals import GoalRow, level_fact
 from engine.store.records import SurveyAnswerRow
 from engine.store.relationships import RelationshipRow
 
@@ -72,29 +73,6 @@ class SurveyResponse:
     actor: str | None = None  # who recorded this one (its audit entry's actor); the batch's actor where None
 
 
-class _Problems:
-    """Problems found while checking a batch, each of a kind that picks the error raised."""
-
-    def __init__(self) -> None:
-        self.found: list[tuple[type[InputError], str]] = []
-
-    def add(self, kind: type[InputError], text: str) -> None:
-        self.found.append((kind, text))
-
-    def raise_any(self, what: str, *, single: bool) -> None:
-        """Raise if anything was found: the most basic kind wins (bad input, then unknown, then refused)."""
-        if not self.found:
-            return
-        kinds = {kind for kind, _ in self.found}
-        error = next(k for k in (InputError, NotFoundError, RefusedError) if k in kinds)
-        texts = [text for _, text in self.found]
-        if single and len(texts) == 1:
-            raise error(texts[0])
-        raise error(
-            f"the {what} cannot be recorded ({len(texts)} problem(s)); nothing was recorded", listed(texts)
-        )
-
-
 def record_meeting(
     store: Engine,
     policy: Policy,
@@ -122,7 +100,7 @@ def record_meetings(
 def _record_meetings(
     store: Engine, policy: Policy, clock: Clock, held: Sequence[HeldMeeting], actor: str, *, single: bool
 ) -> int:
-    now, problems = clock.now(), _Problems()
+    now, problems = clock.now(), Problems()
     for m in held:
         if m.kind not in MEETING_KINDS:
             expected = ", ".join(MEETING_KINDS)
@@ -160,9 +138,7 @@ def _record_meetings(
     return len(held)
 
 
-def _check_meeting_pair(
-    policy: Policy, rel_id: int, rel: RelationshipRow | None, problems: _Problems
-) -> None:
+def _check_meeting_pair(policy: Policy, rel_id: int, rel: RelationshipRow | None, problems: Problems) -> None:
     if rel is None:
         problems.add(NotFoundError, f"no relationship {rel_id}")
     elif (elsewhere := other_program(rel_id, rel.policy_name, policy)) is not None:
@@ -234,12 +210,13 @@ def _record_surveys(
     *,
     single: bool,
 ) -> list[dict[str, Any]]:
-    now, problems = clock.now(), _Problems()
+    now, problems = clock.now(), Problems()
     with UnitOfWork(store) as uow:
         ids = sorted({r.relationship_id for r in responses})
         rels = rel_store.relationship_rows(uow.conn, ids, lock=True)
+        goal_rows = goal_store.goal_rows(uow.conn, list(rels))
         check = _SurveyCheck(policy, now, rels, records.survey_answers(uow.conn, list(rels.values())),
-                             people_store.mentee_goals(uow.conn, list(rels)), problems)  # fmt: skip
+                             goal_store.mentee_goals(uow.conn, list(rels)), problems)  # fmt: skip
         checked = [check.response(r) for r in responses]
         problems.raise_any("survey answers", single=single)
         rows = [
@@ -256,12 +233,64 @@ def _record_surveys(
             for r, (kept, _) in zip(responses, split, strict=True)
         ]
         actors = [r.actor or actor for r in responses]
-        seqs = write_facts(uow, policy, now, rels, RECORD_SURVEY, actor, causes, actors=actors)
-        for row, (kept, text), seq in zip(rows, split, seqs, strict=True):
+        answered = _answer_seqs(rels, responses)
+        moved = goal_moves(policy, responses, checked, goal_rows, answered)
+        seqs = write_facts(
+            uow, policy, now, rels, RECORD_SURVEY, actor, [*causes, *(fact for fact, _, _ in moved)],
+            actors=[*actors, *(by or actor for _, _, by in moved)],
+            triggers=[RECORD_SURVEY] * len(causes) + [GOAL_PROGRESS] * len(moved),
+        )  # fmt: skip
+        if seqs[: len(rows)] != answered:
+            raise RuntimeError("the survey answers' entries are not where their goals' entries name them")
+        for row, (kept, text), seq in zip(rows, split, answered, strict=True):
             row.update(answers=kept, free_text=text or None, entry_seq=seq)
         records.insert_survey_responses(uow.conn, rows)
+        goal_store.set_levels(uow.conn, [level for _, level, _ in moved], now)
         uow.commit()
     return [answers or {} for answers in checked]
+
+
+def _answer_seqs(rels: dict[int, RelationshipRow], responses: Sequence[SurveyResponse]) -> list[int]:
+    """The seq each response's entry will have: :func:`write_facts` appends a relationship's facts in
+    order, the answers before the goals they move."""
+    heads = {rel_id: rel.audit_seq for rel_id, rel in rels.items()}
+    seqs = []
+    for r in responses:
+        heads[r.relationship_id] += 1
+        seqs.append(heads[r.relationship_id])
+    return seqs
+
+
+def goal_moves(
+    policy: Policy,
+    responses: Sequence[SurveyResponse],
+    checked: Sequence[dict[str, Any] | None],
+    goal_rows: dict[int, list[GoalRow]],
+    answered: Sequence[int],
+) -> list[tuple[tuple[int, dict[str, Any]], tuple[int, str], str | None]]:
+    """What the mentees' answers to ``goals`` questions change of their goal records: per goal given
+    another level, its ``goal_progress`` fact (naming the answer's entry, of seq ``answered``), (goal id,
+    level) and who answered. A mentor's view of the mentee's goals stays in the survey; a pair begun
+    before goals were records has none to change."""
+    last: dict[int, tuple[GoalRow, str, SurveyResponse, int]] = {}
+    for r, answers, seq in zip(responses, checked, answered, strict=True):
+        rows = goal_rows.get(r.relationship_id)
+        if r.respondent != "mentee" or not rows or not answers:
+            continue
+        for q in policy.survey_definitions[r.survey].questions:
+            if q.type == "goals" and answers.get(q.id):
+                last.update(
+                    (row.id, (row, level, r, seq)) for row, level in zip(rows, answers[q.id], strict=False)
+                )
+    return [
+        (
+            (row.relationship_id, level_fact(row.id, level, row.status, survey=r.survey, answer=seq)),
+            (row.id, level),
+            r.actor,
+        )
+        for row, level, r, seq in last.values()
+        if row.status != level
+    ]
 
 
 def _split_free_text(survey: Survey, answers: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -288,7 +317,7 @@ class _SurveyCheck:
     rels: dict[int, RelationshipRow]
     answered: dict[int, list[SurveyAnswerRow]]
     goals: dict[int, list[str]]
-    problems: _Problems
+    problems: Problems
     batch: set[tuple[int, str, str]] = field(default_factory=set)
 
     def response(self, r: SurveyResponse) -> dict[str, Any] | None:
@@ -360,35 +389,3 @@ def _when_sent(policy: Policy, survey: str) -> str:
         if plan.survey == survey
     ]
     return f" (it is sent {' and '.join(places)})" if places else " (this policy never sends it)"
-
-
-def write_facts(
-    uow: UnitOfWork,
-    policy: Policy,
-    now: datetime,
-    rels: dict[int, RelationshipRow],
-    trigger: str,
-    actor: str,
-    facts: Sequence[tuple[int, dict[str, Any]]],
-    reason: str | None = None,
-    *,
-    actors: Sequence[str] | None = None,
-) -> list[int]:
-    """Append an entry per fact to its relationship's chain; each row takes its new head and becomes due.
-
-    ``actors``: who recorded each fact, in the order of ``facts`` (``actor`` for all of them without).
-    Returns the seq of each fact's entry, in the order of ``facts``.
-    """
-    by_rel: dict[int, list[Cause]] = defaultdict(list)
-    who = [actor] * len(facts) if actors is None else actors
-    for (rel_id, data), by in zip(facts, who, strict=True):
-        by_rel[rel_id].append(Cause(by, trigger, reason, data))
-    mover = Mover(policy, now)
-    recorded = [mover.facts(rels[rel_id], causes) for rel_id, causes in by_rel.items()]
-    rel_store.apply_moves(
-        uow.conn, [r.update for r in recorded], [e for r in recorded for e in r.entries], []
-    )
-    if recorded:
-        audit.record_policy_version(uow.conn, policy, now)
-    seqs = {rel_id: iter(e["seq"] for e in r.entries) for rel_id, r in zip(by_rel, recorded, strict=True)}
-    return [next(seqs[rel_id]) for rel_id, _ in facts]

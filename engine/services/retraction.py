@@ -5,7 +5,10 @@ current phase) whose data names the retracted entry's seq and what it recorded.
 The meeting or answer row stays as it was (the rows are append-only); the
 conditions, the cadence, the report and insights leave out every record a
 ``retract`` entry names. An answer is corrected by retracting it and answering
-again: a retracted answer no longer counts as given.
+again: a retracted answer no longer counts as given. A mentee's answer that
+moved their goals (``goal_progress`` entries naming it) puts each goal back
+where it was, with a ``goal_progress`` entry naming the retracted entry, unless
+the goal has moved on since.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 from engine.domain.programs import other_program
 from engine.errors import InputError, NotFoundError, RefusedError, field
 from engine.policy.model import Policy
-from engine.policy.vocabulary import RECORD_MEETING, RECORD_RETRACT, RECORD_SURVEY
-from engine.services.recording import write_facts
+from engine.policy.vocabulary import GOAL_PROGRESS, RECORD_MEETING, RECORD_RETRACT, RECORD_SURVEY
+from engine.services.fact_writing import write_facts
+from engine.store import goals as goal_store
 from engine.store import records
 from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
+from engine.store.goals import level_fact
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -48,7 +53,20 @@ def retract(
         if (elsewhere := other_program(rel_id, rel.policy_name, policy)) is not None:
             raise RefusedError(elsewhere)
         data = _retractable(uow, rel_id, seq)
-        write_facts(uow, policy, now, {rel_id: rel}, RECORD_RETRACT, actor, [(rel_id, data)], reason.strip())
+        back = (
+            goal_store.answer_reverts(uow.conn, rel_id, seq)
+            if data["retracted"]["trigger"] == RECORD_SURVEY
+            else []
+        )
+        facts = [
+            (rel_id, data),
+            *((rel_id, level_fact(g, was, now_at, retracted=seq)) for g, now_at, was in back),
+        ]
+        triggers = [RECORD_RETRACT, *(GOAL_PROGRESS for _ in back)]
+        write_facts(
+            uow, policy, now, {rel_id: rel}, RECORD_RETRACT, actor, facts, reason.strip(), triggers=triggers
+        )
+        goal_store.set_levels(uow.conn, [(g, was) for g, _, was in back], now)
         uow.commit()
     return data
 

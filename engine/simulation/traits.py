@@ -132,7 +132,7 @@ def survey_answers(
         elif question.type == "yes_no":
             answers[question.id] = rng.random() < (0.9 if satisfaction >= 4 else 0.55)
         elif question.type == "goals":
-            answers[question.id] = rng.choices(GOAL_LEVELS, (45, 40, 15), k=goal_count)
+            answers[question.id] = rng.choices(GOAL_LEVELS, (45, 30, 10, 15), k=goal_count)
         elif question.required or rng.random() < 0.3:
             answers[question.id] = rng.choice(COMMENTS)
     return answers

@@ -249,19 +249,6 @@ def trained_mentors(conn: Connection, mentor_ids: Iterable[int]) -> set[int]:
     return found
 
 
-def mentee_goals(conn: Connection, rel_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Per relationship, the development goals of its mentee, in order."""
-    goals: dict[int, list[str]] = {}
-    for part in chunks(sorted(set(rel_ids))):
-        query = (
-            select(relationships.c.id, participants.c.goals)
-            .join(participants, participants.c.id == relationships.c.mentee_id)
-            .where(relationships.c.id.in_(part))
-        )
-        goals.update((int(rid), list(found or [])) for rid, found in conn.execute(query))
-    return goals
-
-
 def relationship_ids_of(conn: Connection, participant_id: int) -> tuple[list[int], list[int]]:
     """The ids of the relationships with ``participant_id`` as mentee, and as mentor, in id order."""
     r = relationships.c

@@ -24,6 +24,7 @@ from engine.store.tables import (
     outbox_deliveries,
     participant_entries,
     relationships,
+    session_invitations,
     survey_responses,
     training_reports,
 )
@@ -84,4 +85,7 @@ def person_rows(conn: Connection, person_id: int, email: str) -> dict[str, list[
         "match_proposals": proposals,
         "link_revocations": revoked,
         "training_reports": _rows(conn, training_reports, training_reports.c.participant_id == person_id),
+        "session_invitations": _rows(
+            conn, session_invitations, session_invitations.c.participant_id == person_id
+        ),
     }

@@ -6,7 +6,8 @@ as a screenshot in the test's folder.
 
 The survey link is the one ``outbox deliver`` wrote to the log channel (the end-of-program survey
 of relationship 1, in review); the "we met" link of relationship 2 (active) is the one ``mentorflow
-link`` prints for the coordinator to send, since a check-in reminder is weeks away.
+link`` prints for the coordinator to send, since a check-in reminder is weeks away; so is the goals
+link of its mentee, who adds a goal and changes a level.
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def test_the_mentee_answers_the_survey_from_the_link_in_their_message(
     screenshot(page, tmp_path / "survey-recorded.png")
 
     answered = new_entries(before, program.history(SURVEY_PAIR))
-    assert [(e["trigger"], e["actor"]) for e in answered] == [("record_survey", "participant:E2001 via link")]
+    actor = "participant:E2001 via link"
+    assert (answered[0]["trigger"], answered[0]["actor"]) == ("record_survey", actor)
+    moved = answered[1:]  # the mentee's answer moved their goals
+    assert moved and {(e["trigger"], e["actor"]) for e in moved} == {("goal_progress", actor)}
     recorded = answered[0]["data"]["survey"]
     assert (recorded["name"], recorded["respondent"]) == ("final", "mentee"), recorded
     assert recorded["answers"] == {
@@ -142,3 +146,31 @@ def test_the_mentee_says_we_met_through_their_meeting_link(
     assert "already recorded; nothing was changed" in shows(stale, "Already recorded")
     screenshot(stale, tmp_path / "meeting-again.png")
     assert program.history(MEETING_PAIR) == before + met
+
+
+def test_the_mentee_sets_a_goal_and_its_level_through_their_goals_link(
+    program: Program, page: Any, tmp_path: Path
+) -> None:
+    link = program.run("link", str(MEETING_PAIR), "--for", "mentee", "--purpose", "goals").strip()
+    assert link.startswith(f"{program.base}/l/goals/"), link
+    before = program.history(MEETING_PAIR)
+    page.goto(link)
+    shows(page, "Your development goals")
+    page.get_by_label("Your goal").fill("Lead the weekly sales meeting")
+    choose(page, "The program goal it serves", "Leadership")
+    page.get_by_role("button", name="Add the goal").click()
+    page.wait_for_load_state()
+    assert "Program goal: Leadership" in shows(page, "Your development goals")  # back on the page (303)
+    choose(page, "negotiate better", "Partly")
+    screenshot(page, tmp_path / "goals-filled.png")
+    page.get_by_role("button", name="Save the levels").click()
+    page.wait_for_load_state()
+    shows(page, "Your development goals")
+    group = page.get_by_role("group", name="negotiate better")
+    assert group.get_by_role("radio", name="Partly", exact=True).is_checked()
+    changed = new_entries(before, program.history(MEETING_PAIR))
+    assert [(e["trigger"], e["actor"]) for e in changed] == [
+        ("set_goal", "participant:E2002 via link"),
+        ("goal_progress", "participant:E2002 via link"),
+    ]
+    assert changed[0]["data"]["goal"]["program_goal"] == "leadership", changed[0]["data"]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.policy.model import shipped_policies
-from engine.store import participants as repo
+from engine.store import goals as goal_store
 from engine.store import reads
 from engine.store.database import initialise, open_engine
 from tests.e2e.conftest import EXAMPLES
+from tests.integration.support import default_with_matching
 
 pytestmark = pytest.mark.flows
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -38,7 +38,7 @@ def _goal_counts(url: str, rel_ids: list[int]) -> dict[int, int]:
     store = open_engine(url)
     try:
         with store.connect() as conn:
-            return {rel: len(goals) for rel, goals in repo.mentee_goals(conn, rel_ids).items()}
+            return {rel: len(goals) for rel, goals in goal_store.mentee_goals(conn, rel_ids).items()}
     finally:
         store.dispose()
 
@@ -56,8 +56,7 @@ def test_a_cohort_goes_from_import_to_closed_through_the_flows(tmp_path: Path) -
     initialise(store)
     store.dispose()
     policy = tmp_path / "auto.yaml"
-    default = shipped_policies()["default"].read_text(encoding="utf-8")
-    policy.write_text(default + "matching:\n  auto_approve_at: 0.3\n", encoding="utf-8")
+    policy.write_text(default_with_matching("matching:\n  auto_approve_at: 0.3\n"), encoding="utf-8")
     where = {"database": url, "policy": str(policy)}
 
     imported = intake(file=str(EXAMPLES), now=_at(0), **where)

@@ -72,15 +72,17 @@ def test_a_pair_goes_through_the_whole_default_lifecycle(
         ("review", "active", "review"),
         ("close", "review", "closed"),
     ]
-    # the kickoff, twelve check-ins and two survey answers are recorded in the chain too, in their phase
+    # the kickoff, twelve check-ins, two survey answers and how far the mentee's answer says they got
+    # with each of their two goals are recorded in the chain too, in their phase
     recorded = [(e.trigger, e.from_phase, e.to_phase) for e in entries if e.trigger in RECORD_TRIGGERS]
     assert recorded == [
         ("record_meeting", "kickoff", "kickoff"),
         *[("record_meeting", "active", "active")] * 12,
         ("record_survey", "review", "review"),
+        *[("goal_progress", "review", "review")] * 2,
         ("record_survey", "review", "review"),
     ]
-    assert current.version == 21 and current.audit_seq == 21
+    assert current.version == 21 and current.audit_seq == 23  # an answer and its levels: one write
     messages = [(row["action"], row["params"]["recipient"]) for row in outbox_rows(store, rel)]  # type: ignore[index]
     assert messages == [
         ("notify_pair", "mentee"),

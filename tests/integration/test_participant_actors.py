@@ -98,9 +98,12 @@ def test_a_simulated_programs_participants_record_through_their_links(
         respondent = pairs[rel][0 if data["survey"]["respondent"] == "mentee" else 1]
         assert actor == f"participant:{external[respondent]} via link"
     assert trainings and all(actor == f"participant:{external[pid]} via link" for pid, actor in trainings)
-    others = Counter(
-        actor for trigger, actor in everything if trigger not in ("record_meeting", "record_survey")
-    )
+    goals = [*_entries(store, "set_goal"), *_entries(store, "goal_progress")]
+    assert [actor for _, actor, _ in goals if "via link" in actor]  # the mentees work on their goals
+    for rel, actor, _ in goals:
+        assert actor == f"participant:{external[pairs[rel][0]]} via link" or "via link" not in actor
+    by_link = ("record_meeting", "record_survey", "set_goal", "goal_progress", "record_attendance")
+    others = Counter(actor for trigger, actor in everything if trigger not in by_link)
     assert not [actor for actor in others if "via link" in actor]
     assert others["coordinator"] > 0  # the coordinator's approvals, and closes and rematches where any
     assert verify(store).problems == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -11,6 +12,7 @@ from engine.clock import SimulatedClock
 from engine.domain.lifecycle import Lifecycle
 from engine.errors import NotFoundError
 from engine.policy.model import Policy
+from engine.services.goals import NewGoal, set_goals
 from engine.services.matching import propose
 from engine.services.person_data import FORMAT, as_json, person_data
 from engine.services.recording import record_meeting
@@ -28,6 +30,10 @@ def test_an_export_holds_all_of_a_person_and_none_of_the_others(
     record_meeting(store, policy, clock, rels[9], "check-in", None, actor="coordinator", notes="went well")
     answer_final(store, policy, clock, rels[9], "mentee")
     answer_final(store, policy, clock, rels[9], "mentor")
+    target = (clock.now() + timedelta(days=30)).date()
+    (goal,) = set_goals(
+        store, policy, clock, [NewGoal(rels[9], "Write a blog post", "network", target)], actor="c"
+    )
     with store.connect() as conn:
         people = [dict(r) for r in conn.execute(select(participants)).mappings()]
     priya = next(p for p in people if p["name"] == "Priya Raman")
@@ -39,6 +45,9 @@ def test_an_export_holds_all_of_a_person_and_none_of_the_others(
     assert [e["seq"] for e in data["audit_entries"]] == list(range(1, len(data["audit_entries"]) + 1))
     assert {a["respondent"] for a in data["survey_responses"]} == {"mentee"}  # her answers, not his
     assert [m["notes"] for m in data["meetings"] if m["notes"]] == ["went well"]
+    mine = next(g for g in json.loads(text)["goals"] if g["id"] == goal)  # her goals, the target a day
+    assert (mine["text"], mine["target_date"]) == ("Write a blog post", target.isoformat())
+    assert data["session_invitations"] == []  # the peer sessions are for mentors
     assert data["messages"] and all(m["params"].get("recipient") != "mentor" for m in data["messages"])
     assert data["match_proposals"] and all("explanation" not in p for p in data["match_proposals"])
     for other in people:

@@ -17,6 +17,8 @@ from engine.policy.model import Policy
 from engine.reporting.outcomes import load_outcomes
 from engine.services import queries, recording, retraction
 from engine.services.facts import load_facts
+from engine.services.goals import GoalLevel, record_levels
+from engine.store import goals as goal_store
 from engine.store import participant_entries, records
 from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
@@ -121,15 +123,43 @@ def test_an_answer_is_corrected_by_retracting_it_and_answering_again(
 ) -> None:
     rel = _to_review(store, policy, lifecycle, clock)
     record = recording.record_survey
+    before = _head(store, rel)
     record(store, policy, clock, rel, "final", "mentee", final_answers(store, rel, 1), actor="mentee")
-    seq = _head(store, rel)
+    seq = before + 1  # the answer; then an entry per goal it moved to partly
+    assert [g.status for g in _goals(store, rel)] == ["partly", "partly"]
     with pytest.raises(RefusedError, match="already answered"):
         record(store, policy, clock, rel, "final", "mentee", final_answers(store, rel, 5), actor="mentee")
     retraction.retract(store, policy, clock, rel, seq, reason="answered for the wrong pair", actor="c")
+    assert [g.status for g in _goals(store, rel)] == ["not_started", "not_started"]  # put back
+    _, entries = queries.history(store, rel)
+    back = [e.data["goal"] for e in entries[-2:]]
+    assert [(g["level"], g["was"], g["retracted"]) for g in back] == [("not_started", "partly", seq)] * 2
     record(store, policy, clock, rel, "final", "mentee", final_answers(store, rel, 5), actor="mentee")
     (pair,) = [p for p in load_outcomes(store, policy) if p.id == rel]
     assert [a.answers["satisfaction"] for a in pair.answers] == [5]
+    assert [g.level for g in pair.goals.values()] == ["partly", "partly"]
     assert queries.verify(store).problems == []
+
+
+def test_a_retracted_answer_leaves_a_goal_that_moved_on_since_where_it_is(
+    store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
+) -> None:
+    rel = _to_review(store, policy, lifecycle, clock)
+    seq = _head(store, rel) + 1
+    recording.record_survey(
+        store, policy, clock, rel, "final", "mentee", final_answers(store, rel), actor="m"
+    )
+    first, _ = _goals(store, rel)
+    record_levels(store, policy, clock, [GoalLevel(rel, first.id, "reached")], actor="coordinator")
+
+    retraction.retract(store, policy, clock, rel, seq, reason="the wrong pair", actor="c")
+
+    assert [g.status for g in _goals(store, rel)] == ["reached", "not_started"]
+
+
+def _goals(store: Engine, rel: int) -> list[goal_store.GoalRow]:
+    with store.connect() as conn:
+        return goal_store.goal_rows(conn, [rel])[rel]
 
 
 def test_meetings_twice_a_day_before_the_start_in_the_future_or_misplaced_are_refused(

@@ -76,10 +76,12 @@ def test_an_answer_is_stored_normalised_and_recorded_in_the_chain_without_free_t
     assert (row["survey"], row["respondent"], row["answers"]) == ("final", "mentee", kept)
     assert row["free_text"] == {"comments": "Zoë was great to work with"}
     _, entries = queries.history(store, rel)
-    last = entries[-1]
+    last, *moved = entries[-3:]  # the answer, then how far the mentee got with each of their two goals
     assert (last.trigger, last.from_phase, last.to_phase, last.actor) == (
         "record_survey", "review", "review", "Zoë"
     )  # fmt: skip
+    goals = [e.data["goal"] for e in moved if e.trigger == "goal_progress" and e.actor == "Zoë"]
+    assert [(g["level"], g["survey"]) for g in goals] == [("reached", "final"), ("partly", "final")]
     without_text = {k: v for k, v in expected.items() if k != "comments"}
     assert last.data == {"survey": {"name": "final", "respondent": "mentee", "answers": without_text}}
     assert "Zoë was great" not in str([e.data for e in entries])

@@ -45,7 +45,7 @@ ASKED: list[tuple[str, dict[str, Any], str, str | None]] = [
     ("schedule_kickoff_meeting", {}, "mentor", "kickoff"),
     ("enrol_mentor_training", {}, "mentor", "training"),
     ("notify_pair", {}, "mentee", None),
-    ("send_mentee_guide", {}, "mentee", None),
+    ("send_mentee_guide", {}, "mentee", "goals"),
     ("schedule_group_session", {}, "mentor", None),
     ("remind", {"kind": "deadline", "phase": "matched"}, "mentee", None),
     ("remind", {"kind": "deadline", "phase": "review"}, "mentor", None),

@@ -34,6 +34,7 @@ def test_text_and_typed_answers_are_stored_the_same_way() -> None:
     assert _check(from_text) == (expected, [])
     assert _check(typed) == (expected, [])
     assert _check({**typed, "comments": "  Thanks!  "})[0]["comments"] == "Thanks!"
+    assert _check({**typed, "goals": "Started; partly"}) == ({**expected, "goals": ["started", "partly"]}, [])
 
 
 @pytest.mark.parametrize("word", ["yes", "ja", "TRUE", "no", "nee", "false"])
@@ -66,7 +67,12 @@ def test_yes_and_no_in_english_and_dutch(word: str) -> None:
             "1 level(s) for 2 development goal(s) of the mentee (expected one level per goal",
         ),
         ("goals", "reached;partly;partly", "3 level(s) for 2 development goal(s)"),
-        ("goals", "reached;done", "done is not a goal level (expected one of: reached, partly, not_started"),
+        (
+            "goals",
+            "reached;done",
+            "done is not a goal level"
+            " (expected one of: reached, partly, started, not_started, separated by ;)",
+        ),
         ("comments", 42, "42 is not text (expected text)"),
         ("comments", "x" * 4001, "the text is 4001 characters long (expected at most 4000)"),
     ],

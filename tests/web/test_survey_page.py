@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import select
 
@@ -29,6 +30,12 @@ def _last_entry(site: Site, rel: int) -> dict[str, object]:
         return dict(conn.execute(query).mappings().all()[-1])
 
 
+def _entry(site: Site, rel: int, seq: object) -> dict[str, Any]:
+    query = select(audit_entries).where(audit_entries.c.relationship_id == rel, audit_entries.c.seq == seq)
+    with site.store.connect() as conn:
+        return dict(conn.execute(query).mappings().one())
+
+
 def test_the_form_asks_every_question_of_the_survey_with_labels_and_the_goals_by_name(site: Site) -> None:
     page = site.client.get(site.link("survey", "mentee", "survey"))
     assert page.status_code == 200
@@ -41,7 +48,7 @@ def test_the_form_asks_every_question_of_the_survey_with_labels_and_the_goals_by
     assert 'name="met_regularly" value="yes"' in html and 'name="met_regularly" value="no"' in html
     assert "<legend>become a staff engineer</legend>" in html  # goals, one per goal of the mentee, by name
     assert "<legend>lead the recommendations team</legend>" in html
-    assert html.count('name="goals.0"') == 3 and html.count('name="goals.1"') == 3
+    assert html.count('name="goals.0"') == 4 and html.count('name="goals.1"') == 4  # one per level
     assert re.search(r'<label for="q-comments">What should the program keep.*\(optional\)', html)
     assert '<textarea id="q-comments" name="comments"' in html  # text
     assert all(tag.startswith("<label><input") for tag in re.findall(r"<label><input[^>]*>", html))
@@ -57,9 +64,12 @@ def test_answers_are_recorded_with_the_participant_as_actor(site: Site) -> None:
     assert row["answers"] == {"satisfaction": 4, "recommend": 9, "met_regularly": True,
                               "goals": ["reached", "partly"]}  # fmt: skip
     assert row["free_text"] == {"comments": "More time for the second goal."}
-    entry = _last_entry(site, rel)
-    assert (entry["trigger"], entry["actor"], entry["seq"]) == ("record_survey", "participant:E1110 via link",
-                                                                row["entry_seq"])  # fmt: skip
+    entry = _entry(site, rel, row["entry_seq"])
+    assert (entry["trigger"], entry["actor"]) == ("record_survey", "participant:E1110 via link")
+    moved = _entry(site, rel, row["entry_seq"] + 1)  # the answer moved the mentee's first goal
+    assert (moved["trigger"], moved["actor"], moved["data"]["goal"]["level"]) == (
+        "goal_progress", "participant:E1110 via link", "reached"
+    )  # fmt: skip
     assert "More time" not in str(entry["data"])  # free text stays out of the audit chain
 
 

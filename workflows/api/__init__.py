@@ -18,7 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 
 from engine.errors import MentorflowError
-from workflows.api import erasure, events, matching, participants, records, relationships
+from workflows.api import erasure, events, goals, matching, participants, records, relationships
 from workflows.api.problems import (
     MEDIA_TYPE,
     ApiProblem,
@@ -59,7 +59,7 @@ def create_api(config: WebConfig) -> FastAPI:
     api.add_exception_handler(RequestValidationError, on_invalid)
     api.add_exception_handler(HTTPException, on_http_error)
     api.add_exception_handler(Exception, on_unexpected)
-    for module in (participants, erasure, records, relationships, matching, events):
+    for module in (participants, erasure, records, goals, relationships, matching, events):
         api.include_router(module.router)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api

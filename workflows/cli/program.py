@@ -253,7 +253,7 @@ def _print_journey(url: str, relationship: int) -> None:
 # The triggers of engine.vocabulary.RECORD_TRIGGERS, named here so that `history` stays light.
 _RECORDED = (
     "record_meeting", "record_survey", "replace_mentor", "retract", "help_requested", "purge", "erase",
-    "policy_applied",
+    "policy_applied", "set_goal", "goal_progress", "session_invited", "record_attendance",
 )  # fmt: skip
 """engine.policy.vocabulary.RECORD_TRIGGERS (a test keeps them equal), without importing pydantic."""
 
@@ -273,6 +273,12 @@ def _recorded(row: dict[str, Any]) -> str | None:
     if row["trigger"] == "record_survey":
         survey = data.get("survey", {})
         return f"{survey.get('name')} survey answered by the {survey.get('respondent')}"
+    if row["trigger"] in ("set_goal", "goal_progress"):
+        goal = data.get("goal", {})
+        if row["trigger"] == "goal_progress":
+            return f"goal {goal.get('id')}: {goal.get('level')}"
+        serves = f" (serves {goal['program_goal']})" if goal.get("program_goal") else ""
+        return f"goal {goal.get('id')} set{serves}"
     if row["trigger"] == "purge":
         purged = data.get("purged") or {}
         return "purged: " + ", ".join(f"{kind} {count}" for kind, count in sorted(purged.items()))
