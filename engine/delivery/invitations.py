@@ -82,6 +82,7 @@ def invitation(
     organizer: Person,
     attendees: Sequence[Person],
     stamp: datetime,
+    location: str | None = None,
 ) -> str:
     """The ``.ics`` text of the invitation (``stamp``: when it was issued, the row's time)."""
     calendar = Calendar()
@@ -96,6 +97,8 @@ def invitation(
     event.add("dtend", meeting.end)
     event.add("summary", summary)
     event.add("description", description)
+    if location:
+        event.add("location", location)
     event.add("status", "CONFIRMED")
     if organizer.email:
         event.add("organizer", _address(organizer, {}))

@@ -37,8 +37,9 @@ from engine.policy.durations import Duration
 from engine.policy.links import DEFAULT_LINK_LIFETIME
 from engine.settings import check_link_keys
 
-PURPOSES: tuple[str, ...] = ("survey", "meeting", "kickoff", "training", "help")
-"""What a link opens: a survey to answer, a meeting to confirm, the kickoff, the training, a call for help."""
+PURPOSES: tuple[str, ...] = ("survey", "meeting", "kickoff", "training", "help", "session", "goals")
+"""What a link opens: a survey to answer, a meeting to confirm, the kickoff, the training, a call for help,
+whether one attended a group session, the mentee's development goals (set and updated by the mentee)."""
 ROLES: tuple[str, ...] = ("mentee", "mentor")
 LINK_LIFETIME = timedelta(seconds=DEFAULT_LINK_LIFETIME.seconds)
 """How long a link opens after it was issued where the policy does not say (``links.expire_after``)."""

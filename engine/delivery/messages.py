@@ -25,14 +25,14 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, pass_context, select_autoescape
-from jinja2.runtime import Context
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, select_autoescape
 from markupsafe import Markup, escape
 
-from engine.delivery import links
+from engine.delivery import links, session_texts
 from engine.delivery.channels import Attachment, LinkSettings, Message, ProgramInfo
 from engine.delivery.invitations import Person, invitation, kickoff
 from engine.delivery.survey_texts import survey_questions
+from engine.delivery.wording import day, when
 from engine.policy.resources import Resource, resources_for
 from engine.policy.vocabulary import ACTIONS, NOTICES
 
@@ -177,6 +177,8 @@ def _message(
     attachments: tuple[Attachment, ...] = ()
     if row.action == "schedule_kickoff_meeting" and pair is not None and pair.mentor is not None:
         attachments = (_invitation(row, pair, program, context, installation),)
+    elif context["session"] is not None:
+        attachments = (session_texts.attachment(row, contact, program, context, installation),)
     return Message(
         key=message_key(row, recipient),
         relationship_id=row.relationship_id,
@@ -238,6 +240,7 @@ def template_context(
         "links": personal_links(row, contact, program.links, recipient),
         "help": {**HELP_DEFAULTS, **(row.params.get("help") or {})},  # a request for help or a pause
         "resources": phase_resources(row, recipient, language, program.resources),
+        "session": session_texts.session_context(row, program.timezone, language),  # a group session
     }
 
 
@@ -257,7 +260,8 @@ NO_LINKS: Mapping[str, str | None] = dict.fromkeys(links.PURPOSES)
 
 def link_purposes(row: OutboxRow, recipient: str) -> tuple[str, ...]:
     """The purposes of the personal links a message of ``row`` to ``recipient`` carries: what it asks
-    the person to do (answer a survey, confirm a meeting, the kickoff, the training), and help."""
+    the person to do (answer a survey, confirm a meeting, the kickoff, the training, set their goals), and
+    help."""
     if recipient not in links.ROLES:
         return ()
     action, params = row.action, row.params
@@ -267,8 +271,12 @@ def link_purposes(row: OutboxRow, recipient: str) -> tuple[str, ...]:
         return ("meeting", "help")
     if action == "schedule_kickoff_meeting" or (action == "remind" and params.get("phase") == "kickoff"):
         return ("kickoff", "help")
+    if action == "schedule_group_session" and params.get("session") is not None:
+        return ("session", "help")
     if action == "enrol_mentor_training" and recipient == "mentor":
         return ("training", "help")
+    if action == "send_mentee_guide" and recipient == "mentee":
+        return ("goals", "help")
     return ("help",)
 
 
@@ -288,7 +296,7 @@ def personal_links(
     for purpose in purposes:
         survey = str(row.params["survey"]) if purpose == "survey" else None
         link = links.Link(
-            purpose, row.relationship_id, recipient, bound, row.created_at,
+            purpose, row.relationship_id, recipient, bound, session_texts.issued_at(row, purpose),
             row.id if survey is not None else None, survey,
         )  # fmt: skip
         made[purpose] = links.url(settings.base_url, links.sign(link, settings.keys))
@@ -368,32 +376,6 @@ def _environment() -> Environment:
         keep_trailing_newline=False,
         auto_reload=False,  # the templates are package data: no stat of each file at each message
     )
-    environment.filters["day"] = _day
-    environment.filters["when"] = _when
+    environment.filters["day"] = day
+    environment.filters["when"] = when
     return environment
-
-
-_MONTHS = {
-    "en": "January February March April May June July August September October November December",
-    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
-}
-_WEEKDAYS = {
-    "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
-    "nl": "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag",
-}
-
-
-@pass_context
-def _day(context: Context, moment: datetime) -> str:
-    """``Friday 16 January 2026`` / ``vrijdag 16 januari 2026``."""
-    language = context["language"]
-    weekday = _WEEKDAYS[language].split()[moment.weekday()]
-    month = _MONTHS[language].split()[moment.month - 1]
-    return f"{weekday} {moment.day} {month} {moment.year}"
-
-
-@pass_context
-def _when(context: Context, moment: datetime) -> str:
-    """``Friday 16 January 2026 at 10:00`` / ``vrijdag 16 januari 2026 om 10:00`` (with the zone)."""
-    at = "om" if context["language"] == "nl" else "at"
-    return f"{_day(context, moment)} {at} {moment:%H:%M} ({moment.tzname()})"

@@ -8,7 +8,6 @@ expected)`` (the wording in :mod:`engine.policy.problems`, the graph checks in :
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -17,7 +16,6 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     BaseModel,
@@ -40,8 +38,10 @@ from engine.policy.leavers import LeaveRule, LeftRule, leaver_problems
 from engine.policy.links import DEFAULT_LINK_LIFETIME, LinkRules
 from engine.policy.matching import MatchingPolicy, matching_problems
 from engine.policy.problems import call_parameter_error, describe_errors, dotted, shown, unknown_name
+from engine.policy.program import Program
 from engine.policy.resources import ResourceEntry
 from engine.policy.retention import Retention
+from engine.policy.sessions import Sessions, session_problems
 from engine.policy.survey_plans import SurveyPlan, plans_by_phase
 from engine.policy.surveys import (
     STANDARD_FILE,
@@ -126,25 +126,6 @@ ActionCall = Annotated[
     PlainSerializer(Call.to_yaml),
     WithJsonSchema(_call_schema(ACTIONS)),
 ]
-
-
-class Program(PolicyModel):
-    """The program as a whole: how long a pair stays active, and where it runs."""
-
-    duration: DurationText
-    timezone: str = "UTC"
-    goals: list[str] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
-            hint = f'did you mean "{close[0]}"?' if close else 'try "Europe/Amsterdam" or "UTC"'
-            raise ValueError(f"{shown(value)} is not a time zone ({hint})") from None
-        return value
 
 
 class Deadline(PolicyModel):
@@ -246,6 +227,7 @@ class Policy(PolicyModel):
     on_left: LeftRule | None = None
     links: LinkRules | None = None  # engine.policy.links: absent keeps the digest
     retention: Retention | None = None  # engine.policy.retention: absent keeps the digest
+    sessions: Sessions | None = None  # engine.policy.sessions: absent keeps the digest
     _warnings: tuple[str, ...] = PrivateAttr(default=())
 
     @property
@@ -282,7 +264,9 @@ class Policy(PolicyModel):
         overrides with the override applied); a policy without ``surveys:``
         has none here, so its version does not depend on the standard surveys.
         """
-        unset = {n for n in ("on_leave", "on_left", "links", "retention") if getattr(self, n) is None}
+        unset = {
+            n for n in ("on_leave", "on_left", "links", "retention", "sessions") if getattr(self, n) is None
+        }
         data = self.model_dump(mode="json", by_alias=True, exclude={"surveys", *unset})
         if self.links is not None and not self.links.confirm_training:
             del data["links"]["confirm_training"]  # the default: the digest of a block without it
@@ -355,6 +339,7 @@ def _validate(loaded: LoadedYaml) -> Policy:
         (survey_problems, "its surveys are not valid"),
         (matching_problems, "its matching section is not valid"),
         (leaver_problems, "its on_leave/on_left are not valid"),
+        (session_problems, "its sessions are not valid"),
     ):
         found = check(policy)
         if found:

@@ -13,7 +13,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, get_args, get_origin
+from types import UnionType
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
@@ -228,6 +229,8 @@ def _allowed_keys(model: type[BaseModel] | None, loc: Loc) -> list[str]:
         if field is None:
             return []
         annotation: Any = field.annotation
+        if get_origin(annotation) in (Union, UnionType) and type(None) in get_args(annotation):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))  # `X | None`
         if get_origin(annotation) is dict:
             skip_key = True
             annotation = get_args(annotation)[1]

@@ -31,6 +31,7 @@ class Facts:
     kickoff_held: bool = False
     meetings_held: int = 0
     goals_set: int = 0
+    goals_reached: int = 0
     surveys_answered: frozenset[str] = field(default_factory=frozenset)
     reason: str | None = None
     # the clocks of `after:` timers (engine.policy.timers): earlier stays in the phase
@@ -124,6 +125,12 @@ def _goals_set(facts: Facts, param: Any) -> str | None:
     return None if count >= need else f"{count} development goal(s) set, at least {need} required"
 
 
+def _goals_reached(facts: Facts, param: Any) -> str | None:
+    need = param.at_least
+    count = facts.goals_reached
+    return None if count >= need else f"{count} development goal(s) reached, at least {need} required"
+
+
 FACT_SOURCES = frozenset({"goals", "meetings", "surveys", "training"})
 """The facts a condition may read from the store; each is one bulk query, made only when needed."""
 
@@ -160,10 +167,18 @@ CONDITIONS: dict[str, Term] = {
         ),
         Term(
             "goals_set",
-            "the mentee's profile names at least N development goals: {goals_set: {at_least: N}}",
+            "the mentee has set at least N development goals: {goals_set: {at_least: N}}",
             param=AtLeast,
             scalar_field="at_least",
             check=_goals_set,
+            reads=frozenset({"goals"}),
+        ),
+        Term(
+            "goals_reached",
+            "the mentee reached at least N of their development goals: {goals_reached: {at_least: N}}",
+            param=AtLeast,
+            scalar_field="at_least",
+            check=_goals_reached,
             reads=frozenset({"goals"}),
         ),
     )
@@ -238,8 +253,16 @@ PURGE = "purge"  # personal data past the policy's retention erased (engine.serv
 ERASE = "erase"  # a participant erased, on request (engine.services.erasure)
 POLICY_APPLIED = "policy_applied"  # a new policy version applied to a pair, in its phase (policy apply)
 POLICY_MAPPED = "policy_mapped"  # the same, moving it from a removed phase to the one it was mapped to
+SET_GOAL = "set_goal"  # a development goal of the mentee set (engine.services.goals)
+GOAL_PROGRESS = "goal_progress"  # how far the mentee got with one of their goals
+SESSION_INVITED = "session_invited"  # the pair invited to a group session (engine.services.sessions)
+RECORD_ATTENDANCE = "record_attendance"  # whether the mentor or mentee attended a group session
 RECORD_TRIGGERS = frozenset(
     {
+        SET_GOAL,
+        GOAL_PROGRESS,
+        SESSION_INVITED,
+        RECORD_ATTENDANCE,
         RECORD_MEETING,
         RECORD_SURVEY,
         RECORD_RETRACT,

@@ -14,6 +14,8 @@ from engine.domain.programs import others_note
 from engine.reporting.insights import (
     MIN_PAIRS,
     MIN_RHO,
+    SAME_SATISFACTION,
+    AttendanceSignal,
     Attention,
     CriterionSignal,
     Insights,
@@ -116,6 +118,36 @@ def _lapses(stall: PhaseStall) -> str:
     return "; ".join(parts)
 
 
+def session_sentences(found: Insights) -> list[str]:
+    """Whether the pairs whose people came to a group session were more satisfied than those who did not."""
+    signal = found.sessions
+    came, never = signal.attended, signal.not_attended
+    if signal.difference is None:
+        return [
+            "Too few pairs to tell whether coming to a group session went with satisfaction: "
+            f"{came['n']} pair(s) whose people came and {never['n']} invited who never came have a "
+            f"satisfaction answer; each group needs at least {MIN_PAIRS}."
+        ]
+    if round(abs(signal.difference), 4) <= SAME_SATISFACTION:
+        how, than = "about as satisfied", "as"
+    else:
+        how, than = ("more" if signal.difference > 0 else "less") + " satisfied", "than"
+    return [
+        f"Pairs whose people came to a group session were {how} (mean {came['value']:.1f} of 5, "
+        f"{came['n']} pairs) {than} pairs invited who never came ({never['value']:.1f}, {never['n']} pairs)."
+    ]
+
+
+def _attendance_data(signal: AttendanceSignal) -> dict[str, Any]:
+    return {
+        "judged": signal.judged,
+        **{
+            group: {"mean": shown["value"], "n": shown["n"], "relationships": shown["relationships"]}
+            for group, shown in (("attended", signal.attended), ("not_attended", signal.not_attended))
+        },
+    }
+
+
 def attention_sentences(found: Insights, names: Names, zone: ZoneInfo) -> list[str]:
     if not found.attention:
         return ["No open pair needs attention now: nothing is overdue and no latest satisfaction is low."]
@@ -180,16 +212,18 @@ def insights_data(found: Insights, names: Names, zone: ZoneInfo) -> dict[str, An
              "low_satisfaction": a.satisfaction}
             for a in found.attention
         ],
+        "sessions": _attendance_data(found.sessions),
         "sentences": {
             "matching": matching_sentences(found),
             "stalls": stall_sentences(found),
+            "sessions": session_sentences(found),
             "attention": attention_sentences(found, names, zone),
         },
     }  # fmt: skip
 
 
 def insights_text(found: Insights, names: Names, zone: ZoneInfo) -> str:
-    """The insights as an operator reads them: three short sections and the policy snippet."""
+    """The insights as an operator reads them: four short sections and the policy snippet."""
     moment = shown(found.as_of, zone)
     out = [f"Insights from {found.pairs} relationship(s), as of {moment}.", ""]
     if found.other_policies:
@@ -199,6 +233,7 @@ def insights_text(found: Insights, names: Names, zone: ZoneInfo) -> str:
         out += ["", "  Paste into the policy file to apply it:", ""]
         out += [f"    {line}" for line in weights_yaml(found.weights).splitlines()]
     out += ["", "Phases that stall", *(f"  {line}" for line in stall_sentences(found))]
+    out += ["", "Group sessions", *(f"  {line}" for line in session_sentences(found))]
     out += [
         "",
         "Pairs that need attention now",

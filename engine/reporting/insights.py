@@ -12,6 +12,9 @@
   (:func:`engine.domain.cadence.outlasted`).
 - Attention: open pairs with something overdue now (:func:`engine.domain.cadence.overdue`)
   or a low latest satisfaction.
+- Group sessions: the mean satisfaction of the pairs whose people attended one against that of the
+  pairs invited whose people never came (:mod:`engine.reporting.session_figures`), judged only when
+  each group has at least ``MIN_PAIRS`` pairs with a satisfaction answer.
 
 Pure over :class:`~engine.report.outcomes.PairOutcome` records; the sentences
 are in :mod:`engine.report.insight_text`.
@@ -30,7 +33,8 @@ from engine.policy.model import Policy
 from engine.policy.surveys import RESPONDENTS
 from engine.reporting.metrics import is_satisfaction, latest_answer, pair_satisfaction
 from engine.reporting.outcomes import PairOutcome
-from engine.reporting.stats import rounded, spearman
+from engine.reporting.session_figures import satisfaction_by_attendance
+from engine.reporting.stats import Figure, rounded, spearman
 
 MIN_PAIRS = 10
 """Pairs with a score and a satisfaction answer a criterion needs before its weight is judged."""
@@ -40,6 +44,8 @@ STEP = 0.5
 """The share of the judged criteria's total weight that a suggestion moves by correlation."""
 LOW_SATISFACTION = 2
 """A latest satisfaction at or below this (of 5) puts an open pair on the attention list."""
+SAME_SATISFACTION = 0.1
+"""Means of satisfaction this close (of 5) or closer read as about the same."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,8 @@ def criterion_signals(pairs: Sequence[PairOutcome], policy: Policy) -> list[Crit
     """Every criterion of the policy, the best predictor of satisfaction first (unjudged ones last)."""
     signals = []
     satisfied = {pair.id: pair_satisfaction(pair) for pair in pairs}
-    names = list(CRITERIA) + sorted({c for p in pairs if p.match for c in p.match.criteria} - set(CRITERIA))
+    weighed = policy.matching.weights.weighed  # and any other criterion the stored proposals were scored on
+    names = list(weighed) + sorted({c for p in pairs if p.match for c in p.match.criteria} - set(weighed))
     for criterion in names:
         points = []
         for pair in pairs:
@@ -174,6 +181,32 @@ def _silences(pair: PairOutcome, start: datetime, end: datetime) -> list[tuple[d
     return [(a, b) for a, b in pairwise(points) if b > a]
 
 
+@dataclass(frozen=True)
+class AttendanceSignal:
+    """How attending group sessions went with satisfaction: the pairs whose people came to one, and those
+    invited whose people never came, each as a figure (mean satisfaction, ``n``, relationships)."""
+
+    attended: Figure
+    not_attended: Figure
+
+    @property
+    def judged(self) -> bool:
+        return bool(min(self.attended["n"], self.not_attended["n"]) >= MIN_PAIRS)
+
+    @property
+    def difference(self) -> float | None:
+        """Attended minus not attended, ``None`` unless judged."""
+        if not self.judged:
+            return None
+        return float(self.attended["value"]) - float(self.not_attended["value"])
+
+
+def attendance_signal(pairs: Sequence[PairOutcome], moment: datetime) -> AttendanceSignal:
+    """Satisfaction by whether the pair's people attended a group session that began by ``moment``."""
+    found = satisfaction_by_attendance(pairs, moment, pair_satisfaction)
+    return AttendanceSignal(found["attended"], found["not_attended"])
+
+
 @dataclass
 class Attention:
     """An open pair that needs someone to look at it now, and why."""
@@ -229,6 +262,7 @@ class Insights:
     current_weights: dict[str, float]
     stalls: list[PhaseStall]
     attention: list[Attention]
+    sessions: AttendanceSignal
     other_policies: dict[str, int] = field(default_factory=dict)  # other programs' relationships, left out
 
 
@@ -240,7 +274,8 @@ def insights(pairs: Sequence[PairOutcome], policy: Policy, moment: datetime) -> 
         pairs=len(pairs),
         criteria=signals,
         weights=suggested_weights(signals),
-        current_weights={c: policy.matching.weights.of(c) for c in CRITERIA},
+        current_weights={c: policy.matching.weights.of(c) for c in policy.matching.weights.weighed},
         stalls=stalls(pairs, policy, moment),
         attention=needing_attention(pairs, policy, moment),
+        sessions=attendance_signal(pairs, moment),
     )

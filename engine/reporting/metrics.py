@@ -14,6 +14,8 @@ from the audit export:
   expected. Per calendar month (program time zone) the same, per month.
 - satisfaction, recommend, met regularly: each respondent's latest answer per relationship.
 - goals: the mentee's latest ``goals`` answer (the mentor's if the mentee gave none).
+- program goals: per program goal, the development goals serving it (:mod:`engine.reporting.goal_figures`).
+- group sessions: per series, invitations and attendance (:mod:`engine.reporting.session_figures`).
 - time in phase: completed stays only; time to match: creation to the ``match`` entry.
 - drop-out: a close that needed a reason (the regular close after review does not).
 """
@@ -30,18 +32,13 @@ from engine.domain.audit import iso
 from engine.domain.relationships import MEETING_KINDS
 from engine.policy.model import Policy
 from engine.policy.surveys import GOAL_LEVELS, RESPONDENTS
+from engine.reporting.goal_figures import program_goals
 from engine.reporting.outcomes import PairOutcome
-from engine.reporting.stats import mean, pearson, quartiles, rounded, spearman
+from engine.reporting.session_figures import group_sessions
+from engine.reporting.stats import Figure, figure, mean, pearson, quartiles, rounded, spearman
 
-Figure = dict[str, Any]
 SATISFACTION_SCALE = (1, 2, 3, 4, 5)
 DAY = 86400.0
-
-
-def figure(value: Any, relationships: Iterable[int], **extra: Any) -> Figure:
-    """A figure: its value (floats rounded to 4 places), extra detail, and the relationships it counts."""
-    shown = rounded(value) if isinstance(value, float) else value
-    return {"value": shown, **extra, "relationships": sorted(set(relationships))}
 
 
 def days(span: timedelta) -> float:
@@ -80,6 +77,8 @@ def program_report(
         "satisfaction": {who: satisfaction(pairs, who) for who in RESPONDENTS},
         "recommend": {who: recommend(pairs, who) for who in RESPONDENTS},
         "goals": goals(pairs),
+        "program_goals": program_goals(pairs, policy),
+        "sessions": group_sessions(pairs, policy, moment, pair_satisfaction),
         "time_to_match": time_to_match(pairs, policy, moment),
         "dropout": dropout(pairs, policy),
         "match_score_vs_satisfaction": score_vs_satisfaction(pairs),

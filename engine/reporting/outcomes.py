@@ -2,7 +2,8 @@
 
 Built from the audit history (the phases a pair went through and when, the
 match with the proposal's score and per-criterion breakdown, an early close
-and its reason), the meetings recorded and the survey answers. Everything is
+and its reason, its goals, its invitations to group sessions and who attended),
+the meetings recorded and the survey answers. Everything is
 read as it stood at a moment: entries, meetings and answers recorded after
 ``as_of`` are left out, so a report as of a date (``as_of``) replays what was known
 then. :func:`build_outcomes` is pure; :func:`load_outcomes` reads the store.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.domain.programs import other_policies
 from engine.policy.model import Policy
+from engine.policy.vocabulary import GOAL_PROGRESS, RECORD_ATTENDANCE, SESSION_INVITED, SET_GOAL
 from engine.store import audit, reports
 from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 MATCH_TRIGGER = "match"
+CREATE_TRIGGER = "create"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,24 @@ class Answers:
 
 
 @dataclass
+class GoalOutcome:
+    """A development goal of the pair's mentee: the program goal it serves, how far they got."""
+
+    program_goal: str | None
+    level: str = "not_started"
+
+
+@dataclass
+class SessionInvitation:
+    """One role of the pair invited to a group session: which series, when it starts, whether they came
+    (``None`` until said; the latest ``record_attendance`` counts)."""
+
+    series: str
+    starts_at: datetime
+    attended: bool | None = None
+
+
+@dataclass
 class PairOutcome:
     """Everything the report counts about one relationship."""
 
@@ -80,6 +101,8 @@ class PairOutcome:
     early_close: EarlyClose | None = None
     meetings: list[HeldMeeting] = field(default_factory=list)
     answers: list[Answers] = field(default_factory=list)
+    goals: dict[int, GoalOutcome] = field(default_factory=dict)  # by goal id, in the order they were set
+    invitations: dict[tuple[int, str], SessionInvitation] = field(default_factory=dict)  # (session, role)
 
     @property
     def created(self) -> datetime:
@@ -124,6 +147,12 @@ ERASED_REASON = "(erased)"
 
 def _apply(pair: PairOutcome, entry: Mapping[str, Any], terminal: Collection[str]) -> None:
     at, source, dest, data = entry["at"], entry["from_phase"], entry["to_phase"], entry["data"] or {}
+    if entry["trigger"] in (SET_GOAL, GOAL_PROGRESS):
+        _goal(pair, entry["trigger"], data.get("goal") or {})
+    for goal in data.get("goals", ()) if entry["trigger"] == CREATE_TRIGGER else ():
+        _goal(pair, SET_GOAL, goal)  # the goals of the participants file, set with the relationship
+    if entry["trigger"] in (SESSION_INVITED, RECORD_ATTENDANCE):
+        _session(pair, data)
     if source == dest and pair.stays:
         return
     if pair.stays:
@@ -135,6 +164,26 @@ def _apply(pair: PairOutcome, entry: Mapping[str, Any], terminal: Collection[str
     if dest in terminal and "reason" in data.get("requires", ()):
         erased = entry["reason"] is None and entry.get("reason_seal") is not None
         pair.early_close = EarlyClose(at, source or dest, ERASED_REASON if erased else entry["reason"] or "")
+
+
+def _goal(pair: PairOutcome, trigger: str, goal: Mapping[str, Any]) -> None:
+    """A goal set (``set_goal``), or how far the mentee got with one (``goal_progress``)."""
+    if trigger == SET_GOAL:
+        pair.goals[goal["id"]] = GoalOutcome(goal.get("program_goal"))
+    elif goal.get("id") in pair.goals:
+        pair.goals[goal["id"]].level = goal["level"]
+
+
+def _session(pair: PairOutcome, data: Mapping[str, Any]) -> None:
+    """The roles of the pair invited to a session (``session_invited``), or whether one came."""
+    if (session := data.get("session")) is not None:
+        starts_at, series = datetime.fromisoformat(session["starts_at"]), session["series"]
+        for role in session.get("invited", ()):
+            pair.invitations.setdefault((session["id"], role), SessionInvitation(series, starts_at))
+    elif (said := data.get("attendance")) is not None:
+        invitation = pair.invitations.get((said["session"], said["respondent"]))
+        if invitation is not None:
+            invitation.attended = bool(said["attended"])
 
 
 def _match_record(at: datetime, data: Mapping[str, Any]) -> MatchRecord:

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from engine.delivery import session_texts
 from engine.delivery.links import LINK_LIFETIME, ROLES
 from engine.delivery.messages import IMPLIED_RECIPIENTS, OutboxRow, link_purposes
 from engine.domain.relationships import AuditEntry
@@ -146,7 +147,7 @@ def _reached(message: Message) -> tuple[str, ...]:
 def _state(
     row: OutboxRow, role: str, purpose: str, facts: PairFacts, now: datetime, lifetime: Duration | timedelta
 ) -> LinkState:
-    issued = row.created_at
+    issued = session_texts.issued_at(row, purpose)  # a session's link opens from its start
     person = facts.mentee_id if role == "mentee" else mentor_at(row, facts)
     expires = lifetime.after(issued) if isinstance(lifetime, Duration) else issued + lifetime
     since = sum(1 for kind, at in facts.meetings if kind != "kickoff" and at >= issued)

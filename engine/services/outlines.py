@@ -17,6 +17,7 @@ cache file can make nothing else run.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 _POLICY_CODE = Path(__file__).resolve().parents[1] / "policy"
 POLICY_FORMAT = 1  # bump when what a cached policy holds changes in a way the code's size and time miss
 _POLICY_MODULES = "engine.policy."
+_VALUES = frozenset({("datetime", "date"), ("datetime", "time")})  # plain values a policy holds (sessions)
 
 
 def policy_outline(path: Path) -> Outline:
@@ -132,9 +134,12 @@ def _pickled(policy: Policy) -> bytes | None:
 
 
 class _PolicyUnpickler(pickle.Unpickler):
-    """Builds only classes and functions defined in ``engine.policy`` (no dotted names, nothing imported)."""
+    """Builds only classes and functions defined in ``engine.policy`` (no dotted names, nothing imported),
+    and the dates and times of day a policy holds."""
 
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _VALUES:
+            return getattr(datetime, name)
         if module.startswith(_POLICY_MODULES) and "." not in name:
             found = getattr(sys.modules.get(module) or __import__(module, fromlist=[name]), name, None)
             if found is not None and getattr(found, "__module__", None) == module:

@@ -61,6 +61,7 @@ class TickSummary:
     survey_reminders: int = 0
     stranded: dict[int, str] = field(default_factory=dict)  # untouched: their phase left the policy
     purged: dict[str, int] = field(default_factory=dict)  # per kind, what the retention purge erased
+    invited: int = 0  # people the cadence invited to group sessions (engine.services.sessions)
 
     def merged(self, other: TickSummary) -> TickSummary:
         return TickSummary(
@@ -74,6 +75,7 @@ class TickSummary:
             self.survey_reminders + other.survey_reminders,
             {**self.stranded, **other.stranded},  # by id: a pair seen by two passes counts once
             dict(Counter(self.purged) + Counter(other.purged)),
+            self.invited + other.invited,
         )
 
     def stranded_phases(self) -> dict[str, int]:

@@ -28,10 +28,12 @@ from engine.services import advance as services
 from engine.services import journeys, recording
 from engine.services import matching as match_service
 from engine.services.recording import HeldMeeting, SurveyResponse
+from engine.simulation.attendance import attend_sessions
 from engine.simulation.behaviour import PairState, Proposal, Roles, Today, World, decide
+from engine.simulation.goals import work_on_goals
 from engine.simulation.personal import Visit, actors
 from engine.simulation.traits import confirms_meeting, survey_answers
-from engine.store import participants as people_store
+from engine.store import goals as goal_store
 from engine.store import simulation as snapshot
 from engine.store.database import UnitOfWork
 
@@ -56,6 +58,9 @@ class DaySummary:
     closed_early: Counter[str] = field(default_factory=Counter)
     rematched: int = 0
     waiting: int = 0  # mentees without a mentor at the end of the day: a state, not a count of events
+    goals_set: int = 0  # by mentees through their link (engine.simulation.goals)
+    goal_steps: int = 0
+    attendance: int = 0  # group sessions someone said they attended or missed (engine.simulation.attendance)
 
     def merged(self, other: DaySummary) -> DaySummary:
         return DaySummary(
@@ -69,6 +74,9 @@ class DaySummary:
             self.closed_early + other.closed_early,
             self.rematched + other.rematched,
             other.waiting,
+            self.goals_set + other.goals_set,
+            self.goal_steps + other.goal_steps,
+            self.attendance + other.attendance,
         )
 
 
@@ -136,7 +144,10 @@ def record(
     if today.reject:
         reason = "the coordinator knows the pair would not work well together"
         summary.rejected = len(match_service.reject(store, clock, today.reject, reason, actor=COORDINATOR))
-    record_participants(store, policy, roles, seed, world, today, keys)
+    summary.goals_set, summary.goal_steps = record_participants(
+        store, policy, roles, seed, world, today, keys
+    )
+    summary.attendance = attend_sessions(store, policy, seed, world, keys)
     summary.trained = len(today.trained)
     summary.kickoffs = sum(kind == "kickoff" for _, kind in today.meetings)
     summary.check_ins = len(today.meetings) - summary.kickoffs
@@ -162,11 +173,11 @@ def record(
 
 def record_participants(
     store: Engine, policy: Policy, roles: Roles, seed: int, world: World, today: Today, keys: tuple[str, ...]
-) -> None:
+) -> tuple[int, int]:
     """What the participants record today, each through their personal link: the trainings mentors
     confirm, the meetings and kickoffs one of the pair confirms (the mentee or the mentor, by the seed),
     the survey answers. The day's links are opened in one batch, then recorded in the services' batch
-    calls, each item with its participant's actor."""
+    calls, each item with its participant's actor. Returns (goals set, goal levels changed)."""
     clock, pairs = SimulatedClock(world.now), {pair.id: pair for pair in world.pairs}
     trainings = _training_visits(roles, world, today)
     meetings = [_meeting_visit(seed, pairs[rel_id], kind) for rel_id, kind in today.meetings]
@@ -183,9 +194,11 @@ def record_participants(
             HeldMeeting(rel, kind, actor=by) for (rel, kind), by in zip(today.meetings, met_by, strict=True)
         ]
         recording.record_meetings(store, policy, clock, held, actor=PAIR)
+    worked = work_on_goals(store, policy, seed, world, today.meetings, keys) if today.meetings else (0, 0)
     if today.answers:
         responses = _responses(store, policy, seed, today, said[len(trainings) + len(meetings) :])
         recording.record_surveys(store, policy, clock, responses, actor=PAIR)
+    return worked
 
 
 def _training_visits(roles: Roles, world: World, today: Today) -> list[Visit]:
@@ -224,7 +237,7 @@ def _responses(
     """Today's survey answers, each valid for its survey's questions and the mentee's goals, each recorded
     by its respondent's actor (``said``, in the order of ``today.answers``)."""
     with UnitOfWork(store, write=False) as uow:
-        goals = people_store.mentee_goals(uow.conn, [rel_id for rel_id, _, _ in today.answers])
+        goals = goal_store.mentee_goals(uow.conn, [rel_id for rel_id, _, _ in today.answers])
     surveys = policy.survey_definitions
     return [
         SurveyResponse(

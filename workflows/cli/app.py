@@ -63,6 +63,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "participants": ("people", "participants", "Import and list mentors and mentees."),
     "relationships": ("people", "relationships", "List mentor-mentee relationships."),
     "record": ("record", "app", "Record what happened: meetings, training, survey answers."),
+    "sessions": ("sessions", "app", "Group sessions (intervisie): plan them, list them, record attendance."),
+    "goals": ("goals", "app", "A mentee's development goals: set, progress, list."),
     "audit": ("audit", "app", "Verify and export the audit history."),
     "match": ("match", "app", "Match mentees with mentors: propose, explain, approve, reject."),
     "outbox": ("outbox", "app", "Messages waiting, sent, or parked after failing: list, retry, deliver."),

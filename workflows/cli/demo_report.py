@@ -56,6 +56,8 @@ def render(console: Console, store: Engine, policy: Policy, totals: DemoTotals, 
     )
     _behaviour(console, totals)
     _funnel(console, store, policy, dict(report.phases))
+    _program_goals(console, store, policy, run.end)
+    _peer_sessions(console, store, policy, run.end)
     _deliveries(console, status_counts(store), run.outbox_log)
     overdue = Counter(item.action for _, item in report.overdue)
     kinds = Counter(f"{item.phase} ({item.kind})" for _, item in report.overdue if item.action == "escalate")
@@ -82,6 +84,46 @@ def render(console: Console, store: Engine, policy: Policy, totals: DemoTotals, 
     console.print(f"  mentorflow insights --database {run.database}{run.policy_option}", soft_wrap=True)
 
 
+def _program_goals(console: Console, store: Engine, policy: Policy, end: datetime) -> None:
+    """The mentees' development goals per program goal, as the report counts them."""
+    from engine.reporting.goal_figures import program_goals
+    from engine.reporting.outcomes import load_outcomes
+
+    rows = program_goals(load_outcomes(store, policy, as_of=end), policy)
+    if not rows:
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in ("program goal", "mentees", "goals", "reached", "partly", "started", "not started"):
+        table.add_column(header, justify="left" if header == "program goal" else "right")
+    for row in rows:
+        levels = [
+            str(row["levels"][level]["value"]) for level in ("reached", "partly", "started", "not_started")
+        ]
+        table.add_row(row["title"], str(row["mentees"]["value"]), str(row["goals"]["value"]), *levels)
+    console.print("\n[bold]Development goals per program goal[/bold] (as the report counts them)")
+    console.print(table)
+
+
+def _peer_sessions(console: Console, store: Engine, policy: Policy, end: datetime) -> None:
+    """The group sessions that have begun, per series, as the report counts them."""
+    from engine.reporting.metrics import pair_satisfaction
+    from engine.reporting.outcomes import load_outcomes
+    from engine.reporting.render import percent
+    from engine.reporting.session_figures import group_sessions
+
+    rows = group_sessions(load_outcomes(store, policy, as_of=end), policy, end, pair_satisfaction)["series"]
+    if not any(row["sessions"]["value"] for row in rows):
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in ("series", "sessions held", "invited", "attended", "absent", "share attended"):
+        table.add_column(header, justify="left" if header == "series" else "right")
+    for row in rows:
+        counts = [str(row[key]["value"]) for key in ("sessions", "invited", "attended", "absent")]
+        table.add_row(row["title"], *counts, percent(row["share_attended"]["value"]))
+    console.print("\n[bold]Peer sessions[/bold] (as the report counts them)")
+    console.print(table)
+
+
 def _behaviour(console: Console, totals: DemoTotals) -> None:
     done, tick = totals.behaviour, totals.tick
     exits = ", ".join(f"{n} {reason}" for reason, n in done.closed_early.most_common()) or "none"
@@ -95,6 +137,10 @@ def _behaviour(console: Console, totals: DemoTotals) -> None:
         f"{counted(done.trained, 'mentor')} finished the training; {counted(done.kickoffs, 'kickoff')} and "
         f"{counted(done.check_ins, 'check-in')} were held; "
         f"{counted(done.answers, 'survey answer')}, {counted(done.renewed, 'renewal')}",
+        f"mentees set {counted(done.goals_set, 'goal')} of their own at their kickoff and took "
+        f"{counted(done.goal_steps, 'step')} on their goals through their links; "
+        f"{counted(tick.invited, 'invitation')} to peer sessions went out, and "
+        f"{counted(done.attendance, 'person', 'people')} said whether they came",
         f"early exits: {sum(done.closed_early.values())} ({exits})",
         f"the cadence moved pairs on its own ({moves}) and sent {counted(tick.reminders, 'reminder')}, "
         f"{counted(tick.escalations, 'escalation')} and {counted(tick.survey_reminders, 'survey reminder')}",

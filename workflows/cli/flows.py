@@ -96,14 +96,16 @@ Outcome = tuple["TickSummary", "DeliverySummary", "MentorflowError | None"]
 
 def _here(target: Target) -> Outcome:
     """The flows' work in this process, batch after batch: no Prefect, no server."""
+    from dataclasses import replace
+
     from engine.errors import MentorflowError
     from engine.services.delivery import DeliverySummary
     from workflows.flows import work
 
     ticked = work.advance(target.database, target.policy, target.now, work.TICK_BATCH)
+    if work.sessions_due(target.database, target.policy, target.now, ticked.advanced):
+        ticked = replace(ticked, invited=work.plan_sessions(target.database, target.policy, target.now))
     if work.has_retention(target.policy):
-        from dataclasses import replace
-
         ticked = replace(ticked, purged=work.purge(target.database, target.policy, target.now).purged)
     try:
         return ticked, work.deliver_here(target), None

@@ -34,6 +34,8 @@ FLAGS = {
     "override": "--override",
     "again": "--again",
     "close": "--close",
+    "correct": "--correct",
+    "until": "--until",
 }
 """Each field the engine names, and the option of ``mentorflow`` that gives it."""
 

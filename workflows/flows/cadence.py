@@ -7,8 +7,11 @@ another program's are its own cadence's) pass after pass, and the flow submits
 one :func:`tick_due_batch` task per batch of a pass, each one transaction, so a
 run costs in proportion to what is due: nothing due, no task. The batches run
 side by side; the engine keeps two writers from advancing one relationship twice.
-Then, where the policy has ``retention:``, one :func:`purge_expired` task erases what has expired
-(:mod:`engine.services.retention`, a transaction per batch); the run's summary counts it (``purged``).
+Then, where the policy has ``sessions:`` and a series' next date is not planned yet or pairs moved into
+its phases, one :func:`plan_group_sessions` task plans the next session of each series and invites
+whoever is due an invitation (``invited``); and where it has ``retention:``, one
+:func:`purge_expired` task erases what has expired (:mod:`engine.services.retention`, a transaction per
+batch); the run's summary counts it (``purged``).
 
 A run is named ``cadence POLICY YYYY-MM-DD HH:MM``, its tasks ``tick batch N of M
 (SIZE)``; it logs the summary ``mentorflow tick`` prints and leaves a Markdown
@@ -82,6 +85,14 @@ def purge_expired(database: str, policy: str, now: str) -> PurgeSummary:
     return purged
 
 
+@task(name="plan-sessions", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def plan_group_sessions(database: str, policy: str, now: str) -> int:
+    """Plan the next group session of each series of the policy's ``sessions:``; how many were invited."""
+    invited = work.plan_sessions(database, policy, now)
+    get_run_logger().info("cadence: %d invited to group sessions", invited)
+    return invited
+
+
 @flow(name="cadence", flow_run_name=observe.run_name("cadence"), log_prints=False)
 def cadence(
     database: str | None = None,
@@ -91,12 +102,14 @@ def cadence(
     settings: str | None = None,
 ) -> TickSummary:
     """Advance every due relationship: auto transitions, deadlines, check-in reminders and escalations;
-    then purge what the policy's ``retention:`` says has expired.
+    then plan the policy's group sessions and purge what its ``retention:`` says has expired.
 
     ``settings``: the settings file the run reads (a served deployment's: the file ``serve`` read).
     """
     target = resources.resolve(database, policy, now, settings)
     summary = advance_due(target.database, target.policy, target.now, batch_size)
+    if work.sessions_due(target.database, target.policy, target.now, summary.advanced):
+        summary = replace(summary, invited=plan_group_sessions(target.database, target.policy, target.now))
     if work.has_retention(target.policy):
         summary = replace(summary, purged=purge_expired(target.database, target.policy, target.now).purged)
     observe.report_cadence(target, summary)

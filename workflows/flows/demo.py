@@ -22,7 +22,7 @@ import importlib
 import secrets
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prefect import flow
@@ -32,8 +32,8 @@ from engine.services.delivery import DeliverySummary
 from engine.services.tick import TickSummary
 from engine.simulation import DaySummary, Program, day_moment, generate_program, participants_csv
 from engine.simulation import simulate_day as simulate
-from workflows.flows import resources
-from workflows.flows.cadence import advance_due
+from workflows.flows import resources, work
+from workflows.flows.cadence import advance_due, plan_group_sessions
 from workflows.flows.delivery import deliver_pending
 from workflows.flows.intake import import_participants
 from workflows.flows.matching import propose_matches
@@ -110,6 +110,8 @@ def demo_year(
             _matching(database, policy, now, totals)
             pool_changed = False
         ticked = advance_due(database, policy, now)
+        if work.sessions_due(database, policy, now, ticked.advanced):
+            ticked = replace(ticked, invited=plan_group_sessions(database, policy, now))
         pool_changed |= bool(ticked.advanced.get("close"))
         if retrying or _caused_messages(today, ticked):
             delivered = deliver_pending(database, policy, now, outbox_log=outbox_log)
@@ -133,7 +135,7 @@ def _caused_messages(today: DaySummary, ticked: TickSummary) -> bool:
     """Whether the day wrote outbox rows: phase changes (their on_enter actions) or the tick's notices."""
     return bool(
         ticked.advanced or ticked.reminders or ticked.escalations
-        or ticked.surveys_sent or ticked.survey_reminders
+        or ticked.surveys_sent or ticked.survey_reminders or ticked.invited
         or today.approved or today.closed_early or today.renewed or today.rematched
     )  # fmt: skip
 

@@ -27,11 +27,12 @@ def tick_line(summary: TickSummary) -> str:
     """The cadence's summary in one line."""
     moved = ", ".join(f"{trigger} {n}" for trigger, n in sorted(summary.advanced.items())) or "none"
     conflicts = f", {summary.conflicts} conflict(s)" if summary.conflicts else ""
+    invited = f"; {summary.invited} invited to group sessions" if summary.invited else ""
     return (
         f"{summary.examined} due relationship(s) examined; advanced: {moved}; "
         f"{summary.reminders} reminder(s), {summary.escalations} escalation(s), "
         f"{summary.surveys_sent} survey(s) sent, {summary.survey_reminders} survey reminder(s), "
-        f"{summary.deadlines_fired} deadline(s) fired{conflicts}"
+        f"{summary.deadlines_fired} deadline(s) fired{conflicts}{invited}"
     )
 
 

@@ -8,7 +8,7 @@ This module does not import Prefect.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from workflows.flows import resources
@@ -53,6 +53,25 @@ def purge(database: str, policy: str, now: str) -> PurgeSummary:
     from engine.services.retention import purge_expired
 
     return purge_expired(resources.store(database), resources.policy(policy), resources.moment(now))
+
+
+def plan_sessions(database: str, policy: str, now: str) -> int:
+    """Plan the next session of each of the policy's ``sessions:`` series, and invite to it whoever is
+    due an invitation and has none yet (:func:`engine.services.sessions.plan_sessions`); how many."""
+    from engine.clock import SimulatedClock
+    from engine.services.sessions import plan_sessions as plan
+
+    clock = SimulatedClock(resources.moment(now))
+    return plan(resources.store(database), resources.policy(policy), clock, actor="cadence").new_invitations
+
+
+def sessions_due(database: str, policy: str, now: str, moved: Iterable[str]) -> bool:
+    """Whether the cadence plans group sessions this run: the policy has a ``sessions:`` block and a
+    series' next date is not planned yet, or pairs moved (by the triggers ``moved``) into its phases."""
+    from engine.services.sessions import plan_due
+
+    loaded = resources.policy(policy)
+    return bool(loaded.sessions) and plan_due(resources.store(database), loaded, resources.moment(now), moved)
 
 
 def has_retention(policy: str) -> bool:

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from engine.delivery.links import PURPOSES, Refusal
 from engine.delivery.messages import language_for
@@ -79,7 +79,8 @@ class Visit:
 
 
 Show = Callable[[Visit], HTMLResponse]
-Submit = Callable[[Visit, Mapping[str, str]], HTMLResponse]
+Submit = Callable[[Visit, Mapping[str, str]], Response]
+"""A form's handler: a page, or (the goals page) a 303 back to the page that shows what it changed."""
 
 
 def frame(config: WebConfig, language: str, title: str) -> dict[str, Any]:
@@ -155,7 +156,7 @@ def show(config: WebConfig, token: str, purpose: str, headers: Mapping[str, str]
 
 def submit(
     config: WebConfig, token: str, purpose: str, headers: Mapping[str, str], form: Mapping[str, str]
-) -> HTMLResponse:
+) -> Response:
     """POST of a link's form: the link, then where the form came from, then the page's own checks."""
     visit = open_visit(config, token, purpose, headers.get("accept-language"))
     if isinstance(visit, HTMLResponse):
@@ -170,7 +171,7 @@ def submit(
 
 
 def _pages() -> dict[str, tuple[Show, Submit | None]]:
-    from workflows.web import records, survey
+    from workflows.web import goals, records, sessions, survey
 
     return {
         "survey": (survey.show, survey.submit),
@@ -178,4 +179,6 @@ def _pages() -> dict[str, tuple[Show, Submit | None]]:
         "kickoff": (records.show_kickoff, records.submit_kickoff),
         "training": (records.show_training, records.submit_training),
         "help": (records.show_help, records.submit_help),
+        "session": (sessions.show, sessions.submit),
+        "goals": (goals.show, goals.submit),
     }
