@@ -40,3 +40,18 @@ transitions:
   - {trigger: close, from: review, to: closed, requires: [survey_complete], auto: true}
   - {trigger: close, from: "*", to: closed, requires: [reason]}
 """
+
+DESIGN_DIGEST = "sha256:1a9b8b4752bd12c20629f9c397817213f7b9b3c6eff44660f174c7b6ba14b390"
+"""The digest of DESIGN_BLOCK, which was the shipped default's until its version 2.
+
+It never changes: a test that adds nothing to DESIGN_BLOCK (a policy without a
+newer block) and still gets this digest proves that block's absence keeps a version.
+"""
+
+SHIPPED_DEFAULT_DIGEST = "sha256:f3b66a059aac854de222f4e7197316019d6c519f1a54d85cb48c14e5fa12fc2f"
+"""The digest of policies/default.yaml as shipped (version 2: program goals, resources, qualities, sessions).
+
+The one place to update when default.yaml changes on purpose; print the new one with
+``python -c "from engine.policy.model import load_policy, shipped_policies;
+print(load_policy(shipped_policies()['default']).digest)"``.
+"""

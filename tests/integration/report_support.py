@@ -27,9 +27,12 @@ from engine.policy.model import Policy
 from engine.services.matching import propose
 from engine.services.participants import import_participants
 from engine.services.queries import export
+from engine.services.sessions import plan_sessions
 from engine.services.tick import run_tick
 from engine.simulation import generate_program, simulate_day
 from tests.conftest import START
+from tests.integration.goal_recount import GOAL_TRIGGERS, note_goal, program_goal_rows
+from tests.integration.session_recount import SESSION_TRIGGERS, note_session, session_figures
 
 LINK_KEYS = ("simulated-program-link-key-" * 2,)  # what the participants' links are signed with
 
@@ -44,8 +47,8 @@ def run_program(
     days: int,
     each_day: Callable[[datetime], None] | None = None,
 ) -> datetime:
-    """Days of a simulated program, matched weekly and ticked daily (then ``each_day`` of the day's
-    moment, if given); returns the last day's moment."""
+    """Days of a simulated program, matched weekly, ticked daily and its group sessions planned daily
+    (then ``each_day`` of the day's moment, if given); returns the last day's moment."""
     policy = lifecycle.policy
     program = generate_program(seed, mentees=mentees, mentors=mentors, days=days)
     clock = SimulatedClock(START)
@@ -59,6 +62,8 @@ def run_program(
         if now.weekday() == 0 or day == 0:
             propose(store, lifecycle, clock, actor="matching")
         run_tick(store, lifecycle, now)
+        if policy.sessions:
+            plan_sessions(store, policy, clock, actor="cadence")
         if each_day is not None:
             each_day(now)
     return now
@@ -95,6 +100,8 @@ class Pair:
     match: dict[str, Any] | None = None
     match_at: datetime | None = None
     early: tuple[str, str] | None = None  # (from phase, reason)
+    goals: dict[int, list[Any]] = field(default_factory=dict)  # goal id -> [program goal, level]
+    sessions: dict[tuple[int, str], list[Any]] = field(default_factory=dict)  # see note_session
 
 
 def pairs_from_export(records: list[dict[str, Any]], policy: Policy, moment: datetime) -> dict[int, Pair]:
@@ -113,6 +120,16 @@ def pairs_from_export(records: list[dict[str, Any]], policy: Policy, moment: dat
             survey = r["data"]["survey"]
             pair.answers.append((survey["respondent"], at, survey["answers"]))
             continue
+        if r["trigger"] in GOAL_TRIGGERS:
+            note_goal(pair.goals, r)
+            if pair.phases:
+                continue
+        if r["trigger"] in SESSION_TRIGGERS:
+            note_session(pair.sessions, r)
+            if pair.phases:
+                continue
+        if r["trigger"] == "create":
+            note_goal(pair.goals, r)
         if pair.phases:
             pair.phases[-1][2] = at
         pair.phases.append([r["to_phase"], at, None])
@@ -140,7 +157,7 @@ def _recommend(v: Any) -> bool:
 
 
 def _goals(v: Any) -> bool:
-    return type(v) is list and len(v) > 0 and set(v) <= {"reached", "partly", "not_started"}
+    return type(v) is list and len(v) > 0 and set(v) <= {"reached", "partly", "started", "not_started"}
 
 
 def _spread(values: list[float], ids: list[int]) -> dict[str, Any]:
@@ -221,6 +238,9 @@ def recompute(records: list[dict[str, Any]], policy: Policy, moment: datetime) -
         )
         result["recommend"][who] = _fig(statistics.mean(vals) if vals else None, rec, nps=nps, n=len(vals))
     result["goals"] = _goal_figures(pairs)
+    result["program_goals"] = program_goal_rows({i: pairs[i].goals for i in ids}, policy)
+    satisfied = {i: _pair_satisfaction(pairs[i]) for i in ids}
+    result["sessions"] = session_figures({i: pairs[i].sessions for i in ids}, satisfied, policy, moment)
     matched = [(i, _days(pairs[i].match_at - pairs[i].phases[0][1])) for i in ids if pairs[i].match_at]
     waiting = [
         (i, _days(moment - pairs[i].phases[0][1]))
@@ -338,7 +358,7 @@ def _goal_figures(pairs: dict[int, Pair]) -> dict[str, Any]:
             sum(v.count(level) for v in levels.values()) if levels else None,
             [i for i, v in levels.items() if level in v],
         )
-        for level in ("reached", "partly", "not_started")
+        for level in ("reached", "partly", "started", "not_started")
     }
     out["share_reached"] = _fig(out["reached"]["value"] / total if total else None, levels, goals=total)
     return out
@@ -362,6 +382,14 @@ def _dropout(pairs: dict[int, Pair], order: list[str]) -> dict[str, Any]:
             for r, v in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         ],
     }
+
+
+def _pair_satisfaction(pair: Pair) -> float | None:
+    """The mean of the mentee's and the mentor's latest satisfaction (either alone), ``None`` without."""
+    given = [
+        a for who in ("mentee", "mentor") if (a := _latest(pair, who, "satisfaction", _score)) is not None
+    ]
+    return sum(given) / len(given) if given else None
 
 
 def _score_vs_satisfaction(pairs: dict[int, Pair]) -> dict[str, Any]:

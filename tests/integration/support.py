@@ -16,7 +16,7 @@ from engine.policy.model import Policy, shipped_policies
 from engine.services import advance as services
 from engine.services import recording
 from engine.services.participants import import_participants
-from engine.store import participants as repo
+from engine.store import goals as goal_store
 from engine.store.tables import audit_entries, outbox, participants, relationships
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "participants.csv"
@@ -84,7 +84,7 @@ def outbox_rows(store: Engine, rel_id: int) -> list[dict[str, object]]:
 def final_answers(store: Engine, rel_id: int, satisfaction: int = 4) -> dict[str, object]:
     """Valid answers to the standard final survey: a level for each of the mentee's goals."""
     with store.connect() as conn:
-        goals = repo.mentee_goals(conn, [rel_id]).get(rel_id, [])
+        goals = goal_store.mentee_goals(conn, [rel_id]).get(rel_id, [])
     return {
         "satisfaction": satisfaction,
         "recommend": 2 * satisfaction,
@@ -104,11 +104,11 @@ _PAUSED_LINES = ("  paused:", "    description: Meetings", "    on_enter: [notif
 
 
 def without_paused_text() -> str:
-    """The shipped with-pause policy as version 2, same name, with its ``paused`` phase (and the
-    transitions into and out of it) taken out: what an operator who drops the phase writes."""
+    """The shipped with-pause policy (version 2) as version 3, same name, with its ``paused`` phase (and
+    the transitions into and out of it) taken out: what an operator who drops the phase writes."""
     text = Path(shipped_policies()["with-pause"]).read_text(encoding="utf-8")
     kept = [line for line in text.splitlines() if not line.startswith(_PAUSED_LINES)]
-    return "\n".join(kept).replace("version: 1", "version: 2") + "\n"
+    return "\n".join(kept).replace("version: 2", "version: 3") + "\n"
 
 
 def to_review(
@@ -121,3 +121,14 @@ def to_review(
     fire(store, lifecycle, clock, rel_id, "start")
     clock.set(policy.program.duration.after(clock.now()))
     fire(store, lifecycle, clock, rel_id, "review")
+
+
+def default_with_matching(section: str) -> str:
+    """The shipped default policy's text with ``section`` (``matching:`` and keys indented under it, as a
+    policy writes them) merged into its one top-level ``matching:`` block."""
+    lines = Path(shipped_policies()["default"]).read_text(encoding="utf-8").splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.split("#")[0].rstrip() == "matching:"]
+    assert len(starts) == 1, "the default policy should have one top-level matching: block"
+    keys = section.split("\n", 1)[1] if section.startswith("matching:") else section
+    lines.insert(starts[0] + 1, keys if keys.endswith("\n") else keys + "\n")
+    return "".join(lines)

@@ -17,7 +17,12 @@ checked first: when they differ, the engine now does something else, not merely 
 hashes, or how), or when this script itself is changed on purpose; never to make a faster or
 refactored engine pass. Every chain already stored would fail ``audit verify`` after such a change.
 (It changed when reasons came to be sealed: an entry with a reason hashes the reason's seal, made here
-with fixed salts, instead of its text; the entries without a reason hash what they always did.)
+with fixed salts, instead of its text; the entries without a reason hash what they always did. It
+changed again when the default policy became version 2, with program goals, resources, a peer session
+and qualities in matching: the policy's version is in every entry; a creation entry names the mentee's
+goals from the file, which became records; a participant's creation names the fields it was given, now
+``qualities`` among them; and the mentees' final answers move their goals, four ``goal_progress``
+entries more.)
 """
 
 from __future__ import annotations
@@ -40,8 +45,8 @@ from engine.store.tables import audit_entries, participant_entries, participants
 
 from .support import SINGLE_MENTOR, TRAINED_MENTOR, UNTRAINED_MENTOR, answer_final, fire, import_examples
 
-EXPECTED_DIGEST = "dd998bbcd7fcf01642c94b7b2ff7b58a9de7885ea260b5831adb31ef6251c252"
-EXPECTED_ENTRIES = (81, 21)  # (relationship entries, participant entries)
+EXPECTED_DIGEST = "91629c40dad68f7e8629d8ad7339385a8496a3cb0db77b145e2a90504afd20f0"
+EXPECTED_ENTRIES = (85, 21)  # (relationship entries, participant entries)
 EXPECTED_PHASES = {"closed": 3, "intake": 9, "review": 2}
 
 DAY = timedelta(days=1)

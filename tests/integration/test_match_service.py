@@ -40,8 +40,12 @@ def mentor_of(store: Engine, rel_id: int) -> int | None:
 
 
 def with_matching(section: str) -> Policy:
-    text = Path(shipped_policies()["default"]).read_text(encoding="utf-8")
-    return load_policy_text(text + "matching:\n" + section, "team.yaml")
+    """The default policy with ``section`` (indented keys) added to its ``matching:`` block."""
+    lines = Path(shipped_policies()["default"]).read_text(encoding="utf-8").splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.split("#")[0].rstrip() == "matching:"]
+    assert len(starts) == 1, "the default policy should have one top-level matching: block"
+    lines.insert(starts[0] + 1, section)
+    return load_policy_text("".join(lines), "team.yaml")
 
 
 @pytest.fixture
@@ -67,6 +71,7 @@ def test_a_run_stores_a_proposal_or_a_reason_for_every_waiting_relationship(
         "compatibility",
         "language",
         "timezone",
+        "qualities",
     ]
     assert mentor_of(store, LOTTE) is None  # nothing is matched before the coordinator approves
     zoe = match_service.proposals_of(store, ZOE)[0]["explanation"]
@@ -102,6 +107,7 @@ def test_approval_matches_the_pair_and_the_audit_entry_carries_the_proposal(
         "compatibility",
         "language",
         "timezone",
+        "qualities",
     }
     row = proposals(store)[(1, LOTTE)]
     assert (row["status"], row["decided_by"]) == ("approved", "Hanna (HR)")

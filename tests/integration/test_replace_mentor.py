@@ -20,7 +20,7 @@ from engine.services import queries, recording
 from engine.services.participants import import_participants, open_relationships
 from engine.services.replacing import ReplaceRequest, replace_mentor
 from engine.store.tables import metadata, participants, relationships
-from tests.integration.support import example_people, fire, outbox_rows
+from tests.integration.support import default_with_matching, example_people, fire, outbox_rows
 
 ZOE, THIJS, PRIYA, BRAM = 0, 1, 9, 6  # indexes of the relationships the examples open
 JEROEN, FATIMA, MARIEKE, ANOUK = "E1001", "E1002", "E1004", "E1006"
@@ -42,8 +42,7 @@ def _import(store: Engine, policy: Policy, clock: SimulatedClock, *extra: Partic
 
 
 def _policy_with(extra: str) -> Policy:
-    text_ = Path(shipped_policies()["default"]).read_text(encoding="utf-8")
-    return load_policy_text(text_.rstrip("\n") + "\n" + extra, "custom.yaml")
+    return load_policy_text(default_with_matching(extra), "custom.yaml")
 
 
 def _match(store: Engine, lc: Lifecycle, clock: SimulatedClock, rel: int, mentor: str, **kw: Any) -> Any:

@@ -130,7 +130,18 @@ def test_every_figure_of_the_json_report_agrees_with_the_audit_export(
     assert final["match_score_vs_satisfaction"]["spearman"]["n"] > 5
     assert final["dropout"]["total"]["value"] > 0 and final["engagement"]["by_month"]
     assert final["goals"]["share_reached"]["value"] is not None
+    served = {row["id"]: row for row in final["program_goals"]}
+    assert list(served)[:4] == ["leadership", "communication", "career", "network"]  # the policy's order
+    assert sum(served[g]["mentees"]["value"] for g in list(served)[:4]) > 5  # goals the mentees set
+    assert sum(row["levels"]["reached"]["value"] for row in served.values()) > 0
+    assert sum(row["levels"]["started"]["value"] for row in served.values()) > 0
     assert final["recommend"]["mentee"]["n"] > 0
+    (peer,) = final["sessions"]["series"]  # the policy's one series, intervisie
+    assert peer["series"] == "intervisie" and peer["sessions"]["value"] > 0 and peer["attended"]["value"] > 0
+    said = sum(peer[key]["value"] for key in ("attended", "absent", "unknown"))
+    assert said == peer["invited"]["value"] and peer["share_attended"]["value"] is not None
+    by_attending = final["sessions"]["satisfaction"]
+    assert by_attending["attended"]["n"] > 0 and by_attending["not_attended"]["n"] > 0
 
 
 def test_the_report_agrees_with_the_export_on_each_back_end(store: Engine, policy: Policy) -> None:

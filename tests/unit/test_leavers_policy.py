@@ -7,6 +7,7 @@ import pytest
 from engine.errors import PolicyError
 from engine.policy.leavers import leave_rule, left_rule
 from engine.policy.model import load_policy, load_policy_text, shipped_policies
+from tests.design_policy import DESIGN_BLOCK, DESIGN_DIGEST
 
 
 def _with(extra: str) -> str:
@@ -15,11 +16,15 @@ def _with(extra: str) -> str:
 
 
 def test_a_policy_without_the_keys_keeps_its_digest_and_the_defaults() -> None:
-    policy = load_policy(shipped_policies()["default"])
-    assert policy.digest == "sha256:1a9b8b4752bd12c20629f9c397817213f7b9b3c6eff44660f174c7b6ba14b390"
-    assert (leave_rule(policy).fire, leave_rule(policy).otherwise, left_rule(policy).fire) == (
-        "pause", "notify_coordinator", "close",
-    )  # fmt: skip
+    # the design's policy: its digest is the one it had before the keys existed
+    policy = load_policy_text(DESIGN_BLOCK, "policies/default.yaml")
+    assert policy.on_leave is None and policy.on_left is None
+    assert policy.digest == DESIGN_DIGEST
+    shipped = load_policy(shipped_policies()["default"])  # nor does the shipped default set them
+    for without in (policy, shipped):
+        assert (leave_rule(without).fire, leave_rule(without).otherwise, left_rule(without).fire) == (
+            "pause", "notify_coordinator", "close",
+        )  # fmt: skip
 
 
 def test_the_keys_are_read() -> None:

@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from engine.errors import PolicyError
 from engine.policy.durations import Duration
 from engine.policy.model import load_policy, load_policy_text, resolve_policy_path
+from tests.design_policy import DESIGN_BLOCK, DESIGN_DIGEST
 
-SHIPPED_DIGEST = "sha256:1a9b8b4752bd12c20629f9c397817213f7b9b3c6eff44660f174c7b6ba14b390"
-"""The default policy's version, as tests/unit/test_leavers_policy.py stores it."""
+BASE_DIGEST = DESIGN_DIGEST
+"""The version of the policy the blocks below are added to (DESIGN_BLOCK), as it was before `links:`."""
 
 
 def _with(block: str) -> str:
-    text = Path(resolve_policy_path("default")).read_text(encoding="utf-8")
-    return text.rstrip("\n") + "\n" + block
+    return DESIGN_BLOCK.rstrip("\n") + "\n" + block
 
 
 def test_without_the_block_a_training_is_recorded_at_once_and_the_digest_stays() -> None:
-    shipped = load_policy(resolve_policy_path("default"))
-    assert shipped.confirm_training is False and shipped.links is None
-    assert shipped.link_lifetime.approx() == timedelta(days=30)
-    assert shipped.digest == SHIPPED_DIGEST
+    design = load_policy_text(DESIGN_BLOCK, "p.yaml")
+    shipped = load_policy(resolve_policy_path("default"))  # it has no `links:` either
+    for without in (design, shipped):
+        assert without.confirm_training is False and without.links is None
+        assert without.link_lifetime.approx() == timedelta(days=30)
+    assert design.digest == BASE_DIGEST
 
 
 def test_a_block_without_the_key_keeps_the_digest_it_had_before_the_key_existed() -> None:
@@ -42,7 +43,7 @@ def test_confirm_training_is_part_of_the_version() -> None:
     assert policy.confirm_training is True
     assert policy.link_lifetime == Duration(seconds=30 * 86400)  # the default lifetime still
     assert policy.normalised()["links"] == {"expire_after": "30 days", "confirm_training": True}
-    assert policy.digest not in (SHIPPED_DIGEST, load_policy_text(_with("links: {}\n"), "p.yaml").digest)
+    assert policy.digest not in (BASE_DIGEST, load_policy_text(_with("links: {}\n"), "p.yaml").digest)
     both = load_policy_text(_with("links: {expire_after: 10 days, confirm_training: true}\n"), "p.yaml")
     assert both.link_lifetime.approx() == timedelta(days=10) and both.confirm_training
 

@@ -51,7 +51,7 @@ def test_the_criterion_that_follows_satisfaction_comes_first(policy: Policy) -> 
     by_name = {s.criterion: s for s in signals}
     assert by_name["skills"].judged and abs(by_name["skills"].rho or 0) < 0.5
     assert not by_name["language"].judged and by_name["language"].n == 0  # never scored
-    assert [s.criterion for s in signals[-3:]] == ["goals_and_interests", "language", "timezone"]
+    assert [s.criterion for s in signals[-4:]] == ["goals_and_interests", "language", "timezone", "qualities"]
 
 
 def test_the_reweighting_shares_the_judged_weight_by_positive_correlation(policy: Policy) -> None:
@@ -65,8 +65,10 @@ def test_the_reweighting_shares_the_judged_weight_by_positive_correlation(policy
     positive = (rho["skills"] if rho["skills"] >= MIN_RHO else 0) + rho["compatibility"]
     assert weights["compatibility"] == round(2.0 / 2 + judged_total / 2 * rho["compatibility"] / positive, 1)
     assert weights["skills"] >= 3.0 / 2  # a criterion without a clear relation keeps half its weight
-    assert (weights["goals_and_interests"], weights["language"], weights["timezone"]) == (2.0, 1.0, 1.0)
-    assert list(weights) == ["skills", "goals_and_interests", "compatibility", "language", "timezone"]
+    unjudged = ("goals_and_interests", "language", "timezone", "qualities")
+    assert tuple(weights[c] for c in unjudged) == (2.0, 1.0, 1.0, 1.0)
+    order = ["skills", "goals_and_interests", "compatibility", "language", "timezone", "qualities"]
+    assert list(weights) == order
 
 
 def test_the_policy_snippet_loads_as_the_matching_section_of_a_policy(policy: Policy) -> None:
@@ -74,9 +76,22 @@ def test_the_policy_snippet_loads_as_the_matching_section_of_a_policy(policy: Po
     assert weights is not None
     default = Path(shipped_policies()["default"]).read_text(encoding="utf-8")
 
-    changed = load_policy_text(default + weights_yaml(weights), "default+insights.yaml")
+    snippet_in = _with_matching_section(default, weights_yaml(weights))  # replaces, not a second block
+
+    changed = load_policy_text(snippet_in, "default+insights.yaml")
 
     assert {c: changed.matching.weights.of(c) for c in weights} == weights
+
+
+def _with_matching_section(policy_text: str, section: str) -> str:
+    """``policy_text`` with its top-level ``matching:`` block (exactly one) replaced by ``section``."""
+    lines = policy_text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.split("#")[0].rstrip() == "matching:"]
+    assert len(starts) == 1, "the policy should have one top-level matching: block"
+    end = starts[0] + 1
+    while end < len(lines) and (lines[end][:1].isspace() or not lines[end].strip()):
+        end += 1
+    return "".join(lines[: starts[0]]) + section + "".join(lines[end:])
 
 
 def test_no_reweighting_without_enough_pairs_or_a_positive_correlation(policy: Policy) -> None:

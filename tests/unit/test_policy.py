@@ -82,8 +82,26 @@ def _edit(text: str, old: str, new: str) -> str:
 # --- the shipped policies -------------------------------------------------------------------
 
 
-def test_default_yaml_is_exactly_the_block_in_the_design() -> None:
-    assert (POLICY_ROOT / "default.yaml").read_text("utf-8") == DESIGN_BLOCK
+def test_the_default_runs_the_lifecycle_of_the_design_with_the_guide_s_program_around_it() -> None:
+    shipped = load_policy(POLICY_ROOT / "default.yaml").normalised()
+    design = _load(DESIGN_BLOCK).normalised()
+    added = ("version", "description", "matching", "sessions")
+    for data in (shipped, design):
+        for key in added:
+            data.pop(key, None)
+        data["program"].pop("goals")
+        for phase in data["phases"].values():
+            phase.pop("resources")
+    assert shipped == design  # the same phases, deadlines, cadence and transitions
+    default = load_policy(POLICY_ROOT / "default.yaml")
+    assert default.version == 2 and [g.id for g in default.program.goal_list] == [
+        "leadership", "communication", "career", "network"
+    ]  # fmt: skip
+    assert {name for name, phase in default.phases.items() if phase.resources} == {
+        "kickoff",
+        "active",
+        "review",
+    }
 
 
 def test_at_least_three_policies_are_shipped() -> None:

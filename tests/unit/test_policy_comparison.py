@@ -8,8 +8,10 @@ import pytest
 
 from engine.policy.comparison import differences
 from engine.policy.model import Policy, load_policy_text, shipped_policies
+from tests.design_policy import DESIGN_BLOCK
 
-DEFAULT = Path(shipped_policies()["default"]).read_text(encoding="utf-8")
+DEFAULT = DESIGN_BLOCK  # the edits below are made to the design's policy (version 1), which stays put
+SHIPPED = Path(shipped_policies()["default"]).read_text(encoding="utf-8")
 PAUSE = Path(shipped_policies()["with-pause"]).read_text(encoding="utf-8")
 
 
@@ -26,9 +28,10 @@ def _edited(old: str, new: str, text: str = DEFAULT) -> str:
     return text.replace(old, new)
 
 
-def test_the_same_content_changes_nothing() -> None:
-    assert differences(_policy(DEFAULT), _policy(DEFAULT)) == []
-    assert _lines(DEFAULT, DEFAULT.replace("\n", "\n\n")) == []  # only the layout differs
+@pytest.mark.parametrize("text", [DEFAULT, SHIPPED], ids=["design", "shipped default"])
+def test_the_same_content_changes_nothing(text: str) -> None:
+    assert differences(_policy(text), _policy(text)) == []
+    assert _lines(text, text.replace("\n", "\n\n")) == []  # only the layout differs
 
 
 @pytest.mark.parametrize(
@@ -52,7 +55,7 @@ def test_a_removed_phase_and_its_transitions() -> None:
     from tests.integration.support import without_paused_text
 
     assert _lines(PAUSE, without_paused_text()) == [
-        "policy.version: 1 → 2",
+        "policy.version: 2 → 3",
         "phase paused removed",
         "transition pause (active → paused) removed",
         "transition resume (paused → active) removed",

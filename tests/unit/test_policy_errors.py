@@ -30,9 +30,10 @@ import pytest
 from engine.errors import PolicyError
 from engine.policy.model import load_policy, load_policy_text
 from engine.policy.vocabulary import ACTIONS, CONDITIONS
+from tests.design_policy import DESIGN_BLOCK
 
 SOURCE = "policies/team.yaml"
-DEFAULT = (Path(__file__).resolve().parents[2] / "policies" / "default.yaml").read_text("utf-8")
+DEFAULT = DESIGN_BLOCK  # the edits below are made to the design's policy, whose lines stay put
 NOT_FOR_OPERATORS = (
     "Input should",
     "Value error",

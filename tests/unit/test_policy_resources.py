@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from engine.errors import PolicyError
 from engine.policy.model import load_policy, load_policy_text, resolve_policy_path
 from engine.policy.resources import Resource, resources_for
+from tests.design_policy import DESIGN_BLOCK, DESIGN_DIGEST
 
-SHIPPED_DIGEST = "sha256:1a9b8b4752bd12c20629f9c397817213f7b9b3c6eff44660f174c7b6ba14b390"
+SHIPPED_DIGEST = DESIGN_DIGEST  # the design's policy, the shipped one before it had resources
 TEXTS_DIGEST = "sha256:dd1734a212936c819a7f5ef67d541348317bd486540ea3089983ca843e9d56e2"
 
 
 def _with_resources(flow: str) -> str:
-    text = Path(resolve_policy_path("default")).read_text(encoding="utf-8")
-    return text.replace("    initial: true\n", f"    initial: true\n    resources: {flow}\n", 1)
+    """The design's policy (whose lines stay put) with resources in `intake`, on line 10."""
+    assert DESIGN_BLOCK.count("    initial: true\n") == 1
+    return DESIGN_BLOCK.replace("    initial: true\n", f"    initial: true\n    resources: {flow}\n", 1)
 
 
 def test_the_shipped_policy_and_one_with_texts_keep_their_digests() -> None:
-    assert load_policy(resolve_policy_path("default")).digest == SHIPPED_DIGEST
+    assert load_policy_text(DESIGN_BLOCK, "policies/default.yaml").digest == SHIPPED_DIGEST
+    shipped = load_policy(resolve_policy_path("default"))  # version 2 gives mappings, which load
+    assert all(isinstance(entry, Resource) for phase in shipped.phases.values() for entry in phase.resources)
+    assert shipped.phases["kickoff"].resources  # (its digest: tests/unit/test_timers.py)
     policy = load_policy_text(_with_resources('[Mentee guide, "https://example.org/guide"]'), "p.yaml")
     assert policy.phases[policy.initial_phase].resources == ["Mentee guide", "https://example.org/guide"]
     assert policy.digest == TEXTS_DIGEST

@@ -1,7 +1,8 @@
 """Surveys in a policy: the standard ones, a policy's overrides and its own, and every load error.
 
-The default policy (DESIGN.md's block) has 35 lines; a ``surveys:`` section
-appended to it starts at line 36, so the lines below count from there.
+The default policy as DESIGN.md's block shows it (tests/design_policy.py) has 35
+lines; a ``surveys:`` section appended to it starts at line 36, so the lines below
+count from there.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from engine.policy.durations import Duration
 from engine.policy.model import Policy, load_policy_text
 from engine.policy.survey_plans import SurveyPlan
 from engine.policy.surveys import SurveyRemind, standard_surveys
+from tests.design_policy import DESIGN_BLOCK, DESIGN_DIGEST
 
 SOURCE = "policies/team.yaml"
-DEFAULT = (Path(__file__).resolve().parents[2] / "policies" / "default.yaml").read_text("utf-8")
+DEFAULT = DESIGN_BLOCK  # the surveys below are added to the design's policy, whose lines stay put
 WEEK = Duration(seconds=7 * 86400)
 NOT_FOR_OPERATORS = ("Input should", "Value error", "Field required", "pydantic", "type=", "[key]")
 WHAT_WAS_EXPECTED = re.compile(r"\((expected|try|standard surveys)|: did you mean")
@@ -124,7 +126,9 @@ def test_reminders_can_be_switched_off_and_changed() -> None:
 def test_a_policy_without_surveys_keeps_its_version_and_one_with_surveys_shows_them_in_full() -> None:
     plain = _load(DEFAULT)
     assert "surveys" not in plain.normalised()
-    assert plain.digest == "sha256:1a9b8b4752bd12c20629f9c397817213f7b9b3c6eff44660f174c7b6ba14b390"
+    shipped = (Path(__file__).resolve().parents[2] / "policies" / "default.yaml").read_text("utf-8")
+    assert "surveys" not in _load(shipped).normalised()  # the shipped default has none either
+    assert plain.digest == DESIGN_DIGEST  # the version it had before policies could have surveys
     with_pulse = _load(_with("surveys:\n  pulse:\n    send: {phase: active, after: 1 month}\n"))
     shown = with_pulse.normalised()["surveys"]
     assert list(shown) == ["pulse"]

@@ -16,6 +16,7 @@ from engine.policy.model import Policy, load_policy, load_policy_text, shipped_p
 from engine.policy.timers import FIRST_ENTRY, LATEST_ENTRY, TIME_IN_PHASE
 from engine.policy.vocabulary import Facts
 from engine.store.relationships import RelationshipRow
+from tests.design_policy import DESIGN_BLOCK, DESIGN_DIGEST, SHIPPED_DEFAULT_DIGEST
 
 T0 = datetime(2027, 1, 1, 9, tzinfo=UTC)
 WITH_PAUSE = shipped_policies()["with-pause"]
@@ -53,12 +54,14 @@ def test_the_long_form_with_the_default_clock_is_the_same_policy() -> None:
 
 
 def test_shipped_policies_keep_their_digests() -> None:
+    assert load_policy_text(DESIGN_BLOCK, "policies/default.yaml").digest == DESIGN_DIGEST
     digests = {name: load_policy(path).digest[:15] for name, path in shipped_policies().items()}
     assert digests == {
-        "default": "sha256:1a9b8b47",
-        "onboarding-buddy": "sha256:09fd13be",
-        "with-pause": "sha256:2bb662fc",
+        "default": SHIPPED_DEFAULT_DIGEST[:15],  # version 2: goals, resources, sessions
+        "onboarding-buddy": "sha256:55f31e43",  # version 2: weighs personal qualities
+        "with-pause": "sha256:6f9aad6c",  # version 2: weighs personal qualities
     }
+    assert load_policy(shipped_policies()["default"]).digest == SHIPPED_DEFAULT_DIGEST
 
 
 def test_four_months_active_a_month_paused_then_review_two_months_after_the_resume() -> None:

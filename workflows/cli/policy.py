@@ -103,7 +103,12 @@ def list_policies() -> None:
 
 @app.command("plan")
 def plan(
-    file: Annotated[Path, typer.Argument(help="The new version of the policy.", show_default=False)],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="The new version of the policy: a file, or a shipped policy's name.", show_default=False
+        ),
+    ],
     policy: PolicyOption = None,
     database: DatabaseOption = None,
     as_of: Annotated[
@@ -123,13 +128,14 @@ def plan(
     more than --max-messages messages."""
     from engine.clock import SystemClock
     from engine.policy.model import load_policy as load
+    from engine.policy.model import resolve_policy_path
     from engine.services.plan import plan_change
     from workflows.cli.policy_plan import plan_document, print_plan
 
     check_choice(format, "--format", ("text", "json"))
     chosen = settings(database, policy)
     current = load_policy(chosen, acting=False)
-    new = load(file)
+    new = load(resolve_policy_path(file))
     moment = (
         parse_moment(as_of, "--as-of", current.program.timezone).astimezone(UTC)
         if as_of
