@@ -60,7 +60,7 @@ from engine.domain.cadence import Standing, next_due
 from engine.domain.lifecycle import Lifecycle
 from engine.policy.model import Policy, load_policy, resolve_policy_path
 from engine.services import advance as services
-from engine.services.participants import open_relationships
+from engine.services.opening import open_relationships
 from engine.services.recording import HeldMeeting, record_meetings
 from engine.store.database import UnitOfWork, initialise, open_engine
 from engine.store.tables import audit_entries, relationships

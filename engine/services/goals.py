@@ -12,7 +12,7 @@ written. Each relationship written becomes due, so the next tick reconsiders it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -98,29 +98,34 @@ def write_goals(
 
 
 def _insert(
-    uow: UnitOfWork, new: Sequence[NewGoal], actor: str, now: datetime, seq: int | None = None
-) -> list[int]:
+    uow: UnitOfWork, new: Sequence[NewGoal], actor: str, now: datetime, seq: int | None = None,
+    *, first: bool = False,
+) -> list[int]:  # fmt: skip
+    """Insert the goal rows of ``new``; ``first``: their relationships have none yet (one driver call)."""
     rows = [
         {"relationship_id": g.relationship_id, "text": tidy(g.title), "program_goal": g.program_goal,
          "target_date": g.target, "status": "not_started", "set_by": g.actor or actor, "created_at": now,
          "entry_seq": seq}
         for g in new
     ]  # fmt: skip
-    return goal_store.insert_goals(uow.conn, rows)
+    if not rows:
+        return []
+    return (goal_store.insert_first_goals if first else goal_store.insert_goals)(uow.conn, rows)
 
 
 def created_goals(
-    uow: UnitOfWork, policy: Policy, now: datetime, mentee_of: dict[int, int], actor: str
-) -> dict[int, list[dict[str, object]]]:
+    uow: UnitOfWork, policy: Policy, now: datetime, mentee_of: dict[int, int], actor: str,
+    *, profiles: Mapping[int, Sequence[str]] | None = None,
+) -> dict[int, list[dict[str, object]]]:  # fmt: skip
     """The goals the participants file names for the mentee of each new relationship (by relationship id,
     its mentee's id), written as its goal records in the caller's transaction; per relationship with
     any, what its creation entry (seq 1) records of them (:func:`goal_fact` each): that entry sets them.
 
     A goal written ``ID: title`` with ID a program goal of the policy serves it (``leadership: Lead
     the team meeting``); any other text is the title as it stands."""
-    new = _from_profiles(uow, policy, mentee_of, fresh=True)
+    new = _from_profiles(uow, policy, mentee_of, fresh=True, profiles=profiles)
     made: dict[int, list[dict[str, object]]] = {}
-    for g, gid in zip(new, _insert(uow, new, actor, now, seq=1), strict=True):
+    for g, gid in zip(new, _insert(uow, new, actor, now, seq=1, first=True), strict=True):
         made.setdefault(g.relationship_id, []).append(goal_fact(gid, g.program_goal, g.target)["goal"])
     return made
 
@@ -138,11 +143,13 @@ def add_profile_goals(
 
 
 def _from_profiles(
-    uow: UnitOfWork, policy: Policy, mentee_of: dict[int, int], *, fresh: bool = False
-) -> list[NewGoal]:
-    """The goals of the mentees' profiles that their relationships do not have yet (``fresh`` ones have
-    none), as goals to set."""
-    profiles = goal_store.profile_goals_of(uow.conn, list(mentee_of.values()))
+    uow: UnitOfWork, policy: Policy, mentee_of: dict[int, int], *, fresh: bool = False,
+    profiles: Mapping[int, Sequence[str]] | None = None,
+) -> list[NewGoal]:  # fmt: skip
+    """The goals of the mentees' profiles (read, unless ``profiles`` gives them) that their relationships
+    do not have yet (``fresh`` ones have none), as goals to set."""
+    if profiles is None or any(m not in profiles for m in mentee_of.values()):
+        profiles = goal_store.profile_goals_of(uow.conn, list(mentee_of.values()))
     have = {} if fresh else goal_store.goal_rows(uow.conn, list(mentee_of))
     known = {goal.id for goal in policy.program.goal_list}
     return [

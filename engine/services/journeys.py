@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from engine.domain.erasure import reference
 from engine.errors import NotFoundError, RefusedError
 from engine.policy.model import Policy
-from engine.services.participants import open_relationships_in
+from engine.services.opening import open_relationships_in
 from engine.store import audit
 from engine.store import participants as people_store
 from engine.store.database import UnitOfWork

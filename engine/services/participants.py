@@ -22,20 +22,17 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.cadence import Standing, next_due
-from engine.domain.changes import Cause, Mover
 from engine.domain.erasure import reference
 from engine.domain.participants import Participant
-from engine.errors import NotFoundError
 from engine.policy.model import Policy
-from engine.services.goals import add_profile_goals, created_goals
+from engine.services.goals import add_profile_goals
 from engine.services.import_checks import refuse_manager_loops, refuse_role_changes, refuse_taken_emails
 from engine.services.leave import apply_status
+from engine.services.opening import open_relationships_in
 from engine.store import audit
 from engine.store import goals as goal_store
 from engine.store import participant_entries as entry_store
 from engine.store import participants as people_store
-from engine.store import relationships as rel_store
 from engine.store.batches import chunks
 from engine.store.database import UnitOfWork
 
@@ -252,7 +249,7 @@ def _write(
     opened = [
         rel_id
         for part in chunks(batch.new_mentees, BATCH)
-        for rel_id in open_relationships_in(uow, policy, part, actor, now)
+        for rel_id in open_relationships_in(uow, policy, part, actor, now, goals=batch.goals_of)
     ]
     return ImportSummary(created, updated, unchanged, opened, plans)
 
@@ -272,6 +269,7 @@ class _Batch:
     def __init__(self, uow: UnitOfWork, actor: str, now: datetime) -> None:
         self.uow, self.actor, self.now = uow, actor, now
         self.new_mentees: list[tuple[int, str]] = []
+        self.goals_of: dict[int, Sequence[str]] = {}  # the new mentees' goals, as the file gives them
         self._new: list[Participant] = []
         self._changed: dict[int, Mapping[str, Any]] = {}
         self._order: list[int | None] = []  # per person: the id changed, or None for the next new one
@@ -308,6 +306,7 @@ class _Batch:
             created.append(new_id)
             if person.role == "mentee" and person.status != "left":
                 self.new_mentees.append((new_id, reference(person.external_id, new_id)))
+                self.goals_of[new_id] = person.goals
         entry_store.record_participant_changes(conn, entries, self.actor, now, new=created)
         self._new, self._changed, self._order = [], {}, []
 
@@ -328,71 +327,3 @@ def _as_row(uow: UnitOfWork, row: RowMapping) -> Any:
 
 def _key(row: Any) -> str:
     return str(row["external_id"] or row["email"])
-
-
-def open_relationships(
-    store: Engine, policy: Policy, clock: Clock, mentee_ids: Sequence[int], *, actor: str
-) -> list[int]:
-    """Open a relationship per mentee in one transaction, writing what an import writes for each."""
-    now = clock.now()
-    with UnitOfWork(store) as uow:
-        found = people_store.participants_by_id(uow.conn, mentee_ids)
-        missing = [m for m in mentee_ids if m not in found or found[m].role != "mentee"]
-        if missing:
-            raise NotFoundError(f"no mentee with id {', '.join(map(str, missing[:10]))}")
-        mentees = [(m, reference(found[m].external_id, m)) for m in mentee_ids]
-        opened = open_relationships_in(uow, policy, mentees, actor, now)
-        audit.record_policy_version(uow.conn, policy, now)
-        uow.commit()
-    return opened
-
-
-def open_relationships_in(
-    uow: UnitOfWork,
-    policy: Policy,
-    mentees: Sequence[tuple[int, str]],
-    actor: str,
-    now: datetime,
-    *,
-    previous: Mapping[int, int] | None = None,
-    reason: str | None = None,
-) -> list[int]:
-    """A relationship per (mentee id, mentee key) in the initial phase, its chain begun, its outbox rows,
-    each linked to its ``previous`` one; in the caller's transaction."""
-    initial, before = policy.initial_phase, previous or {}
-    due = next_due(policy, Standing(initial, now))
-    rel_ids = rel_store.insert_relationships(
-        uow.conn,
-        [
-            {"mentee_id": mentee_id, "mentor_id": None, "policy_name": policy.policy, "phase": initial,
-             "phase_entered_at": now, "due_at": due, "version": 1, "audit_seq": 0, "audit_head": "",
-             "created_at": now, "previous_id": before.get(mentee_id)}
-            for mentee_id, _ in mentees
-        ],
-    )  # fmt: skip
-    goals = created_goals(uow, policy, now, dict(zip(rel_ids, (m for m, _ in mentees), strict=True)), actor)
-    causes = [
-        Cause(
-            actor, "create", reason, _creation_data(mentee_id, key, before.get(mentee_id), goals.get(rel_id))
-        )
-        for rel_id, (mentee_id, key) in zip(rel_ids, mentees, strict=True)
-    ]
-    mover = Mover(policy, now)
-    entries = [mover.creation(i, cause) for i, cause in zip(rel_ids, causes, strict=True)]
-    rel_store.set_chain_heads(uow.conn, [(e["relationship_id"], e["seq"], e["hash"]) for e in entries])
-    effects = [row for rel_id in rel_ids for row in mover.effects(rel_id, 1, initial)]
-    rel_store.append(uow.conn, entries, effects)
-    return rel_ids
-
-
-def _creation_data(
-    mentee_id: int, key: str, previous_id: int | None, goals: list[dict[str, object]] | None
-) -> dict[str, Any]:
-    """What a creation entry records: the mentee, the relationship before it, the goals of the file it
-    sets (a first relationship of a mentee without goals records what it always did)."""
-    data: dict[str, Any] = {"mentee_id": mentee_id, "mentee": key}
-    if previous_id is not None:
-        data["previous_id"] = previous_id
-    if goals:
-        data["goals"] = goals
-    return data

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from engine.policy.vocabulary import GOAL_PROGRESS
 from engine.store.batches import chunks
+from engine.store.rendered import DriverStatement
 from engine.store.tables import audit_entries, goals, participants, relationships
 
 
@@ -153,8 +154,31 @@ def insert_goals(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[in
     ``set_by``, ``created_at``); returns their ids in order."""
     if not rows:
         return []
+    keys = [(row["relationship_id"], row["text"]) for row in rows]
+    if len(set(keys)) == len(keys):  # one statement per page of rows; ids matched back by pair and title
+        statement = insert(goals).returning(goals.c.id, goals.c.relationship_id, goals.c.text)
+        ids = {(int(rel), text): int(gid) for gid, rel, text in conn.execute(statement, list(rows))}
+        return [ids[key] for key in keys]
     statement = insert(goals).returning(goals.c.id, sort_by_parameter_order=True)
     return [int(gid) for gid in conn.execute(statement, list(rows)).scalars()]
+
+
+GOAL_COLUMNS = (
+    "relationship_id", "text", "program_goal", "target_date", "status", "set_by", "created_at", "entry_seq",
+)  # fmt: skip
+_NEW_GOALS = DriverStatement(goals.insert(), GOAL_COLUMNS)
+
+
+def insert_first_goals(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert the first goals of relationships that have none yet (new ones: an import's), in one driver
+    call, each title once per relationship; their ids in order, read back by relationship and title."""
+    _NEW_GOALS.execute(conn, [tuple(row[name] for name in GOAL_COLUMNS) for row in rows])
+    g = goals.c
+    ids: dict[tuple[int, str], int] = {}
+    for part in chunks(sorted({int(row["relationship_id"]) for row in rows})):
+        query = select(g.id, g.relationship_id, g.text).where(g.relationship_id.in_(part))
+        ids.update(((int(rel), str(text)), int(gid)) for gid, rel, text in conn.execute(query))
+    return [ids[(int(row["relationship_id"]), str(row["text"]))] for row in rows]
 
 
 def set_entry_seqs(conn: Connection, seqs: Sequence[tuple[int, int]]) -> None:

@@ -17,7 +17,8 @@ from engine.policy.model import Policy, load_policy_text, shipped_policies
 from engine.services import advance as services
 from engine.services import matching as match_service
 from engine.services import queries, recording
-from engine.services.participants import import_participants, open_relationships
+from engine.services.opening import open_relationships
+from engine.services.participants import import_participants
 from engine.services.replacing import ReplaceRequest, replace_mentor
 from engine.store.tables import metadata, participants, relationships
 from tests.integration.support import default_with_matching, example_people, fire, outbox_rows
