@@ -207,10 +207,14 @@ def _history(console: Console, store: Engine, zone: ZoneInfo) -> None:
         table.add_row(day, e.trigger, move, e.actor, _why(e.reason, e.data))
     console.print()
     console.print(table)
+    goals = recorded["set_goal"] + recorded["goal_progress"]
+    sessions = recorded["session_invited"] + recorded["record_attendance"]
     console.print(
-        f"(its history also records {counted(recorded['record_meeting'], 'meeting')} and "
-        f"{counted(recorded['record_survey'], 'survey answer')} between these moves, each recorded by "
-        "the participant through their personal link)"
+        f"(its history also records {counted(recorded['record_meeting'], 'meeting')}, "
+        f"{counted(recorded['record_survey'], 'survey answer')}, "
+        f"{counted(goals, 'goal entry', 'goal entries')} "
+        f"and {counted(sessions, 'peer-session entry', 'peer-session entries')} between these moves; "
+        "what the pair did, they recorded through their personal links)"
     )
 
 
