@@ -12,7 +12,7 @@ from engine.clock import SimulatedClock
 from engine.domain.lifecycle import Lifecycle
 from engine.errors import InputError, NotFoundError, RefusedError
 from engine.policy.model import Policy, load_policy_text
-from engine.services import queries, recording
+from engine.services import queries, recording, tick
 from engine.services.events import feed
 from engine.services.facts import load_facts
 from engine.services.goals import GoalLevel, NewGoal, goal_list, record_levels, set_goals
@@ -21,8 +21,9 @@ from engine.store import goals as goal_store
 from engine.store import relationships as rel_store
 from engine.store.database import UnitOfWork
 from engine.store.tables import goals
+from tests.design_policy import DESIGN_BLOCK
 
-from .support import example_people, final_answers, import_examples, to_review
+from .support import TRAINED_MENTOR, example_people, final_answers, fire, import_examples, to_review
 
 
 def _rows(store: Engine, rel: int) -> list[goal_store.GoalRow]:
@@ -194,3 +195,36 @@ def test_goals_are_events_with_their_ids_and_levels_never_their_titles(
         "started",
     )
     assert "Speak at a meetup" not in str(events)
+
+
+PULSE_WITH_GOALS = """\
+surveys:
+  pulse:
+    send: {phase: active, after: 10 days}
+    questions:
+      - {id: satisfaction, type: scale, text: "How satisfied are you so far?"}
+      - {id: goals, type: goals, text: "How far are you with each of your goals?", required: false}
+"""
+
+
+def test_a_pulse_survey_that_asks_about_the_goals_moves_them_on_mid_program(
+    store: Engine, clock: SimulatedClock
+) -> None:
+    policy = load_policy_text(DESIGN_BLOCK + PULSE_WITH_GOALS, "pulse.yaml")
+    lifecycle = Lifecycle(policy)
+    rel = import_examples(store, policy, clock)[0]
+    fire(store, lifecycle, clock, rel, "match", mentor=TRAINED_MENTOR)
+    fire(store, lifecycle, clock, rel, "schedule_kickoff")
+    recording.record_meeting(store, policy, clock, rel, "kickoff", None, actor="coordinator")
+    fire(store, lifecycle, clock, rel, "start")
+    clock.advance(timedelta(days=11))
+    tick.run_tick(store, lifecycle, clock.now())  # the pulse goes out
+
+    answers = {"satisfaction": 4, "goals": "started;not started"}
+    recording.record_survey(store, policy, clock, rel, "pulse", "mentee", answers, actor="Zoë")
+
+    assert [r.status for r in _rows(store, rel)] == ["started", "not_started"]
+    (moved,) = _entries(store, rel, "goal_progress")
+    assert (moved["goal"]["survey"], moved["goal"]["level"], moved["goal"]["was"]) == (
+        "pulse", "started", "not_started"
+    )  # fmt: skip
