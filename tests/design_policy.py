@@ -1,6 +1,7 @@
 """The policy file exactly as DESIGN.md ("The policy file, as an operator writes it") shows it.
 
-Shared by the tests that load it, check the shipped default against it, or read its lines.
+Shared by the tests that load it, check the shipped default against it, or read its lines; and how
+those tests edit a policy's one `matching:` block (:func:`matching_replaced`, :func:`matching_merged`).
 """
 
 DESIGN_BLOCK = """\
@@ -55,3 +56,28 @@ The one place to update when default.yaml changes on purpose; print the new one 
 ``python -c "from engine.policy.model import load_policy, shipped_policies;
 print(load_policy(shipped_policies()['default']).digest)"``.
 """
+
+
+def _matching_start(lines: list[str]) -> int:
+    starts = [i for i, line in enumerate(lines) if line.split("#")[0].rstrip() == "matching:"]
+    assert len(starts) == 1, "the policy should have one top-level matching: block"
+    return starts[0]
+
+
+def matching_replaced(policy_text: str, section: str) -> str:
+    """``policy_text`` with its one top-level ``matching:`` block replaced by ``section`` (a whole block)."""
+    lines = policy_text.splitlines(keepends=True)
+    start = end = _matching_start(lines)
+    end += 1
+    while end < len(lines) and (lines[end][:1].isspace() or not lines[end].strip()):
+        end += 1
+    return "".join(lines[:start]) + section + "".join(lines[end:])
+
+
+def matching_merged(policy_text: str, keys: str) -> str:
+    """``policy_text`` with ``keys`` (indented, or under a ``matching:`` line of their own) added to its
+    one top-level ``matching:`` block."""
+    lines = policy_text.splitlines(keepends=True)
+    added = keys.split("\n", 1)[1] if keys.startswith("matching:") else keys
+    lines.insert(_matching_start(lines) + 1, added if added.endswith("\n") else added + "\n")
+    return "".join(lines)

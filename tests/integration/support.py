@@ -18,6 +18,7 @@ from engine.services import recording
 from engine.services.participants import import_participants
 from engine.store import goals as goal_store
 from engine.store.tables import audit_entries, outbox, participants, relationships
+from tests.design_policy import matching_merged
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "participants.csv"
 
@@ -124,11 +125,5 @@ def to_review(
 
 
 def default_with_matching(section: str) -> str:
-    """The shipped default policy's text with ``section`` (``matching:`` and keys indented under it, as a
-    policy writes them) merged into its one top-level ``matching:`` block."""
-    lines = Path(shipped_policies()["default"]).read_text(encoding="utf-8").splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.split("#")[0].rstrip() == "matching:"]
-    assert len(starts) == 1, "the default policy should have one top-level matching: block"
-    keys = section.split("\n", 1)[1] if section.startswith("matching:") else section
-    lines.insert(starts[0] + 1, keys if keys.endswith("\n") else keys + "\n")
-    return "".join(lines)
+    """The shipped default policy's text with ``section`` merged into its ``matching:`` block."""
+    return matching_merged(Path(shipped_policies()["default"]).read_text(encoding="utf-8"), section)

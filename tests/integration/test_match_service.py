@@ -19,6 +19,7 @@ from engine.services import queries
 from engine.services.advance_each import advance_each
 from engine.store.database import UnitOfWork, open_engine
 from engine.store.tables import audit_entries, match_proposals, outbox, relationships
+from tests.design_policy import matching_merged
 
 from .support import SINGLE_MENTOR, TRAINED_MENTOR, example_people, fire, import_examples
 
@@ -41,11 +42,8 @@ def mentor_of(store: Engine, rel_id: int) -> int | None:
 
 def with_matching(section: str) -> Policy:
     """The default policy with ``section`` (indented keys) added to its ``matching:`` block."""
-    lines = Path(shipped_policies()["default"]).read_text(encoding="utf-8").splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.split("#")[0].rstrip() == "matching:"]
-    assert len(starts) == 1, "the default policy should have one top-level matching: block"
-    lines.insert(starts[0] + 1, section)
-    return load_policy_text("".join(lines), "team.yaml")
+    text = Path(shipped_policies()["default"]).read_text(encoding="utf-8")
+    return load_policy_text(matching_merged(text, section), "team.yaml")
 
 
 @pytest.fixture

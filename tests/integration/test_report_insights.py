@@ -22,6 +22,7 @@ from engine.services.tick import run_tick
 from engine.simulation import generate_program
 from engine.store.tables import participants, relationships
 from tests.conftest import START
+from tests.design_policy import matching_replaced
 from tests.integration.report_support import exported
 
 PREDICTOR = "compatibility"
@@ -91,17 +92,6 @@ def test_insights_name_the_criterion_that_predicted_satisfaction_first(
     assert found.weights is not None
     assert max(found.weights, key=lambda c: found.weights[c] if found.weights else 0) == PREDICTOR
     default = Path(shipped_policies()["default"]).read_text(encoding="utf-8")
-    snippet_in = _with_matching_section(default, weights_yaml(found.weights))  # replaces the matching block
+    snippet_in = matching_replaced(default, weights_yaml(found.weights))  # replaces the matching block
     reweighted = load_policy_text(snippet_in, "reweighted.yaml")
     assert reweighted.matching.weights.of(PREDICTOR) == found.weights[PREDICTOR]
-
-
-def _with_matching_section(policy_text: str, section: str) -> str:
-    """``policy_text`` with its top-level ``matching:`` block (exactly one) replaced by ``section``."""
-    lines = policy_text.splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.split("#")[0].rstrip() == "matching:"]
-    assert len(starts) == 1, "the policy should have one top-level matching: block"
-    end = starts[0] + 1
-    while end < len(lines) and (lines[end][:1].isspace() or not lines[end].strip()):
-        end += 1
-    return "".join(lines[: starts[0]]) + section + "".join(lines[end:])

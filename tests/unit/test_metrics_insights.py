@@ -20,6 +20,7 @@ from engine.reporting.insights import (
     suggested_weights,
     weights_yaml,
 )
+from tests.design_policy import matching_replaced
 from tests.unit.metrics_support import History, day, outcomes
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -76,22 +77,11 @@ def test_the_policy_snippet_loads_as_the_matching_section_of_a_policy(policy: Po
     assert weights is not None
     default = Path(shipped_policies()["default"]).read_text(encoding="utf-8")
 
-    snippet_in = _with_matching_section(default, weights_yaml(weights))  # replaces, not a second block
+    snippet_in = matching_replaced(default, weights_yaml(weights))  # replaces, not a second block
 
     changed = load_policy_text(snippet_in, "default+insights.yaml")
 
     assert {c: changed.matching.weights.of(c) for c in weights} == weights
-
-
-def _with_matching_section(policy_text: str, section: str) -> str:
-    """``policy_text`` with its top-level ``matching:`` block (exactly one) replaced by ``section``."""
-    lines = policy_text.splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.split("#")[0].rstrip() == "matching:"]
-    assert len(starts) == 1, "the policy should have one top-level matching: block"
-    end = starts[0] + 1
-    while end < len(lines) and (lines[end][:1].isspace() or not lines[end].strip()):
-        end += 1
-    return "".join(lines[: starts[0]]) + section + "".join(lines[end:])
 
 
 def test_no_reweighting_without_enough_pairs_or_a_positive_correlation(policy: Policy) -> None:
