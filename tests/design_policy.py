@@ -1,4 +1,5 @@
-"""The policy file exactly as DESIGN.md ("The policy file, as an operator writes it") shows it.
+"""The default policy as it was first shipped (version 1): the lifecycle of the product's design, written
+as an operator writes a policy file.
 
 Shared by the tests that load it, check the shipped default against it, or read its lines; and how
 those tests edit a policy's one `matching:` block (:func:`matching_replaced`, :func:`matching_merged`).

@@ -1,6 +1,6 @@
 """Every way a policy can be wrong, and the message an operator gets for it.
 
-Each case edits the default policy (the block of DESIGN.md) in one place and
+Each case edits the first version of the default policy (tests/design_policy.py) in one place and
 checks the one problem reported: ``file:LINE: field.path: what is wrong (what
 was expected)``, with the line counted in the text below, and none of pydantic's
 own wording.
@@ -350,7 +350,7 @@ CASES: list[tuple[str, str, int, str, str]] = [
         '"program.durations" is not a duration (try "2w" or "14 days", or program.duration)',
     ),
     (
-        "a cadence that is not one (the example of STYLE.md)",
+        "a cadence that is not one (a fortnite)",
         _edited(("check_in: every 2 weeks", "check_in: every fortnite")),
         19,
         "phases.active.cadence.check_in",

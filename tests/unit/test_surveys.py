@@ -1,6 +1,6 @@
 """Surveys in a policy: the standard ones, a policy's overrides and its own, and every load error.
 
-The default policy as DESIGN.md's block shows it (tests/design_policy.py) has 35
+The first version of the default policy (tests/design_policy.py) has 35
 lines; a ``surveys:`` section appended to it starts at line 36, so the lines below
 count from there.
 """
