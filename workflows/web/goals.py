@@ -20,9 +20,7 @@ shows it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -51,7 +49,7 @@ def submit(visit: Visit, form: Mapping[str, str]) -> Response:
     """A goal added or levels recorded: by the mentee only, while the pair is not closed."""
     if visit.page.role != "mentee":
         return visit.not_open("goals_mentee_only", 403)
-    if _closed(visit):
+    if visit.closed:
         return visit.not_open("goals_closed", 409)
     action = form.get("action")
     if action == ADD:
@@ -59,16 +57,6 @@ def submit(visit: Visit, form: Mapping[str, str]) -> Response:
     if action == LEVELS:
         return _levels(visit, form)
     return visit.not_open("not_recorded", 400)
-
-
-def _closed(visit: Visit) -> bool:
-    phase = visit.config.policy.phases.get(visit.page.phase)
-    return phase is not None and phase.terminal
-
-
-def _today(visit: Visit) -> date:
-    """Today where the program runs, as :mod:`engine.services.goals` checks a target date."""
-    return visit.now.astimezone(ZoneInfo(visit.config.policy.program.timezone)).date()
 
 
 def _add(visit: Visit, form: Mapping[str, str]) -> Response:
@@ -105,8 +93,8 @@ def _new_goal_errors(visit: Visit, title: str, form: Mapping[str, str]) -> dict[
     target = form.get("target", "").strip()
     day = parse_day(target)
     if target and day is None:
-        errors["target"] = t["err_date"].format(example=_today(visit).isoformat())
-    elif day is not None and day < _today(visit):
+        errors["target"] = t["err_date"].format(example=visit.today.isoformat())
+    elif day is not None and day < visit.today:
         errors["target"] = t["err_target_past"]
     return errors
 
@@ -158,7 +146,7 @@ def _page(
 ) -> HTMLResponse:
     """The page, with what was entered in the form ``which`` and what is wrong with it."""
     t, page = visit.t, visit.page
-    mentee, closed = page.role == "mentee", _closed(visit)
+    mentee, closed = page.role == "mentee", visit.closed
     editable = mentee and not closed
     entered = form if which == ADD else {}
     program = [(goal.id, title_in(goal, visit.language)) for goal in visit.config.policy.program.goal_list]
@@ -175,7 +163,7 @@ def _page(
         full=t["goals_full"].format(limit=MAX_GOALS) if editable and full else None,
         levels=[(level, t[level]) for level in GOAL_LEVELS], program_goals=program,
         title_hint=t["goal_title_hint"].format(limit=MAX_TITLE), limit=MAX_TITLE,
-        today=_today(visit).isoformat(),
+        today=visit.today.isoformat(),
         new_title=entered.get("title", ""), title_error=errors.get("title"),
         program_goal=entered.get("program_goal", ""), program_goal_error=errors.get("program_goal"),
         target=entered.get("target", ""), target_error=errors.get("target"),

@@ -55,6 +55,11 @@ class Visit:
     def today(self) -> date:
         return self.day_of(self.now)
 
+    @property
+    def closed(self) -> bool:
+        """Whether the pair is in a terminal phase of its policy: what it did can no longer change."""
+        return self.page.phase in self.config.policy.terminal_phases
+
     def shown(self, value: date) -> str:
         return day(value, self.language)
 

@@ -35,8 +35,7 @@ KINDS = tuple(kind for kind in MEETING_KINDS if kind != "kickoff")
 
 def _pair_open(visit: Visit) -> bool:
     """Whether meetings can be recorded for the pair: it has a mentor and is not closed."""
-    phase = visit.config.policy.phases.get(visit.page.phase)
-    return visit.page.mentor_id is not None and not (phase is not None and phase.terminal)
+    return visit.page.mentor_id is not None and not visit.closed
 
 
 def _recorded_on(visit: Visit, kind: str) -> list[datetime]:
