@@ -12,7 +12,7 @@ from engine.domain.lifecycle import Lifecycle
 from engine.domain.participants import Participant
 from engine.domain.relationships import AuditEntry
 from engine.files.participants import parse_participants_csv
-from engine.policy.model import Policy, shipped_policies
+from engine.policy.model import Policy, load_policy, shipped_policies
 from engine.services import advance as services
 from engine.services import recording
 from engine.services.participants import import_participants
@@ -112,16 +112,33 @@ def without_paused_text() -> str:
     return "\n".join(kept).replace("version: 2", "version: 3") + "\n"
 
 
-def to_review(
+def to_active(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock, rel_id: int
 ) -> None:
-    """Walk ``rel_id`` from intake to review: matched with a trained mentor, kickoff held, six months on."""
+    """Walk ``rel_id`` from intake to active: matched with a trained mentor, kickoff held, started."""
     fire(store, lifecycle, clock, rel_id, "match", mentor=TRAINED_MENTOR)
     fire(store, lifecycle, clock, rel_id, "schedule_kickoff")
     recording.record_meeting(store, policy, clock, rel_id, "kickoff", None, actor="coordinator")
     fire(store, lifecycle, clock, rel_id, "start")
+
+
+def to_review(
+    store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock, rel_id: int
+) -> None:
+    """Walk ``rel_id`` from intake to review: matched with a trained mentor, kickoff held, six months on."""
+    to_active(store, policy, lifecycle, clock, rel_id)
     clock.set(policy.program.duration.after(clock.now()))
     fire(store, lifecycle, clock, rel_id, "review")
+
+
+def paused_first_pair(store: Engine, clock: SimulatedClock) -> tuple[Policy, list[int]]:
+    """The example mentees under the shipped with-pause policy, the first pair active, then paused."""
+    policy = load_policy(shipped_policies()["with-pause"])
+    rels = import_examples(store, policy, clock)
+    walk = Lifecycle(policy)
+    to_active(store, policy, walk, clock, rels[0])
+    fire(store, walk, clock, rels[0], "pause", reason="parental leave")
+    return policy, rels
 
 
 def default_with_matching(section: str) -> str:

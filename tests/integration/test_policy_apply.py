@@ -8,28 +8,20 @@ import pytest
 from sqlalchemy import Engine, select
 
 from engine.clock import SimulatedClock
-from engine.domain.lifecycle import Lifecycle
 from engine.errors import InputError
-from engine.policy.model import Policy, load_policy, load_policy_text, shipped_policies
-from engine.services import policy_apply, queries, recording
+from engine.policy.model import Policy, load_policy_text
+from engine.services import policy_apply, queries
 from engine.services.policy_apply import ApplyRequest, PolicyVersionError, apply_policy, check_in_force
 from engine.store.tables import audit_entries, relationships
 from tests.web.conftest import dump
 
-from .support import TRAINED_MENTOR, fire, import_examples, without_paused_text
+from .support import paused_first_pair, without_paused_text
 
 
 @pytest.fixture
 def paused(store: Engine, clock: SimulatedClock) -> tuple[Policy, list[int]]:
-    """The example mentees under with-pause (version 1), the first pair active, then paused."""
-    old = load_policy(shipped_policies()["with-pause"])
-    rels = import_examples(store, old, clock)
-    walk = Lifecycle(old)
-    fire(store, walk, clock, rels[0], "match", mentor=TRAINED_MENTOR)
-    fire(store, walk, clock, rels[0], "schedule_kickoff")
-    recording.record_meeting(store, old, clock, rels[0], "kickoff", None, actor="coordinator")
-    fire(store, walk, clock, rels[0], "start")
-    fire(store, walk, clock, rels[0], "pause", reason="parental leave")
+    """The example mentees under with-pause, the first pair active, then paused, three days ago."""
+    old, rels = paused_first_pair(store, clock)
     clock.advance(timedelta(days=3))
     return old, rels
 

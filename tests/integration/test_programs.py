@@ -34,7 +34,7 @@ from .support import (
     example_people,
     fire,
     footprint,
-    import_examples,
+    paused_first_pair,
     without_paused_text,
 )
 
@@ -185,16 +185,8 @@ def without_paused() -> Policy:
 
 @pytest.fixture
 def paused_pair(store: Engine, clock: SimulatedClock) -> tuple[Policy, list[int]]:
-    """The example mentees under with-pause (version 1); the first pair active, then paused."""
-    old = load_policy(shipped_policies()["with-pause"])
-    rels = import_examples(store, old, clock)
-    walk = Lifecycle(old)
-    fire(store, walk, clock, rels[0], "match", mentor=TRAINED_MENTOR)
-    fire(store, walk, clock, rels[0], "schedule_kickoff")
-    recording.record_meeting(store, old, clock, rels[0], "kickoff", None, actor=COORDINATOR)
-    fire(store, walk, clock, rels[0], "start")
-    fire(store, walk, clock, rels[0], "pause", reason="parental leave")
-    return old, rels
+    """The example mentees under with-pause; the first pair active, then paused."""
+    return paused_first_pair(store, clock)
 
 
 def test_the_tick_leaves_a_pair_in_a_removed_phase_alone_and_counts_it(

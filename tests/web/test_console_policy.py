@@ -15,11 +15,13 @@ from sqlalchemy import Engine
 
 from engine.clock import SimulatedClock
 from engine.domain.lifecycle import Lifecycle
-from engine.policy.model import load_policy, shipped_policies
-from engine.services import queries, recording
+from engine.services import queries
 from engine.services.policy_apply import applications, version_in_force
 from engine.services.users import add_user
-from tests.integration.support import TRAINED_MENTOR, fire, import_examples, without_paused_text
+from tests.integration.support import (
+    paused_first_pair,
+    without_paused_text,
+)
 from workflows.web import create_app
 from workflows.web.config import WebConfig
 
@@ -32,20 +34,13 @@ _HIDDEN_TEXT = re.compile(r'<input type="hidden" name="policy_text" value="([^"]
 def paused(store: Engine, clock: SimulatedClock) -> Iterator[Site]:
     """The example mentees under with-pause (version 2), the first pair paused; accounts ``sam``
     (coordinator) and ``vera`` (viewer)."""
-    policy = load_policy(shipped_policies()["with-pause"])
-    rels = import_examples(store, policy, clock)
-    walk = Lifecycle(policy)
-    fire(store, walk, clock, rels[0], "match", mentor=TRAINED_MENTOR)
-    fire(store, walk, clock, rels[0], "schedule_kickoff")
-    recording.record_meeting(store, policy, clock, rels[0], "kickoff", None, actor="coordinator")
-    fire(store, walk, clock, rels[0], "start")
-    fire(store, walk, clock, rels[0], "pause", reason="parental leave")
+    policy, rels = paused_first_pair(store, clock)
     clock.advance(timedelta(days=3))
     add_user(store, "sam", "coordinator", PASSWORD, clock.now())
     add_user(store, "vera", "viewer", PASSWORD, clock.now())
     config = WebConfig(store, policy, KEYS, BASE, COORDINATOR, clock)
     with TestClient(create_app(config), base_url=BASE, raise_server_exceptions=True) as client:
-        yield Site(store, policy, walk, clock, client, {"paused": rels[0], "intake": rels[3]})
+        yield Site(store, policy, Lifecycle(policy), clock, client, {"paused": rels[0], "intake": rels[3]})
 
 
 def _signed_in(site: Site, name: str) -> str:
