@@ -115,36 +115,53 @@ def _tick_batch(
     store: Engine, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], actor: str,
     rehearsal: Rehearsal | None,
 ) -> TickSummary:  # fmt: skip
+    """The batch in one transaction: its due pairs decided, then those it moved that are due again at
+    once (see :data:`PASSES`), in the same transaction, instead of in another pass of the tick."""
     summary = TickSummary()
-    policy = lifecycle.policy
     with UnitOfWork(store, within=rehearsal) as uow:
-        rels = _in_policy_phases(due.lock_due(uow.conn, ids, now, policy.policy), policy, summary)
-        meetings = records.meeting_stats(uow.conn, [r.id for r in rels])
-        answers = records.survey_answers(uow.conn, rels)
-        facts = load_facts(uow, policy, rels, now, None, meetings_of=meetings, answers_of=answers)
-        stays = audit.stay_starts(uow.conn, [r.id for r in rels if has_stay_notices(policy, r, now)])
-        # a pair that entered its phase at this moment was moved already: no trigger moves it twice
-        fired = audit.triggers_at(uow.conn, [r.id for r in rels if r.phase_entered_at == now], now)
-        mover, changes, notices, waits = Mover(policy, now), [], [], []
-        for rel in rels:
-            last = meetings.get(rel.id, NO_MEETINGS)[2]
-            decision = decide(
-                lifecycle, rel, facts[rel.id], last, stay=stays.get(rel.id), answers=answers.get(rel.id, ()),
-                moved_by=fired.get(rel.id, frozenset()),
-            )  # fmt: skip
-            if decision.move is not None and decision.cause is not None:
-                cause = replace(decision.cause, actor=actor)
-                changes.append(mover.change(rel, decision.move.dest, cause, last_meeting_at=last))
-                trigger = decision.move.trigger
-                summary.advanced[trigger] = summary.advanced.get(trigger, 0) + 1
-                summary.deadlines_fired += decision.cause.reason is not None
-            else:
-                notices += [(rel.id, n) for n in decision.notices]
-                waits.append(Wait(rel.id, rel.version, decision.due_at))
-        summary.examined = len(rels)
-        _write(uow, lifecycle.policy, now, changes, waits, _fresh(uow, notices, now), summary)
+        for _ in range(PASSES):
+            ids = _tick_rows(uow, lifecycle, now, ids, actor, summary)
+            if not ids:
+                break
         uow.commit()
     return summary
+
+
+def _tick_rows(
+    uow: UnitOfWork, lifecycle: Lifecycle, now: datetime, ids: Sequence[int], actor: str,
+    summary: TickSummary,
+) -> list[int]:  # fmt: skip
+    """Decide and write what is due for those of ``ids`` still due; the ids of the pairs it moved that
+    are due again at once."""
+    policy = lifecycle.policy
+    rels = _in_policy_phases(due.lock_due(uow.conn, ids, now, policy.policy), policy, summary)
+    meetings = records.meeting_stats(uow.conn, [r.id for r in rels])
+    answers = records.survey_answers(uow.conn, rels)
+    facts = load_facts(uow, policy, rels, now, None, meetings_of=meetings, answers_of=answers)
+    stays = audit.stay_starts(uow.conn, [r.id for r in rels if has_stay_notices(policy, r, now)])
+    # a pair that entered its phase at this moment was moved already: no trigger moves it twice
+    fired = audit.triggers_at(uow.conn, [r.id for r in rels if r.phase_entered_at == now], now)
+    mover, changes, notices, waits = Mover(policy, now), [], [], []
+    for rel in rels:
+        last = meetings.get(rel.id, NO_MEETINGS)[2]
+        decision = decide(
+            lifecycle, rel, facts[rel.id], last, stay=stays.get(rel.id), answers=answers.get(rel.id, ()),
+            moved_by=fired.get(rel.id, frozenset()),
+        )  # fmt: skip
+        if decision.move is not None and decision.cause is not None:
+            cause = replace(decision.cause, actor=actor)
+            changes.append(mover.change(rel, decision.move.dest, cause, last_meeting_at=last))
+            trigger = decision.move.trigger
+            summary.advanced[trigger] = summary.advanced.get(trigger, 0) + 1
+            summary.deadlines_fired += decision.cause.reason is not None
+        else:
+            notices += [(rel.id, n) for n in decision.notices]
+            waits.append(Wait(rel.id, rel.version, decision.due_at))
+    summary.examined += len(rels)
+    _write(uow, policy, now, changes, waits, _fresh(uow, notices, now), summary)
+    return [
+        c.update.relationship_id for c in changes if c.update.due_at is not None and c.update.due_at <= now
+    ]
 
 
 def _in_policy_phases(
@@ -179,15 +196,18 @@ def _write(
         raise ConflictError("a relationship changed while the tick handled it")
     rel_store.append(uow.conn, [], rows)
     actions = Counter(r["action"] for r in rows)
-    summary.reminders, summary.escalations = actions["remind"], actions["escalate"]
-    summary.surveys_sent, summary.survey_reminders = actions[SEND], actions[REMINDER]
+    summary.reminders += actions["remind"]
+    summary.escalations += actions["escalate"]
+    summary.surveys_sent += actions[SEND]
+    summary.survey_reminders += actions[REMINDER]
 
 
 PASSES = 6
-"""Passes per tick. A pass moves each pair it finds, or sets its ``due_at`` past ``now``; a pair it
-moved can be due again at once (a trained mentor's pair: matched, then kickoff, whose ``start``
-waits for no time), so another pass follows one that moved pairs, and a second tick at the same
-moment finds nothing due."""
+"""Passes per tick, and per batch. A pass moves each pair it finds, or sets its ``due_at`` past ``now``;
+a pair it moved can be due again at once (a trained mentor's pair: matched, then kickoff, whose
+``start`` waits for no time). Its batch decides it again at once, in the same transaction; and another
+pass of the tick follows one that moved pairs, for what became due meanwhile, so a second tick at the
+same moment finds nothing due."""
 
 
 BATCH_SIZE = 500

@@ -51,6 +51,20 @@ def test_tick_fires_auto_transitions_and_deadlines(
     assert tick.run_tick(store, lifecycle, clock.now()).examined == 0
 
 
+def test_a_batch_decides_a_pair_it_moved_again_at_once_in_its_own_transaction(
+    store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
+) -> None:
+    rels = import_examples(store, policy, clock)
+    fire(store, lifecycle, clock, rels[0], "match", mentor=TRAINED_MENTOR)
+    now = clock.now()
+    due = tick.due_ids(store, now, policy_name=policy.policy)
+    assert due == [rels[0]]
+    summary = tick.tick_batch(store, lifecycle, now, due)
+    assert summary.advanced == {"schedule_kickoff": 1}
+    assert summary.examined == 2  # matched, then again in kickoff, whose start waits for no time
+    assert tick.due_ids(store, now, policy_name=policy.policy) == []  # no second pass needed
+
+
 def test_tick_twice_at_the_same_moment_changes_nothing(
     store: Engine, policy: Policy, lifecycle: Lifecycle, clock: SimulatedClock
 ) -> None:
@@ -78,12 +92,12 @@ def test_a_tick_that_fails_halfway_leaves_each_pair_whole_or_untouched(
     for rel, mentor in zip(rels[:6], TRAINED_MENTORS, strict=True):
         fire(store, lifecycle, clock, rel, "match", mentor=mentor)
     before = footprint(store)
-    calls = {"n": 0}
+    decided: set[int] = set()
     real = tick.decide
 
     def failing(*args: object, **kwargs: object) -> tick.Decision:
-        calls["n"] += 1
-        if calls["n"] == 4:
+        decided.add(args[1].id)  # type: ignore[attr-defined]
+        if len(decided) == 4:  # the second batch's first pair (the first batch decides its three twice)
             raise RuntimeError("worker died")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
@@ -119,10 +133,10 @@ def test_a_killed_tick_process_leaves_each_pair_whole_or_untouched(
         from engine.store.database import open_engine
         store = open_engine({url!r})
         lifecycle = Lifecycle(load_policy({str(ROOT / "policies" / "default.yaml")!r}))
-        real, seen = tick.decide, []
+        real, seen = tick.decide, set()
         def dying(*args, **kwargs):
-            seen.append(1)
-            if len(seen) == 5:
+            seen.add(args[1].id)
+            if len(seen) == 5:  # the second batch's second pair
                 os.kill(os.getpid(), signal.SIGKILL)
             return real(*args, **kwargs)
         tick.decide = dying

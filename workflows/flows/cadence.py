@@ -6,7 +6,9 @@ relationships of its policy by their indexed ``due_at`` (not all of them;
 another program's are its own cadence's) pass after pass, and the flow submits
 one :func:`tick_due_batch` task per batch of a pass, each one transaction, so a
 run costs in proportion to what is due: nothing due, no task. The batches run
-side by side; the engine keeps two writers from advancing one relationship twice.
+side by side (a pass of one batch in the flow's own thread); the engine keeps two writers from
+advancing one relationship twice, and a batch decides a pair it moved that is due again at once
+itself, so a small tick is usually one task.
 Then, where the policy has ``sessions:`` and a series' next date is not planned yet or pairs moved into
 its phases, one :func:`plan_group_sessions` task plans the next session of each series and invites
 whoever is due an invitation (``invited``); and where it has ``retention:``, one
@@ -65,9 +67,12 @@ def tick_ids(database: str, policy: str, now: str, ids: Sequence[int], batch_siz
 
 
 def _submitted(database: str, policy: str, now: str, parts: list[list[int]]) -> TickSummary:
-    """The batches ticked side by side, one :func:`tick_due_batch` task each; their summaries added up."""
+    """The batches ticked side by side, one :func:`tick_due_batch` task each; their summaries added up.
+    A pass of one batch runs its task in the flow's thread: there is nothing to run beside it."""
     from engine.services.tick import added
 
+    if len(parts) == 1:
+        return tick_due_batch(database, policy, now, parts[0], 1, 1)
     futures = [
         tick_due_batch.submit(database, policy, now, part, number, len(parts))
         for number, part in enumerate(parts, start=1)
