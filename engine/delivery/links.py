@@ -128,13 +128,28 @@ def _binding(key: str, participant_id: int) -> str:
 
 def sign(link: Link, keys: tuple[str, ...]) -> str:
     """The token of ``link``, signed with the newest of ``keys`` (checked: see :func:`check_link_keys`)."""
+    return str(_serializer(keys).dumps(_payload(link)))
+
+
+def signed_url(base_url: str, link: Link, keys: tuple[str, ...]) -> str:
+    """What ``url(base_url, sign(link, keys))`` gives (the same address, the same ValueError), without
+    reading back the token just made: a message signs a link or two, and reading one costs as much."""
+    payload = _payload(link)
+    token = str(_serializer(keys).dumps(payload))
+    if _parsed(payload) is None:
+        raise ValueError("not the token of a personal link")
+    return _address(base_url, link.purpose, token)
+
+
+def _payload(link: Link) -> list[Any]:
+    """What the token of ``link`` holds: a compact list, the optional items left out when absent."""
     payload: list[Any] = [
         FORMAT, link.purpose, link.relationship_id, link.role, link.binding, _micros(link.issued_at),
         link.outbox_id, link.survey,
     ]  # fmt: skip
-    while payload[-1] is None:  # the optional items, left out when absent
+    while payload[-1] is None:
         payload.pop()
-    return str(_serializer(keys).dumps(payload))
+    return payload
 
 
 def checked_base_url(base_url: str | None) -> str:
@@ -165,7 +180,11 @@ def url(base_url: str, token: str) -> str:
         link = None
     if link is None:
         raise ValueError("not the token of a personal link")
-    return f"{base_url.rstrip('/')}/l/{link.purpose}/{token}"
+    return _address(base_url, link.purpose, token)
+
+
+def _address(base_url: str, purpose: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/l/{purpose}/{token}"
 
 
 def purpose_of(token: str, keys: tuple[str, ...]) -> str | None:

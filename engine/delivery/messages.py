@@ -30,7 +30,7 @@ from markupsafe import Markup, escape
 
 from engine.delivery import links, session_texts
 from engine.delivery.channels import Attachment, LinkSettings, Message, ProgramInfo
-from engine.delivery.invitations import Person, invitation, kickoff
+from engine.delivery.invitations import KICKOFF_LENGTH, Person, invitation, kickoff, kickoff_start
 from engine.delivery.survey_texts import survey_questions
 from engine.delivery.wording import day, when
 from engine.policy.resources import Resource, resources_for
@@ -158,7 +158,8 @@ def compose(
     names = recipients(row, pair)
     if _organizer_copy(row, program, names):
         names = (*names, "coordinator")
-    return [_message(row, pair, program, recipient, installation) for recipient in names]
+    invitations: dict[Text, Attachment] = {}  # a kickoff's, by its words: one per language, not per copy
+    return [_message(row, pair, program, recipient, installation, invitations) for recipient in names]
 
 
 def _organizer_copy(row: OutboxRow, program: ProgramInfo, names: Sequence[str]) -> bool:
@@ -168,7 +169,12 @@ def _organizer_copy(row: OutboxRow, program: ProgramInfo, names: Sequence[str]) 
 
 
 def _message(
-    row: OutboxRow, pair: Pair | None, program: ProgramInfo, recipient: str, installation: str
+    row: OutboxRow,
+    pair: Pair | None,
+    program: ProgramInfo,
+    recipient: str,
+    installation: str,
+    invitations: dict[Text, Attachment],
 ) -> Message:
     contact = _contact(pair, program, recipient)
     language = language_for(contact.languages, program.language)
@@ -176,7 +182,7 @@ def _message(
     text = render(row.action, language, context)
     attachments: tuple[Attachment, ...] = ()
     if row.action == "schedule_kickoff_meeting" and pair is not None and pair.mentor is not None:
-        attachments = (_invitation(row, pair, program, context, installation),)
+        attachments = (_invitation(row, pair, program, context, installation, invitations),)
     elif context["session"] is not None:
         attachments = (session_texts.attachment(row, contact, program, context, installation),)
     return Message(
@@ -217,7 +223,7 @@ def template_context(
     mentee = _person(pair.mentee if pair else None)
     mentor = _person(pair.mentor if pair else None)
     since = row.params.get("since")  # a check-in: the silence began; a deadline: the phase was entered
-    meeting = kickoff(event_key(row), row.created_at, program.timezone)
+    start = kickoff_start(row.created_at, program.timezone)  # its time only: the UID is the invitation's
     return {
         "language": language,
         "program": {
@@ -236,7 +242,7 @@ def template_context(
         "questions": survey_questions(program.surveys.get(str(row.params.get("survey"))), language),
         "kind": row.params.get("kind", "deadline"),
         "since": datetime.fromisoformat(since).astimezone(zone) if since else None,
-        "kickoff": {"start": meeting.start, "end": meeting.end, "minutes": 60},
+        "kickoff": {"start": start, "end": start + KICKOFF_LENGTH, "minutes": 60},
         "links": personal_links(row, contact, program.links, recipient),
         "help": {**HELP_DEFAULTS, **(row.params.get("help") or {})},  # a request for help or a pause
         "resources": phase_resources(row, recipient, language, program.resources),
@@ -299,7 +305,7 @@ def personal_links(
             purpose, row.relationship_id, recipient, bound, session_texts.issued_at(row, purpose),
             row.id if survey is not None else None, survey,
         )  # fmt: skip
-        made[purpose] = links.url(settings.base_url, links.sign(link, settings.keys))
+        made[purpose] = links.signed_url(settings.base_url, link, settings.keys)
     return made
 
 
@@ -308,11 +314,21 @@ def _person(contact: Contact | None) -> dict[str, str] | None:
 
 
 def _invitation(
-    row: OutboxRow, pair: Pair, program: ProgramInfo, context: Mapping[str, Any], installation: str
+    row: OutboxRow,
+    pair: Pair,
+    program: ProgramInfo,
+    context: Mapping[str, Any],
+    installation: str,
+    made: dict[Text, Attachment],
 ) -> Attachment:
+    """The kickoff's calendar file; ``made``: those of the row's other messages, by their summary and
+    description (the file holds nothing else of the reader's), so a copy in the same words is the same
+    file, built once."""
     assert pair.mentor is not None
-    meeting = kickoff(event_key(row), row.created_at, program.timezone, installation)
     event = render("_kickoff_summary", str(context["language"]), context)
+    if (done := made.get(event)) is not None:
+        return done
+    meeting = kickoff(event_key(row), row.created_at, program.timezone, installation)
     ics = invitation(
         meeting,
         summary=event.subject,
@@ -321,7 +337,8 @@ def _invitation(
         attendees=[Person(pair.mentee.name, pair.mentee.email), Person(pair.mentor.name, pair.mentor.email)],
         stamp=row.created_at,
     )
-    return Attachment("kickoff.ics", ics, "calendar", (("method", "REQUEST"),))
+    made[event] = Attachment("kickoff.ics", ics, "calendar", (("method", "REQUEST"),))
+    return made[event]
 
 
 def render(action: str, language: str, context: Mapping[str, Any]) -> Text:

@@ -5,18 +5,37 @@ commits: :mod:`engine.services.delivery` decides what one transaction is.
 Claims take ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (on SQLite the write lock
 of ``BEGIN IMMEDIATE`` serialises them); a delivery already recorded is let
 stand (``INSERT ... ON CONFLICT DO NOTHING``); a row is settled only while it
-is still the claimer's.
+is still the claimer's. A delivery run writes a row's record and settlement
+in a transaction of their own per row, so its statements are built once, and
+those two go straight to the driver (:class:`engine.store.rendered.DriverStatement`),
+stored as Core would store them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import cache
+from importlib import import_module
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, RowMapping, Text, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    RowMapping,
+    Select,
+    Text,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from engine.store.batches import chunks
+from engine.store.rendered import DriverStatement
 from engine.store.tables import outbox, outbox_deliveries, participants, relationships
 
 PENDING, SENDING, DELIVERED, FAILED, SKIPPED = "pending", "sending", "delivered", "failed", "skipped"
@@ -41,45 +60,64 @@ class ParkedRow(NamedTuple):
     last_error: str | None
 
 
+def _keys() -> Any:
+    """The ids of the rows a statement reads or changes, as one parameter (``b_ids``) that expands to the
+    list given: the statement is built once, however many ids each call has."""
+    return bindparam("b_ids", expanding=True)
+
+
 def claim_due(
     conn: Connection, now: datetime, limit: int, lease: timedelta, policy_name: str | None
 ) -> Sequence[RowMapping]:
     """Lock up to ``limit`` rows due at ``now`` (of ``policy_name``'s relationships, or with none, if
     given), mark them ``sending`` with their attempt counted, leased until ``now + lease``; the rows as
     read (attempts before this one)."""
+    due = _due_query(policy_name is not None, conn.dialect.name == "postgresql")
+    values: dict[str, Any] = {"b_now": now, "b_limit": limit}
+    if policy_name is not None:
+        values["b_policy"] = policy_name
+    rows = conn.execute(due, values).mappings().all()
+    for part in chunks([row["id"] for row in rows]):
+        conn.execute(_TAKE, {"b_ids": part, "b_until": now + lease})
+    return rows
+
+
+@cache
+def _due_query(by_policy: bool, locking: bool) -> Select[Any]:
+    """The query of the due rows, built once for each shape (the moment, limit and policy are bound
+    parameters): for one policy's relationships or all; ``locking`` (PostgreSQL) skips rows another
+    worker holds."""
     due = (
         select(outbox)
-        .where(outbox.c.status.in_((PENDING, SENDING)), outbox.c.next_attempt_at <= now)
+        .where(outbox.c.status.in_((PENDING, SENDING)), outbox.c.next_attempt_at <= bindparam("b_now"))
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
-        .limit(limit)
+        .limit(bindparam("b_limit", type_=Integer))
     )
-    if policy_name is not None:
+    if by_policy:
         # each due row's relationship by its key, not the policy's every relationship: the claim reads
         # the rows it takes and their pairs, however large the program
         due = due.outerjoin(relationships, relationships.c.id == outbox.c.relationship_id).where(
-            or_(outbox.c.relationship_id.is_(None), relationships.c.policy_name == policy_name)
+            or_(outbox.c.relationship_id.is_(None), relationships.c.policy_name == bindparam("b_policy"))
         )
-    if conn.dialect.name == "postgresql":
+    if locking:
         # a row another worker holds is its to send; the relationships read are not locked
         due = due.with_for_update(skip_locked=True, of=outbox)
-    rows = conn.execute(due).mappings().all()
-    for part in chunks([row["id"] for row in rows]):
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(part))
-            .values(status=SENDING, attempts=outbox.c.attempts + 1, next_attempt_at=now + lease)
-        )
-    return rows
+    return due
+
+
+# Taking claimed rows: sending, their attempt counted, leased until ``b_until``.
+_TAKE = (
+    update(outbox)
+    .where(outbox.c.id.in_(_keys()))
+    .values(status=SENDING, attempts=outbox.c.attempts + 1, next_attempt_at=bindparam("b_until"))
+)
 
 
 def served(conn: Connection, ids: Sequence[int]) -> Served:
     """Per outbox row of ``ids``, the (recipient, channel) pairs already recorded as sent."""
     found: Served = {}
-    c = outbox_deliveries.c
     for part in chunks(ids):
-        for outbox_id, recipient, channel in conn.execute(
-            select(c.outbox_id, c.recipient, c.channel).where(c.outbox_id.in_(part))
-        ):
+        for outbox_id, recipient, channel in conn.execute(_SERVED, {"b_ids": part}):
             found.setdefault(outbox_id, set()).add((recipient, channel))
     return found
 
@@ -88,28 +126,43 @@ def pair_rows(conn: Connection, rel_ids: Iterable[int]) -> tuple[list[PairRow], 
     """Each relationship of ``rel_ids``, and each of their people by id, in two queries."""
     rels: list[PairRow] = []
     for part in chunks(sorted(rel_ids)):
-        r = relationships.c
-        query = select(r.id, r.mentee_id, r.mentor_id, r.phase).where(r.id.in_(part))
-        rels += [(rid, mentee, mentor, phase) for rid, mentee, mentor, phase in conn.execute(query)]
+        rels += [
+            (rid, mentee, mentor, phase)
+            for rid, mentee, mentor, phase in conn.execute(_PAIRS, {"b_ids": part})
+        ]
     people: dict[int, PersonRow] = {}
-    p = participants.c
     for part in chunks(sorted({pid for rel in rels for pid in rel[1:3] if pid is not None})):
-        people_query = select(p.id, p.name, p.email, p.languages, p.trained).where(p.id.in_(part))
-        for pid, name, email, languages, trained in conn.execute(people_query):
+        for pid, name, email, languages, trained in conn.execute(_PEOPLE, {"b_ids": part}):
             people[pid] = (name, email, languages, trained)
     return rels, people
+
+
+# The reads of a claim, built once.
+_SERVED = select(
+    outbox_deliveries.c.outbox_id, outbox_deliveries.c.recipient, outbox_deliveries.c.channel
+).where(outbox_deliveries.c.outbox_id.in_(_keys()))
+_PAIRS = select(
+    relationships.c.id, relationships.c.mentee_id, relationships.c.mentor_id, relationships.c.phase
+).where(relationships.c.id.in_(_keys()))
+_PEOPLE = select(
+    participants.c.id,
+    participants.c.name,
+    participants.c.email,
+    participants.c.languages,
+    participants.c.trained,
+).where(participants.c.id.in_(_keys()))
 
 
 def record_deliveries(conn: Connection, records: list[dict[str, Any]]) -> None:
     """Record messages sent (``outbox_id``, ``recipient``, ``channel``, ``address``, ``message_id``,
     ``sent_at`` each); one already recorded stands."""
-    conn.execute(_insert_deliveries(conn.dialect.name), records)
+    _insert_deliveries(conn.dialect.name).execute(conn, map(itemgetter(*DELIVERY_FIELDS), records))
 
 
 def settle(conn: Connection, settlements: list[dict[str, Any]]) -> None:
     """Settle claimed rows (``b_id``, ``b_attempts``, ``b_status``, ``b_next``, ``b_delivered``,
     ``b_note`` each): only those still ``sending`` at the attempt claimed."""
-    conn.execute(_SETTLE, settlements)
+    _SETTLEMENTS.execute(conn, map(itemgetter(*SETTLEMENT_FIELDS), settlements))
 
 
 def release(conn: Connection, now: datetime, claims: list[dict[str, Any]]) -> None:
@@ -144,18 +197,24 @@ _SETTLE = (
 )
 
 
-def _insert_deliveries(dialect: str) -> Any:
-    """An insert that lets a delivery already recorded stand (a worker whose lease ran out sent it too)."""
-    unique = ["outbox_id", "recipient", "channel"]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql  # a dialect's own insert, imported where it is used
+SETTLEMENT_FIELDS = ("b_id", "b_attempts", "b_status", "b_next", "b_delivered", "b_note")
+"""What settling a row is given, in the order the settlement is sent to the driver."""
+_SETTLEMENTS = DriverStatement(_SETTLE, SETTLEMENT_FIELDS)
 
-        return postgresql.insert(outbox_deliveries).on_conflict_do_nothing(index_elements=unique)
-    if dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
+DELIVERY_FIELDS = ("outbox_id", "recipient", "channel", "address", "message_id", "sent_at")
+"""The columns a delivery is recorded with, in the order they are sent to the driver."""
 
-        return sqlite.insert(outbox_deliveries).on_conflict_do_nothing(index_elements=unique)
-    return insert(outbox_deliveries)
+
+@cache
+def _insert_deliveries(dialect: str) -> DriverStatement:
+    """An insert that lets a delivery already recorded stand (a worker whose lease ran out sent it too),
+    built once per dialect; the dialect's own insert is imported when its first one is built."""
+    if dialect in ("postgresql", "sqlite"):
+        own = import_module(f"sqlalchemy.dialects.{dialect}")
+        unique = ["outbox_id", "recipient", "channel"]
+        statement = own.insert(outbox_deliveries).on_conflict_do_nothing(index_elements=unique)
+        return DriverStatement(statement, DELIVERY_FIELDS)
+    return DriverStatement(insert(outbox_deliveries), DELIVERY_FIELDS)
 
 
 def retry_candidates(conn: Connection, ids: Sequence[int], *, all_failed: bool) -> list[ParkedRow]:
