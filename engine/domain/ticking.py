@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from engine.domain.audit import iso
 from engine.domain.cadence import Standing, due_nudges, quiet_since
@@ -171,6 +172,22 @@ def next_moment(
     before = earlier(rel.phase_clock, rel.phase)
     standing = Standing(rel.phase, rel.phase_entered_at, last_meeting, before.spent, before.first_entered)
     return next_look(policy, standing, now, answered, _respondents(rel))
+
+
+def tick_reads(lifecycle: Lifecycle) -> frozenset[str]:
+    """The stored facts :func:`decide` may read (see ``FACT_SOURCES``): those of the conditions of the
+    triggers it tries, the auto transitions' and the deadlines' ``fire``. Worked out once per lifecycle."""
+    known = _READS.get(lifecycle)
+    if known is None:
+        policy = lifecycle.policy
+        tried = {edge.trigger for edge in policy.edges if edge.auto}
+        tried |= {p.deadline.fire for p in policy.phases.values() if p.deadline and p.deadline.fire}
+        known = _READS[lifecycle] = frozenset().union(*(lifecycle.reads(t) for t in sorted(tried)))
+    return known
+
+
+_READS: WeakKeyDictionary[Lifecycle, frozenset[str]] = WeakKeyDictionary()
+"""The facts each lifecycle's tick reads, kept as long as the lifecycle."""
 
 
 def has_stay_notices(policy: Policy, rel: Due, now: datetime) -> bool:

@@ -55,7 +55,7 @@ def advance_each(
     result, order = BatchResult(), {r.relationship_id: n for n, r in enumerate(requests)}
     pending = list({r.relationship_id: r for r in requests}.values())
     while pending:
-        read = _Round.read(uow, lifecycle.policy, now, pending)
+        read = _Round.read(uow, lifecycle, now, pending)
         _advance_round(uow, lifecycle, now, read, allowed, result)
         pending = read.later
     result.moved.sort(key=order.__getitem__)
@@ -106,10 +106,12 @@ class _Round:
     facts: dict[int, Any]
 
     @classmethod
-    def read(cls, uow: UnitOfWork, policy: Policy, now: datetime, pending: list[AdvanceRequest]) -> _Round:
+    def read(
+        cls, uow: UnitOfWork, lifecycle: Lifecycle, now: datetime, pending: list[AdvanceRequest]
+    ) -> _Round:
         from engine.services.pairing import PairCheck
 
-        conn = uow.conn
+        conn, policy = uow.conn, lifecycle.policy
         rels = rel_store.relationship_rows(conn, [r.relationship_id for r in pending], lock=True)
         mentees = rel_store.mentees_of(conn, list(rels))
         requests, later = _first_of_each_mentee(pending, mentees)
@@ -129,10 +131,13 @@ class _Round:
         meetings = records.meeting_stats(conn, [rel.id for rel in present])
         facts: dict[int, Any] = {}
         for reason in dict.fromkeys(r.reason for r in requests):
-            alike = [
-                rels[r.relationship_id] for r in requests if r.reason == reason and r.relationship_id in rels
-            ]
-            facts.update(load_facts(uow, policy, alike, now, reason, dict(wanted), meetings))
+            given = [r for r in requests if r.reason == reason and r.relationship_id in rels]
+            alike = [rels[r.relationship_id] for r in given]
+            # only the stored facts the conditions of these requests' triggers read, as ``advance`` loads
+            reads = frozenset[str]().union(
+                *(lifecycle.reads(t) for t in dict.fromkeys(r.trigger for r in given))
+            )
+            facts.update(load_facts(uow, policy, alike, now, reason, dict(wanted), meetings, reads=reads))
         return cls(requests, later, rels, mentees, by_ref, taken, pairs, meetings, facts)
 
     def mentor_for(

@@ -95,36 +95,59 @@ def propose(store: Engine, lifecycle: Lifecycle, clock: Clock, *, actor: str) ->
 
 
 def _load_pool(conn: Connection, policy: Policy) -> tuple[dict[str, int], Pool, dict[str, int]]:
-    """(mentee key -> waiting relationship, the pool, participant key -> id)."""
+    """(mentee key -> waiting relationship, the pool, participant key -> id).
+
+    Everyone's keys, roles and reporting lines are read (a few columns); whole participants only for
+    the pool: the active mentors and the waiting mentees.
+    """
     sources = _match_sources(policy)
-    as_participant = people_store.all_as_domain(conn)
-    ids = {p.key: pid for pid, p in as_participant.items()}
+    everyone = _Everyone(people_store.import_keys(conn))
+    ids, key_of = everyone.ids, everyone.key_of
     waiting: dict[str, int] = {}
     for rel_id, mentee_id in rel_store.waiting_for_mentor(conn, policy.policy, sources):
-        if as_participant[mentee_id].status == "active":  # on leave or gone: not matched now
-            waiting.setdefault(as_participant[mentee_id].key, rel_id)  # a mentee waits once, oldest first
-    mentors = [p for p in as_participant.values() if p.role == "mentor" and p.status == "active"]
+        if everyone.status[mentee_id] == "active":  # on leave or gone: not matched now
+            waiting.setdefault(key_of[mentee_id], rel_id)  # a mentee waits once, oldest first
+    mentor_ids = everyone.active_mentors()
+    people = people_store.as_domain(conn, [*mentor_ids, *(ids[key] for key in waiting)])
+    mentors = [people[pid] for pid in mentor_ids]
     # A mentor's load is global: their open relationships in every program count against capacity.
     taken = rel_store.active_mentee_counts(conn, [ids[m.key] for m in mentors], policy.terminal_phases)
     # the constraints of this run's mentees only: earlier pairs and rejections of the others bind nobody here
     mentee_ids = [ids[key] for key in waiting]
     pool = Pool(
-        mentees=[as_participant[ids[key]] for key in waiting],
+        mentees=[people[ids[key]] for key in waiting],
         mentors=mentors,
         taken={p.key: taken.get(pid, 0) for p, pid in ((m, ids[m.key]) for m in mentors)},
-        previous=frozenset(
-            (as_participant[a].key, as_participant[b].key)
-            for a, b in rel_store.mentored_pairs(conn, mentee_ids)
-        ),
+        previous=frozenset((key_of[a], key_of[b]) for a, b in rel_store.mentored_pairs(conn, mentee_ids)),
         rejected={
-            (as_participant[a].key, as_participant[b].key): reason or ""
+            (key_of[a], key_of[b]): reason or ""
             for a, b, reason in proposal_store.rejected_pairs(conn, mentee_ids)
         },
-        managers={
-            p.external_id: p.manager_id for p in as_participant.values() if p.external_id and p.manager_id
-        },
+        managers=everyone.managers,
     )
     return waiting, pool, ids
+
+
+class _Everyone:
+    """What a run needs of every participant (:func:`engine.store.participants.import_keys`, in the
+    table's order): each one's key (the external id, else the email), status and role, and the
+    reporting lines."""
+
+    def __init__(self, rows: Sequence[RowMapping]) -> None:
+        self.rows = rows
+        self.key_of: dict[int, str] = {
+            int(r["id"]): r["external_id"] if r["external_id"] is not None else r["email"] for r in rows
+        }
+        self.ids = {key: pid for pid, key in self.key_of.items()}
+        self.status: dict[int, str] = {int(r["id"]): r["status"] for r in rows}
+        self.managers: dict[str, str] = {
+            r["external_id"]: r["manager_id"] for r in rows if r["external_id"] and r["manager_id"]
+        }
+
+    def active_mentors(self) -> list[int]:
+        """The ids of the active mentors, by id (the order of the table's rows on SQLite; on PostgreSQL a
+        scan's order follows the rows' updates, so the ids are sorted)."""
+        return sorted(int(r["id"]) for r in self.rows if r["role"] == "mentor" and r["status"] == "active")
 
 
 def _match_sources(policy: Policy) -> list[str]:

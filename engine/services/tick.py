@@ -31,7 +31,7 @@ from engine.domain.changes import Change, Mover
 from engine.domain.effects import outbox_row
 from engine.domain.lifecycle import Lifecycle
 from engine.domain.surveys import REMINDER
-from engine.domain.ticking import Notice, decide, has_stay_notices
+from engine.domain.ticking import Notice, decide, has_stay_notices, tick_reads
 from engine.errors import ConflictError
 from engine.policy.model import Policy
 from engine.policy.survey_plans import SEND
@@ -137,7 +137,9 @@ def _tick_rows(
     rels = _in_policy_phases(due.lock_due(uow.conn, ids, now, policy.policy), policy, summary)
     meetings = records.meeting_stats(uow.conn, [r.id for r in rels])
     answers = records.survey_answers(uow.conn, rels)
-    facts = load_facts(uow, policy, rels, now, None, meetings_of=meetings, answers_of=answers)
+    facts = load_facts(
+        uow, policy, rels, now, None, meetings_of=meetings, answers_of=answers, reads=tick_reads(lifecycle)
+    )
     stays = audit.stay_starts(uow.conn, [r.id for r in rels if has_stay_notices(policy, r, now)])
     # a pair that entered its phase at this moment was moved already: no trigger moves it twice
     fired = audit.triggers_at(uow.conn, [r.id for r in rels if r.phase_entered_at == now], now)

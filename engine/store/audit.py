@@ -10,12 +10,13 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from engine.domain.relationships import AuditEntry
 from engine.policy.vocabulary import RECORD_TRIGGERS
 from engine.store.batches import chunks
 from engine.store.relationships import ids_of_policy
+from engine.store.rendered import DriverQuery
 from engine.store.tables import audit_entries, policy_versions
 
 if TYPE_CHECKING:
@@ -69,28 +70,43 @@ def stay_starts(conn: Connection, ids: Sequence[int]) -> dict[int, int]:
 
     That is its last entry that moved it (or created it): entries that record a
     meeting or a survey answer come later in the chain without starting a stay.
+    Read through the driver (no query for no ids).
     """
     starts: dict[int, int] = {}
     for part in chunks(sorted(set(ids))):
-        query = (
-            select(audit_entries.c.relationship_id, func.max(audit_entries.c.seq))
-            .where(audit_entries.c.relationship_id.in_(part), audit_entries.c.trigger.not_in(RECORD_TRIGGERS))
-            .group_by(audit_entries.c.relationship_id)
-        )
-        starts.update((int(rid), int(seq)) for rid, seq in conn.execute(query))
+        starts.update((int(rid), int(seq)) for rid, seq in _STAY_STARTS.rows(conn, part))
     return starts
+
+
+_STAY_STARTS = DriverQuery(
+    select(audit_entries.c.relationship_id, func.max(audit_entries.c.seq))
+    .where(  # the record triggers as parameters of their own, so the query's text is compiled once
+        audit_entries.c.trigger.not_in(
+            [bindparam(f"record_{i}", trigger) for i, trigger in enumerate(sorted(RECORD_TRIGGERS))]
+        )
+    )
+    .group_by(audit_entries.c.relationship_id),
+    audit_entries.c.relationship_id,
+)
+"""(relationship, seq of its last entry that moved it), by relationship."""
 
 
 def triggers_at(conn: Connection, ids: Sequence[int], at: datetime) -> dict[int, frozenset[str]]:
     """Per relationship of ``ids``, the triggers of its entries made at ``at`` (absent: none)."""
     found: dict[int, set[str]] = {}
     for part in chunks(sorted(set(ids))):
-        query = select(audit_entries.c.relationship_id, audit_entries.c.trigger).where(
-            audit_entries.c.relationship_id.in_(part), audit_entries.c.at == at
-        )
-        for rid, trigger in conn.execute(query):
+        for rid, trigger in _TRIGGERS_AT.rows(conn, part, at=at):
             found.setdefault(int(rid), set()).add(str(trigger))
     return {rid: frozenset(triggers) for rid, triggers in found.items()}
+
+
+_TRIGGERS_AT = DriverQuery(
+    select(audit_entries.c.relationship_id, audit_entries.c.trigger).where(
+        audit_entries.c.at == bindparam("at")
+    ),
+    audit_entries.c.relationship_id,
+)
+"""(relationship, trigger) of the entries made at ``at``, by relationship."""
 
 
 def record_policy_version(conn: Connection, policy: Policy, now: datetime) -> None:
@@ -99,11 +115,14 @@ def record_policy_version(conn: Connection, policy: Policy, now: datetime) -> No
     The policy's normalised content is built only for a version not seen before.
     """
     digest = policy.digest
-    exists = conn.execute(select(policy_versions.c.digest).where(policy_versions.c.digest == digest)).first()
-    if exists is None:
+    if not _KNOWN_VERSION.rows(conn, [digest]):
         label, content = str(policy.version), policy.normalised()
         conn.execute(
             policy_versions.insert().values(
                 digest=digest, name=policy.policy, label=label, content=content, first_used_at=now
             )
         )
+
+
+_KNOWN_VERSION = DriverQuery(select(policy_versions.c.digest), policy_versions.c.digest)
+"""The digest of a policy version already kept, by digest (read through the driver)."""

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from engine.store.batches import CHUNK, chunks
+from engine.store.batches import chunks
 from engine.store.relationships import ROW_COLUMNS, RelationshipRow
 from engine.store.rendered import DriverQuery, DriverStatement
 from engine.store.tables import outbox, relationships
@@ -51,14 +51,16 @@ def lock_due(conn: Connection, ids: Sequence[int], now: datetime, policy_name: s
 
 
 def known_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
-    """The idempotency keys of ``keys`` that the outbox already holds."""
+    """The idempotency keys of ``keys`` that the outbox already holds (read through the driver; no query
+    for no keys)."""
     known: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        part = keys[start : start + CHUNK]
-        known.update(
-            conn.execute(select(outbox.c.idempotency_key).where(outbox.c.idempotency_key.in_(part))).scalars()
-        )
+    for part in chunks(keys):
+        known.update(key for (key,) in _KNOWN_KEYS.rows(conn, part))
     return known
+
+
+_KNOWN_KEYS = DriverQuery(select(outbox.c.idempotency_key), outbox.c.idempotency_key)
+"""The idempotency keys the outbox holds, by key."""
 
 
 _SET_DUE = (

@@ -241,12 +241,15 @@ def mark_trained(conn: Connection, participant_id: int, now: datetime) -> None:
 
 
 def trained_mentors(conn: Connection, mentor_ids: Iterable[int]) -> set[int]:
-    ids = sorted(set(mentor_ids))
+    """The trained ones of these mentors (read through the driver; no query for none)."""
     found: set[int] = set()
-    for part in chunks(ids):
-        query = select(participants.c.id).where(participants.c.id.in_(part), participants.c.trained)
-        found.update(conn.execute(query).scalars())
+    for part in chunks(sorted(set(mentor_ids))):
+        found.update(int(pid) for (pid,) in _TRAINED.rows(conn, part))
     return found
+
+
+_TRAINED = DriverQuery(select(participants.c.id).where(participants.c.trained), participants.c.id)
+"""The ids of the trained participants, by id."""
 
 
 def relationship_ids_of(conn: Connection, participant_id: int) -> tuple[list[int], list[int]]:
