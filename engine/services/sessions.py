@@ -17,7 +17,7 @@ goes in the chain of the relationship the person was invited through.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -255,26 +255,55 @@ def record_attendance(
     Refused for a session of another program or that has not begun, a person not invited to it, and
     attendance already recorded (unless ``correct``, and then only to the other answer).
     """
+    said = AttendanceSaid(session_id, person, attended, actor)
+    return record_attendances(store, policy, clock, [said], correct=correct)[0]
+
+
+@dataclass(frozen=True)
+class AttendanceSaid:
+    """Whether ``person`` (an id, external id or email) attended session ``session_id``, said by ``actor``."""
+
+    session_id: int
+    person: str
+    attended: bool
+    actor: str
+
+
+def record_attendances(
+    store: Engine, policy: Policy, clock: Clock, said: Sequence[AttendanceSaid], *, correct: bool = False
+) -> list[AttendanceRecorded]:
+    """:func:`record_attendance` of each of ``said``, in order, in one transaction: all or nothing (the
+    first refusal raises and nothing is recorded). Each is checked against what those before it wrote,
+    as if recorded one after the other (a simulated day's people say theirs at once)."""
     now = clock.now()
     with UnitOfWork(store) as uow:
-        row = session_store.session(uow.conn, session_id)
-        if row is None:
-            raise NotFoundError(f"no session {session_id} (see `mentorflow sessions list`)")
-        found = people_store.participant_by_ref(uow.conn, person)
-        if found is None:
-            raise NotFoundError(f"no participant {person!r} (give an id, external id or email)")
-        invitation = session_store.invitation(uow.conn, session_id, int(found.id), lock=True)
-        _check_attendance(policy, row, invitation, person, attended, now, correct=correct)
-        assert invitation is not None
-        corrected = invitation.attended is not None
-        data: dict[str, Any] = {"session": session_id, "respondent": invitation.role, "attended": attended}
-        if corrected:
-            data["corrected"] = True
-        rels = rel_store.relationship_rows(uow.conn, [invitation.relationship_id], lock=True)
-        fact = [(invitation.relationship_id, {"attendance": data})]
-        (seq,) = write_facts(uow, policy, now, rels, RECORD_ATTENDANCE, actor, fact)
-        session_store.set_attendance(uow.conn, invitation.id, attended, now, actor, seq)
+        done = [_record_one(uow, policy, now, item, correct=correct) for item in said]
         uow.commit()
+    return done
+
+
+def _record_one(
+    uow: UnitOfWork, policy: Policy, now: datetime, said: AttendanceSaid, *, correct: bool
+) -> AttendanceRecorded:
+    """Check and write one attendance in the caller's transaction: its entry and its invitation."""
+    session_id, person, attended = said.session_id, said.person, said.attended
+    row = session_store.session(uow.conn, session_id)
+    if row is None:
+        raise NotFoundError(f"no session {session_id} (see `mentorflow sessions list`)")
+    found = people_store.participant_by_ref(uow.conn, person)
+    if found is None:
+        raise NotFoundError(f"no participant {person!r} (give an id, external id or email)")
+    invitation = session_store.invitation(uow.conn, session_id, int(found.id), lock=True)
+    _check_attendance(policy, row, invitation, person, attended, now, correct=correct)
+    assert invitation is not None
+    corrected = invitation.attended is not None
+    data: dict[str, Any] = {"session": session_id, "respondent": invitation.role, "attended": attended}
+    if corrected:
+        data["corrected"] = True
+    rels = rel_store.relationship_rows(uow.conn, [invitation.relationship_id], lock=True)
+    fact = [(invitation.relationship_id, {"attendance": data})]
+    (seq,) = write_facts(uow, policy, now, rels, RECORD_ATTENDANCE, said.actor, fact)
+    session_store.set_attendance(uow.conn, invitation.id, attended, now, said.actor, seq)
     return AttendanceRecorded(
         session_id,
         invitation.participant_id,

@@ -2,8 +2,8 @@
 
 A day or few after a session began, each person invited to it says through
 their session link whether they attended (:func:`engine.services.sessions.
-record_attendance`, with the actor of their link); some never say. How likely
-someone attends follows their pair's style: the steady pairs' people come more
+record_attendances`, with the actor of their link, a day's in one call); some
+never say. How likely someone attends follows their pair's style: the steady pairs' people come more
 often than those of pairs that fade, so the report can show whether attending
 goes with satisfaction.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from engine.clock import SimulatedClock
 from engine.policy.model import Policy
-from engine.services.sessions import record_attendance
+from engine.services.sessions import AttendanceSaid, record_attendances
 from engine.simulation.behaviour import World
 from engine.simulation.personal import Visit, actors
 from engine.simulation.traits import pair_traits
@@ -49,9 +49,12 @@ def attend_sessions(store: Engine, policy: Policy, seed: int, world: World, keys
         if says and (world.now - invited.starts_at).days == after:
             saying.append((invited, rel_id, came))
     visits = [Visit(rel_id, invited.role, invited.participant_id, "session") for invited, rel_id, _ in saying]
-    clock = SimulatedClock(world.now)
-    for (invited, _, came), actor in zip(saying, actors(store, policy, keys, world.now, visits), strict=True):
-        record_attendance(
-            store, policy, clock, invited.session_id, str(invited.participant_id), came, actor=actor
+    said = [
+        AttendanceSaid(invited.session_id, str(invited.participant_id), came, actor)
+        for (invited, _, came), actor in zip(
+            saying, actors(store, policy, keys, world.now, visits), strict=True
         )
+    ]
+    if said:
+        record_attendances(store, policy, SimulatedClock(world.now), said)
     return len(saying)

@@ -30,7 +30,7 @@ from engine.services import matching as match_service
 from engine.services.recording import HeldMeeting, SurveyResponse
 from engine.simulation.attendance import attend_sessions
 from engine.simulation.behaviour import PairState, Proposal, Roles, Today, World, decide
-from engine.simulation.goals import work_on_goals
+from engine.simulation.goals import GoalWork, plan_goals, record_goals
 from engine.simulation.personal import Visit, actors
 from engine.simulation.traits import confirms_meeting, survey_answers
 from engine.store import goals as goal_store
@@ -176,8 +176,10 @@ def record_participants(
 ) -> tuple[int, int]:
     """What the participants record today, each through their personal link: the trainings mentors
     confirm, the meetings and kickoffs one of the pair confirms (the mentee or the mentor, by the seed),
-    the survey answers. The day's links are opened in one batch, then recorded in the services' batch
-    calls, each item with its participant's actor. Returns (goals set, goal levels changed)."""
+    the survey answers, the goals the mentees who met set or got further with. The day's links are
+    opened in one batch (the goals decided first: nothing recorded before them changes a goal), then
+    recorded in the services' batch calls, each item with its participant's actor, in the order people
+    act. Returns (goals set, goal levels changed)."""
     clock, pairs = SimulatedClock(world.now), {pair.id: pair for pair in world.pairs}
     trainings = _training_visits(roles, world, today)
     meetings = [_meeting_visit(seed, pairs[rel_id], kind) for rel_id, kind in today.meetings]
@@ -185,8 +187,9 @@ def record_participants(
         Visit(rel_id, respondent, _person(pairs[rel_id], respondent), "survey", survey)
         for rel_id, survey, respondent in today.answers
     ]
-    said = actors(store, policy, keys, world.now, [*trainings, *meetings, *answers])
-    trained_by, met_by = said[: len(trainings)], said[len(trainings) : len(trainings) + len(meetings)]
+    work = plan_goals(store, policy, seed, world, today.meetings) if today.meetings else GoalWork()
+    said = actors(store, policy, keys, world.now, [*trainings, *meetings, *answers, *work.visits])
+    trained_by, met_by, answered_by, goals_by = _split(said, len(trainings), len(meetings), len(answers))
     for mentor, by in zip(today.trained, trained_by, strict=True):
         recording.record_training(store, clock, mentor, actor=by)
     if today.meetings:
@@ -194,11 +197,20 @@ def record_participants(
             HeldMeeting(rel, kind, actor=by) for (rel, kind), by in zip(today.meetings, met_by, strict=True)
         ]
         recording.record_meetings(store, policy, clock, held, actor=PAIR)
-    worked = work_on_goals(store, policy, seed, world, today.meetings, keys) if today.meetings else (0, 0)
+    worked = record_goals(store, policy, world, work, goals_by)
     if today.answers:
-        responses = _responses(store, policy, seed, today, said[len(trainings) + len(meetings) :])
+        responses = _responses(store, policy, seed, today, answered_by)
         recording.record_surveys(store, policy, clock, responses, actor=PAIR)
     return worked
+
+
+def _split(said: Sequence[str], *lengths: int) -> list[Sequence[str]]:
+    """``said`` cut into parts of ``lengths`` one after the other, and the rest."""
+    parts, start = [], 0
+    for length in lengths:
+        parts.append(said[start : start + length])
+        start += length
+    return [*parts, said[start:]]
 
 
 def _training_visits(roles: Roles, world: World, today: Today) -> list[Visit]:

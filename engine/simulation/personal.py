@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from engine.delivery import links
@@ -69,5 +70,12 @@ def actors(
 
 def _link(visit: Visit, keys: tuple[str, ...], now: datetime) -> Link:
     """The link a message to the visitor carries, issued ``now`` (a message written today)."""
-    bound = links.binding(keys, visit.participant_id)
+    bound = _binding(keys, visit.participant_id)
     return Link(visit.purpose, visit.relationship_id, visit.role, bound, now, None, visit.survey)
+
+
+@lru_cache(maxsize=4096)
+def _binding(keys: tuple[str, ...], participant_id: int) -> str:
+    """:func:`engine.delivery.links.binding`, worked out once per person: the same people visit their
+    links day after day, under the same keys."""
+    return links.binding(keys, participant_id)

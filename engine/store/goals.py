@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from engine.policy.vocabulary import GOAL_PROGRESS
 from engine.store.batches import chunks
-from engine.store.rendered import DriverStatement
+from engine.store.rendered import DriverQuery, DriverStatement
 from engine.store.tables import audit_entries, goals, participants, relationships
 
 
@@ -71,16 +71,21 @@ class GoalRow:
     reached_at: datetime | None
 
 
+_g = goals.c
+_GOAL_ROWS = DriverQuery(
+    select(_g.id, _g.relationship_id, _g.text, _g.program_goal, _g.target_date, _g.status, _g.set_by,
+           _g.created_at, _g.updated_at, _g.reached_at).order_by(_g.relationship_id, _g.id),
+    _g.relationship_id,
+)  # fmt: skip
+"""The columns of a :class:`GoalRow`, in its order: built once, read through the driver."""
+
+
 def goal_rows(conn: Connection, rel_ids: Sequence[int]) -> dict[int, list[GoalRow]]:
     """Per relationship of ``rel_ids`` that has any, its development goals in the order they were set."""
     found: dict[int, list[GoalRow]] = {}
-    g = goals.c
-    columns = (g.id, g.relationship_id, g.text.label("title"), g.program_goal, g.target_date, g.status,
-               g.set_by, g.created_at, g.updated_at, g.reached_at)  # fmt: skip
     for part in chunks(sorted(set(rel_ids))):
-        query = select(*columns).where(g.relationship_id.in_(part)).order_by(g.relationship_id, g.id)
-        for row in conn.execute(query):
-            found.setdefault(int(row.relationship_id), []).append(GoalRow(**row._mapping))
+        for row in _GOAL_ROWS.rows(conn, part):
+            found.setdefault(int(row[1]), []).append(GoalRow(*row))
     return found
 
 
@@ -192,10 +197,16 @@ def set_levels(conn: Connection, levels: Sequence[tuple[int, str]], now: datetim
     """Give each goal of (goal id, level) its new level; one reached now is reached ``now``."""
     if not levels:
         return
-    reached = [{"gid": gid, "status": level} for gid, level in levels if level == "reached"]
-    other = [{"gid": gid, "status": level} for gid, level in levels if level != "reached"]
-    query = update(goals).where(goals.c.id == bindparam("gid"))
+    reached = [{"gid": gid, "status": level, "now": now} for gid, level in levels if level == "reached"]
+    other = [{"gid": gid, "status": level, "now": now} for gid, level in levels if level != "reached"]
     if reached:
-        conn.execute(query.values(status=bindparam("status"), updated_at=now, reached_at=now), reached)
+        conn.execute(_REACHED, reached)
     if other:
-        conn.execute(query.values(status=bindparam("status"), updated_at=now, reached_at=None), other)
+        conn.execute(_LEVEL, other)
+
+
+_NOW = bindparam("now", type_=goals.c.updated_at.type)
+_SET_LEVEL = update(goals).where(goals.c.id == bindparam("gid"))
+_REACHED = _SET_LEVEL.values(status=bindparam("status"), updated_at=_NOW, reached_at=_NOW)
+_LEVEL = _SET_LEVEL.values(status=bindparam("status"), updated_at=_NOW, reached_at=None)
+"""Built once: a goal's level changes with one of these two statements."""

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, bindparam, func, insert, or_, select
 
 from engine.store.batches import chunks
+from engine.store.rendered import DriverQuery
 from engine.store.tables import link_revocations, relationships
 
 
@@ -34,16 +35,15 @@ def pair_people(conn: Connection, rel_id: int) -> PairPeople | None:
 
 
 _r, _v = relationships.c, link_revocations.c
-_PAIRS = select(_r.id, _r.mentee_id, _r.mentor_id, _r.phase).where(
-    _r.id.in_(bindparam("ids", expanding=True))
-)
+_PAIRS = DriverQuery(select(_r.id, _r.mentee_id, _r.mentor_id, _r.phase), _r.id)
 _REVOKED = (
     select(_v.relationship_id, _v.participant_id, func.max(_v.revoked_at))
     .where(or_(_v.relationship_id.in_(bindparam("rels", expanding=True)),
                _v.participant_id.in_(bindparam("people", expanding=True))))
     .group_by(_v.relationship_id, _v.participant_id)
 )  # fmt: skip
-"""Built once: a batch of links is read with the same two statements, only their lists of ids differ."""
+"""Built once: a batch of links is read with the same two statements, only their lists of ids differ (the
+pairs through the driver, one compiled query per slice size)."""
 
 
 def pairs_people(conn: Connection, rel_ids: Collection[int]) -> dict[int, PairPeople]:
@@ -51,8 +51,7 @@ def pairs_people(conn: Connection, rel_ids: Collection[int]) -> dict[int, PairPe
     slice of ids (:data:`~engine.store.batches.CHUNK`), however many."""
     found: dict[int, PairPeople] = {}
     for part in chunks(sorted(set(rel_ids))):
-        rows = conn.execute(_PAIRS, {"ids": list(part)})
-        found.update((int(rel_id), PairPeople(*rest)) for rel_id, *rest in rows)
+        found.update((int(rel_id), PairPeople(*rest)) for rel_id, *rest in _PAIRS.rows(conn, part))
     return found
 
 

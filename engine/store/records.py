@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select, tuple_
 from engine.domain.audit import iso
 from engine.policy.vocabulary import RECORD_MEETING, RECORD_RETRACT, RECORD_SURVEY
 from engine.store.batches import chunks
-from engine.store.rendered import DriverQuery
+from engine.store.rendered import DriverQuery, DriverStatement
 from engine.store.tables import audit_entries, meetings, relationships, survey_responses
 
 if TYPE_CHECKING:
@@ -125,27 +125,43 @@ def relationship_starts(conn: Connection, ids: Sequence[int]) -> dict[int, datet
     """When each relationship of ``ids`` began (was opened): no meeting can be held before."""
     found: dict[int, datetime] = {}
     for part in chunks(sorted(set(ids))):
-        query = select(relationships.c.id, relationships.c.created_at).where(relationships.c.id.in_(part))
-        found.update((int(rid), at) for rid, at in conn.execute(query))
+        found.update((int(rid), at) for rid, at in _STARTS.rows(conn, part))
     return found
 
 
+_STARTS = DriverQuery(select(relationships.c.id, relationships.c.created_at), relationships.c.id)
+
+
 def same_day_meetings(conn: Connection, ids: Sequence[int]) -> dict[int, list[tuple[str, datetime]]]:
-    """Per relationship, (kind, held on) of each meeting not retracted: to refuse one recorded twice."""
+    """Per relationship, (kind, held on) of each meeting not retracted: to refuse one recorded twice.
+
+    A slice without retractions (the common case) is read through the driver, as :func:`meeting_stats`."""
     found: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
     for part in chunks(sorted(set(ids))):
-        query = select(meetings.c.relationship_id, meetings.c.kind, meetings.c.held_on).where(
-            meetings.c.relationship_id.in_(part), _kept(meetings, retracted(conn, part))
-        )
-        for rid, kind, held in conn.execute(query):
+        gone = retracted(conn, part)
+        if gone:
+            where = (meetings.c.relationship_id.in_(part), _kept(meetings, gone))
+            rows: Iterable[Sequence[Any]] = conn.execute(_HELD.where(*where))
+        else:
+            rows = _HELD_KEPT.rows(conn, part)
+        for rid, kind, held in rows:
             found[int(rid)].append((kind, held))
     return dict(found)
 
 
+_HELD = select(meetings.c.relationship_id, meetings.c.kind, meetings.c.held_on)
+_HELD_KEPT = DriverQuery(_HELD.where(_kept(meetings, set())), meetings.c.relationship_id)
+
+
+MEETING_COLUMNS = ("relationship_id", "kind", "held_on", "recorded_at", "recorded_by", "notes", "entry_seq")
+_NEW_MEETINGS = DriverStatement(meetings.insert(), MEETING_COLUMNS)
+
+
 def insert_meetings(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert meeting rows (relationship_id, kind, held_on, recorded_at, recorded_by, notes, entry_seq)."""
+    """Insert meeting rows (:data:`MEETING_COLUMNS`) in one driver call, a batch's shared moment
+    converted once (:class:`DriverStatement`): the rows stored are those Core would store."""
     if rows:
-        conn.execute(meetings.insert(), rows)
+        _NEW_MEETINGS.execute(conn, [tuple(row[name] for name in MEETING_COLUMNS) for row in rows])
 
 
 SurveyAnswerRow = tuple[str, str, datetime]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import ConflictError
@@ -181,9 +181,22 @@ def insert_invitations(conn: Connection, rows: list[dict[str, Any]]) -> None:
         raise ConflictError(ConflictText) from None
 
 
+_SESSION = select(*_SESSION_COLUMNS).where(_S.id == bindparam("session_id"))
+_INVITATION = select(*_INVITATION_COLUMNS).where(
+    _I.session_id == bindparam("session_id"), _I.participant_id == bindparam("participant_id")
+)
+_SET_ATTENDANCE = (
+    update(session_invitations)
+    .where(_I.id == bindparam("invitation_id"))
+    .values({name: bindparam(name, type_=_I[name].type)
+             for name in ("attended", "recorded_at", "recorded_by", "entry_seq")})
+)  # fmt: skip
+"""Built once: recording a day's attendance runs the same three statements for each person."""
+
+
 def session(conn: Connection, session_id: int) -> SessionRow | None:
     """One group of a session by id."""
-    row = conn.execute(select(*_SESSION_COLUMNS).where(_S.id == session_id)).first()
+    row = conn.execute(_SESSION, {"session_id": session_id}).first()
     return None if row is None else SessionRow(*row)
 
 
@@ -191,12 +204,8 @@ def invitation(
     conn: Connection, session_id: int, participant_id: int, *, lock: bool = False
 ) -> Invitation | None:
     """The invitation of ``participant_id`` to ``session_id``; ``lock`` holds it (PostgreSQL)."""
-    query = select(*_INVITATION_COLUMNS).where(
-        _I.session_id == session_id, _I.participant_id == participant_id
-    )
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    query = _INVITATION.with_for_update() if lock and conn.dialect.name == "postgresql" else _INVITATION
+    row = conn.execute(query, {"session_id": session_id, "participant_id": participant_id}).first()
     return None if row is None else Invitation(*row)
 
 
@@ -204,11 +213,8 @@ def set_attendance(
     conn: Connection, invitation_id: int, attended: bool, now: datetime, by: str, entry_seq: int
 ) -> None:
     """Record whether the invited person attended (or correct what was recorded)."""
-    conn.execute(
-        update(session_invitations)
-        .where(_I.id == invitation_id)
-        .values(attended=attended, recorded_at=now, recorded_by=by, entry_seq=entry_seq)
-    )
+    values = {"attended": attended, "recorded_at": now, "recorded_by": by, "entry_seq": entry_seq}
+    conn.execute(_SET_ATTENDANCE, {"invitation_id": invitation_id, **values})
 
 
 def invitations_through(
@@ -280,12 +286,16 @@ def unrecorded(
 ) -> list[tuple[Attendance, int]]:
     """The invitations to the sessions of ``policy_name`` that began from ``since`` until ``until`` whose
     attendance is not recorded yet, each with its relationship, earliest session first."""
-    query = (
-        select(_I.session_id, _S.series, _S.starts_at, _I.role, _I.participant_id, _I.attended,
-               _I.relationship_id)
-        .join(group_sessions, _S.id == _I.session_id)
-        .where(_S.policy_name == policy_name, _S.starts_at >= since, _S.starts_at <= until,
-               _I.attended.is_(None))
-        .order_by(_S.starts_at, _S.id, _I.id)
-    )  # fmt: skip
-    return [(Attendance(*row[:6]), int(row[6])) for row in conn.execute(query)]
+    values = {"policy_name": policy_name, "since": since, "until": until}
+    return [(Attendance(*row[:6]), int(row[6])) for row in conn.execute(_UNRECORDED, values)]
+
+
+_UNRECORDED = (
+    select(_I.session_id, _S.series, _S.starts_at, _I.role, _I.participant_id, _I.attended,
+           _I.relationship_id)
+    .join(group_sessions, _S.id == _I.session_id)
+    .where(_S.policy_name == bindparam("policy_name"), _S.starts_at >= bindparam("since"),
+           _S.starts_at <= bindparam("until"), _I.attended.is_(None))
+    .order_by(_S.starts_at, _S.id, _I.id)
+)  # fmt: skip
+"""Built once: a simulated day reads it every day."""
