@@ -29,6 +29,8 @@ from sqlalchemy import JSON, ColumnElement, Connection, Dialect, bindparam
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Select
 
+from engine.store.batches import CHUNK
+
 Render = Callable[[Any], Any]
 
 
@@ -195,6 +197,7 @@ class DriverQuery:
         if not keys:
             return []
         lock = lock and conn.dialect.name == "postgresql"
+        keys = _padded(keys)
         reading = self._reading(conn, len(keys), lock)
         result = conn.exec_driver_sql(reading.sql, reading.parameters(keys, values))
         try:  # the driver's rows as they are (tuples), not wrapped in Core's Row objects
@@ -221,3 +224,13 @@ class DriverQuery:
                 query = query.with_for_update(skip_locked=self.skip_locked)
             reading = self._readings[at] = _Reading(query, names, conn)
         return reading
+
+
+def _padded(keys: Sequence[Any]) -> Sequence[Any]:
+    """``keys`` made up to the next power of two (at most :data:`engine.store.batches.CHUNK`) by
+    repeating the last: ``IN (...)`` finds the same rows, and a query is compiled for a few sizes only."""
+    size = 1 << (len(keys) - 1).bit_length()
+    size = min(size, max(len(keys), CHUNK))
+    if size == len(keys):
+        return keys
+    return [*keys, *repeat(keys[-1], size - len(keys))]
