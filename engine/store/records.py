@@ -138,15 +138,20 @@ def same_day_meetings(conn: Connection, ids: Sequence[int]) -> dict[int, list[tu
     A slice without retractions (the common case) is read through the driver, as :func:`meeting_stats`."""
     found: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
     for part in chunks(sorted(set(ids))):
-        gone = retracted(conn, part)
-        if gone:
-            where = (meetings.c.relationship_id.in_(part), _kept(meetings, gone))
-            rows: Iterable[Sequence[Any]] = conn.execute(_HELD.where(*where))
-        else:
-            rows = _HELD_KEPT.rows(conn, part)
-        for rid, kind, held in rows:
+        for rid, kind, held in _kept_rows(conn, part, meetings, _HELD, _HELD_KEPT):
             found[int(rid)].append((kind, held))
     return dict(found)
+
+
+def _kept_rows(
+    conn: Connection, part: Sequence[int], table: Any, query: Any, kept: DriverQuery
+) -> Iterable[Sequence[Any]]:
+    """The rows of ``query`` on ``table`` for the relationships ``part``, retracted records left out: a
+    slice without retractions (the common case) through the driver (``kept``), else through Core."""
+    gone = retracted(conn, part)
+    if gone:
+        return conn.execute(query.where(table.c.relationship_id.in_(part), _kept(table, gone)))
+    return kept.rows(conn, part)
 
 
 _HELD = select(meetings.c.relationship_id, meetings.c.kind, meetings.c.held_on)
@@ -176,13 +181,7 @@ def survey_answers(
     entered = {r.id: r.phase_entered_at for r in rels}
     answered: dict[int, list[SurveyAnswerRow]] = defaultdict(list)
     for part in chunks(sorted(entered)):
-        gone = retracted(conn, part)
-        if gone:
-            where = (survey_responses.c.relationship_id.in_(part), _kept(survey_responses, gone))
-            rows: Iterable[Sequence[Any]] = conn.execute(_ANSWERS.where(*where))
-        else:
-            rows = _ANSWERS_KEPT.rows(conn, part)
-        for rid, survey, who, at in rows:
+        for rid, survey, who, at in _kept_rows(conn, part, survey_responses, _ANSWERS, _ANSWERS_KEPT):
             if at >= entered[rid]:
                 answered[rid].append((survey, who, at))
     return dict(answered)

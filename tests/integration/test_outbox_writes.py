@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, bindparam, func, insert, update
+from sqlalchemy import Connection, Engine, insert, update
 
 from engine.clock import SimulatedClock
 from engine.domain.lifecycle import Lifecycle
@@ -41,23 +41,9 @@ def _writes(conn: Connection, now: Any) -> tuple[list[dict[str, Any]], list[dict
 
 
 def _core(conn: Connection, records: list[dict[str, Any]], settlements: list[dict[str, Any]]) -> None:
-    """The same writes through Core's executemany, as they were made before."""
+    """The same writes through Core's executemany, as they were made before (the same settle statement)."""
     conn.execute(insert(outbox_deliveries), records)
-    conn.execute(
-        update(outbox_table)
-        .where(
-            outbox_table.c.id == bindparam("b_id"),
-            outbox_table.c.status == SENDING,
-            outbox_table.c.attempts == bindparam("b_attempts"),
-        )
-        .values(
-            status=bindparam("b_status"),
-            next_attempt_at=bindparam("b_next"),
-            delivered_at=bindparam("b_delivered"),
-            last_error=func.coalesce(bindparam("b_note", type_=Text), outbox_table.c.last_error),
-        ),
-        settlements,
-    )
+    conn.execute(outbox._SETTLE, settlements)
 
 
 def _stored(conn: Connection) -> tuple[list[Any], list[Any]]:
