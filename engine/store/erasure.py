@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from engine.domain.erasure import Redaction
 from engine.errors import ConflictError
 from engine.store.batches import chunks
-from engine.store.outbox import FAILED, PENDING, SENDING, SKIPPED
+from engine.store.outbox import SENDING, skip_unsent_where
 from engine.store.retention import personal_params, without_personal_params
 from engine.store.tables import (
     LIST_FIELDS,
@@ -140,14 +140,7 @@ def unsent_to(conn: Connection, mentee_of: Collection[int], mentor_of: Collectio
     skipped = 0
     for role, ids in (("mentee", mentee_of), ("mentor", mentor_of)):
         for part in chunks(sorted(ids)):
-            query = select(outbox.c.id, outbox.c.params).where(
-                outbox.c.relationship_id.in_(part), outbox.c.status.in_((PENDING, FAILED))
-            )
-            found = [int(r.id) for r in conn.execute(query) if (r.params or {}).get("recipient") == role]
-            if found:
-                statement = update(outbox).where(outbox.c.id.in_(found))
-                conn.execute(statement.values(status=SKIPPED, next_attempt_at=None, last_error=note))
-                skipped += len(found)
+            skipped += len(skip_unsent_where(conn, outbox.c.relationship_id.in_(part), role, note))
     return skipped
 
 

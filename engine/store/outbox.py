@@ -21,6 +21,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Integer,
     RowMapping,
@@ -261,14 +262,27 @@ def skip_unsent(
 ) -> list[int]:
     """Mark ``skipped`` (with ``note``) the rows of ``rel_id`` for ``actions`` to ``recipient`` that have
     not gone out (pending or parked); their ids. A row being sent now is left to its worker."""
-    wanted = set(actions)
+    return skip_unsent_where(conn, outbox.c.relationship_id == rel_id, recipient, note, actions)
+
+
+def skip_unsent_where(
+    conn: Connection,
+    where: ColumnElement[bool],
+    recipient: str,
+    note: str,
+    actions: Iterable[str] | None = None,
+) -> list[int]:
+    """Mark ``skipped`` (with ``note``) the rows ``where`` selects to ``recipient`` (and for ``actions``,
+    if given) that have not gone out (pending or parked); their ids. A row being sent now is left to
+    its worker."""
+    wanted = None if actions is None else set(actions)
     query = select(outbox.c.id, outbox.c.action, outbox.c.params).where(
-        outbox.c.relationship_id == rel_id, outbox.c.status.in_((PENDING, FAILED))
+        where, outbox.c.status.in_((PENDING, FAILED))
     )
     ids = [
         int(row.id)
         for row in conn.execute(query)
-        if row.action in wanted and (row.params or {}).get("recipient") == recipient
+        if (wanted is None or row.action in wanted) and (row.params or {}).get("recipient") == recipient
     ]
     if ids:
         conn.execute(

@@ -150,6 +150,42 @@ class DriverStatement:
         return int(conn.exec_driver_sql(plan.sql, parameters).rowcount)
 
 
+class Conversion:
+    """How the rows a Core select reads through the driver become the rows Core would return: each
+    column's own result processing, worked out once per distinct value of a batch of rows.
+
+    ``remember``: converted values (immutable) are kept from one batch to the next, up to
+    :attr:`LIMIT` per column, for a query read again and again over the same few values.
+    """
+
+    LIMIT = 100_000
+
+    def __init__(self, query: Select[Any], dialect: Dialect, *, remember: bool = False) -> None:
+        self.converts: list[tuple[int, Render]] = []
+        for i, column in enumerate(query.selected_columns):
+            process = column.type.dialect_impl(dialect).result_processor(dialect, None)  # as Core does
+            if process is not None:
+                self.converts.append((i, process))
+        self._kept: dict[int, dict[Any, Any]] | None = {i: {} for i, _ in self.converts} if remember else None
+
+    def rows(self, fetched: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """``fetched`` (the driver's rows) converted."""
+        if not fetched or not self.converts:
+            return [tuple(row) for row in fetched]
+        columns: list[Any] = list(zip(*fetched, strict=True))  # each a tuple, until converted
+        for i, convert in self.converts:
+            if self._kept is None:
+                columns[i] = _converted(columns[i], convert, by_object=False)
+                continue
+            kept = self._kept[i]
+            if len(kept) > self.LIMIT:
+                kept.clear()
+            for value in set(columns[i]).difference(kept):
+                kept[value] = convert(value)
+            columns[i] = map(kept.__getitem__, columns[i])
+        return list(zip(*_expanded(columns, len(fetched)), strict=True))
+
+
 class _Reading:
     """A query compiled for one dialect and number of keys: its text, how its parameters are rendered,
     and each column's conversion."""
@@ -164,11 +200,7 @@ class _Reading:
         self.renders = [(name, render) for name, render in renders if render is not None]
         self.constants = {name: bind.effective_value for bind, name in binds if name not in self.keys}
         self.order = tuple(compiled.positiontup or ()) if dialect.positional else None
-        self.converts: list[tuple[int, Render]] = []
-        for i, column in enumerate(query.selected_columns):
-            process = column.type.dialect_impl(dialect).result_processor(dialect, None)  # as Core does
-            if process is not None:
-                self.converts.append((i, process))
+        self.conversion = Conversion(query, dialect)
 
     def parameters(self, keys: Sequence[Any], values: dict[str, Any]) -> Any:
         named = {**self.constants, **values, **dict(zip(self.keys, keys, strict=True))}
@@ -204,12 +236,7 @@ class DriverQuery:
             fetched = result.cursor.fetchall()
         finally:
             result.close()
-        if not fetched or not reading.converts:
-            return [tuple(row) for row in fetched]
-        columns: list[Any] = list(zip(*fetched, strict=True))  # each a tuple, until converted
-        for i, convert in reading.converts:
-            columns[i] = _converted(columns[i], convert, by_object=False)
-        return list(zip(*_expanded(columns, len(fetched)), strict=True))
+        return reading.conversion.rows(fetched)
 
     def _reading(self, conn: Connection, count: int, lock: bool) -> _Reading:
         """The query for ``count`` keys, compiled once (a batch's slices have a few sizes only)."""

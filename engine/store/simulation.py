@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, Dialect, bindparam, case, func, select
+from sqlalchemy import Connection, bindparam, case, func, select
 
 from engine.store.proposals import PENDING
+from engine.store.rendered import Conversion
 from engine.store.tables import match_proposals, meetings, participants, relationships, survey_responses
 
 OpenPair = tuple[int, int, int | None, str, datetime, datetime, int, int, datetime | None]
@@ -50,48 +50,21 @@ _PENDING = select(_mp.relationship_id, _mp.mentor_id, _mp.created_at).where(_mp.
 def open_pairs(conn: Connection, terminal: Sequence[str]) -> list[OpenPair]:
     """Each relationship not in a ``terminal`` phase, by id, with its meetings counted.
 
-    The driver's rows are taken as they are and each time converted as Core converts it, once per
-    distinct value (:class:`_Times`): a simulated program's times are a few day moments, shared by
-    many pairs and read again day after day."""
+    The driver's rows are taken as they are and converted as Core converts them, each time once
+    (:class:`engine.store.rendered.Conversion`, remembering): a simulated program's times are a few
+    day moments, shared by many pairs and read again day after day."""
     result = conn.execute(_PAIRS, {"terminal": list(terminal)})
     try:
         fetched = result.cursor.fetchall()
     finally:
         result.close()
-    times = _times.get(conn.dialect.name)
-    if times is None:
-        times = _times[conn.dialect.name] = _Times(conn.dialect)
-    return times.rows(fetched)
+    conversion = _conversions.get(conn.dialect.name)
+    if conversion is None:
+        conversion = _conversions[conn.dialect.name] = Conversion(_PAIRS, conn.dialect, remember=True)
+    return conversion.rows(fetched)
 
 
-class _Times:
-    """The result conversion of each column of :data:`_PAIRS` for one dialect (as Core does it), and
-    the values it converted so far, remembered (they are immutable) up to a bound."""
-
-    LIMIT = 100_000
-
-    def __init__(self, dialect: Dialect) -> None:
-        columns = _PAIRS.selected_columns
-        processors = (c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-        self.converts = [(i, process) for i, process in enumerate(processors) if process is not None]
-        self.seen: dict[int, dict[Any, Any]] = {i: {} for i, _ in self.converts}
-
-    def rows(self, fetched: Sequence[Sequence[Any]]) -> list[OpenPair]:
-        """``fetched`` with each converted column's values converted (each distinct value once)."""
-        columns: list[Any] = list(zip(*fetched, strict=True))
-        if not columns:
-            return []
-        for i, process in self.converts:
-            seen = self.seen[i]
-            if len(seen) > self.LIMIT:
-                seen.clear()
-            for value in set(columns[i]).difference(seen):
-                seen[value] = process(value)
-            columns[i] = map(seen.__getitem__, columns[i])
-        return list(zip(*columns, strict=True))
-
-
-_times: dict[str, _Times] = {}
+_conversions: dict[str, Conversion] = {}
 
 
 def answered_in_stay(conn: Connection, terminal: Sequence[str]) -> dict[int, set[str]]:
