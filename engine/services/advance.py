@@ -173,7 +173,8 @@ def _advance_batch(
     result = BatchResult()
     policy = lifecycle.policy
     with UnitOfWork(store) as uow:
-        rels = list(rel_store.relationship_rows(uow.conn, list(ids)).values())
+        found = rel_store.relationship_rows(uow.conn, list(ids))
+        rels = list(found.values())
         assignment = _Assignment.load(uow, policy, mentors, now)
         mentor_of, reads = assignment.mentor_of(rels), lifecycle.reads(trigger)
         facts = load_facts(uow, policy, rels, now, reason, mentor_of, reads=reads)
@@ -212,7 +213,7 @@ def _advance_batch(
         rel_store.write_moves(uow.conn, Mover(policy, now).rows(moves))
         audit.record_policy_version(uow.conn, policy, now)
         uow.commit()
-    result.refused.update((i, "no such relationship") for i in set(ids) - {r.id for r in rels})
+    result.refused.update((i, "no such relationship") for i in set(ids).difference(found))
     return result
 
 

@@ -54,6 +54,7 @@ ROW_COLUMNS = [relationships.c[name] for name in RelationshipRow._fields]
 
 
 _new_row = tuple.__new__  # RelationshipRow._make without its Python-level call per row
+_FIRST = itemgetter(0)
 
 _ROWS = DriverQuery(select(*ROW_COLUMNS).order_by(relationships.c.id), relationships.c.id)
 
@@ -70,7 +71,7 @@ def relationship_rows(
     found: dict[int, RelationshipRow] = {}
     for part in chunks(ids):
         rows = _ROWS.rows(conn, part, lock=lock)
-        found.update(zip([row[0] for row in rows], map(_new_row, repeat(RelationshipRow), rows), strict=True))
+        found.update(zip(map(_FIRST, rows), map(_new_row, repeat(RelationshipRow), rows), strict=True))
     return found
 
 

@@ -23,6 +23,7 @@ import copy
 import json
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
+from operator import is_
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Connection, Dialect, bindparam
@@ -105,16 +106,14 @@ def _converted(column: Sequence[Any], convert: Render, *, by_object: bool) -> li
     ``by_object``: values that may be dicts or lists (JSON) are told apart by identity,
     which is safe while ``column`` holds them all; the others by value (equal values convert alike).
     """
+    first = column[0]
+    if column.count(first) == len(column) and (not by_object or all(map(is_, column, repeat(first)))):
+        return _Constant(convert(first))  # one value (an equal one does, or one object): C's pace per row
     if by_object:
         distinct = dict(zip(map(id, column), column, strict=True))
-        if len(distinct) == 1:
-            return _Constant(convert(column[0]))
         done = {key: convert(value) for key, value in distinct.items()}
         return list(map(done.__getitem__, map(id, column)))
-    values = dict.fromkeys(column)
-    if len(values) == 1:
-        return _Constant(convert(column[0]))
-    converted = {value: convert(value) for value in values}
+    converted = {value: convert(value) for value in dict.fromkeys(column)}
     return list(map(converted.__getitem__, column))
 
 
@@ -200,9 +199,12 @@ class _Reading:
         self.renders = [(name, render) for name, render in renders if render is not None]
         self.constants = {name: bind.effective_value for bind, name in binds if name not in self.keys}
         self.order = tuple(compiled.positiontup or ()) if dialect.positional else None
+        self.plain = not self.renders and not self.constants and self.order in (None, self.keys)
         self.conversion = Conversion(query, dialect)
 
     def parameters(self, keys: Sequence[Any], values: dict[str, Any]) -> Any:
+        if self.plain and not values:  # the keys are the query's only parameters, in their order
+            return tuple(keys) if self.order is not None else dict(zip(self.keys, keys, strict=True))
         named = {**self.constants, **values, **dict(zip(self.keys, keys, strict=True))}
         for name, render in self.renders:
             named[name] = render(named[name])
