@@ -22,9 +22,9 @@ on a fresh store holding the same rows:
 
 The statements replayed are captured as the driver receives them from a fourth,
 untimed engine run on its own store, step by step just after the timed one:
-capturing in the timed run would keep every parameter list of the step alive,
-so each row the engine builds would go to fresh memory instead of memory just
-freed, and the engine would be charged for the bench's own bookkeeping. The
+capturing in the timed run keeps every parameter list of the step alive, so
+the rows the engine builds go to fresh memory instead of memory just freed, and
+the engine may be charged for the bench's own bookkeeping. The
 replay must leave its store as the capturing run left its own, and the timed
 run must leave the same phases, versions, chain lengths, row counts and outbox
 keys (its chain heads differ from the close step on: a reason's seal is salted
