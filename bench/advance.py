@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy
 from sqlalchemy import Engine, bindparam, event, insert, select, text, update
@@ -417,20 +417,28 @@ def arguments() -> argparse.Namespace:
     return args
 
 
-def contents(store: Engine, *, heads: bool = True) -> tuple[Any, ...]:
-    """What a run leaves behind, to compare stores: rows per table, phases, versions, chain lengths and
-    (``heads``) chain heads, outbox keys."""
+class Contents(NamedTuple):
+    """What a run leaves behind, to compare stores."""
+
+    rows: tuple[Any, ...]  # each relationship's id, version, phase and chain length
+    heads: tuple[Any, ...]  # each relationship's chain head
+    counts: tuple[Any, ...]  # audit entries and outbox rows
+    keys: tuple[Any, ...]  # the outbox's idempotency keys
+
+
+def contents(store: Engine) -> Contents:
+    """What a run leaves behind: its rows, chain heads, row counts and outbox keys."""
     r = relationships.c
-    columns = [r.id, r.version, r.phase, r.audit_seq, *([r.audit_head] if heads else [])]
     with store.connect() as conn:
-        rows = conn.execute(select(*columns).order_by(r.id)).all()
+        rows = conn.execute(select(r.id, r.version, r.phase, r.audit_seq, r.audit_head).order_by(r.id)).all()
         counts = [
             conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("audit_entries", "outbox")
         ]
         keys = (
             conn.execute(text("SELECT idempotency_key FROM outbox ORDER BY idempotency_key")).scalars().all()
         )
-    return tuple(rows), tuple(counts), tuple(keys)
+    heads = tuple(row[-1] for row in rows)
+    return Contents(tuple(row[:-1] for row in rows), heads, tuple(counts), tuple(keys))
 
 
 def report(label: str, transitions: int, timing: Timing) -> float:
@@ -473,10 +481,11 @@ def one_run(
             statements += sum(len(t) for t in transactions)
             raw.step(step)
             same.step(step, transactions)
-            del transactions
-        if contents(capture_store) != contents(same_store):
+            del transactions  # freed before the next timed step
+        replayed = contents(same_store)
+        if contents(capture_store) != replayed:
             raise SystemExit("the same-SQL replay did not leave its store as the capturing run left its own")
-        if contents(engine_store, heads=False) != contents(same_store, heads=False):
+        if contents(engine_store)._replace(heads=()) != replayed._replace(heads=()):
             raise SystemExit("the timed engine run did not leave its store as the replay left its own")
     transitions = n * len(STEPS)
     print(f"  the engine sent {statements:,} statements in {len(STEPS) * -(-n // batch):,} transactions")
