@@ -108,7 +108,7 @@ def _converted(column: Sequence[Any], convert: Render, *, by_object: bool) -> li
     """
     first = column[0]
     if column.count(first) == len(column) and (not by_object or all(map(is_, column, repeat(first)))):
-        return _Constant(convert(first))  # one value (an equal one does, or one object): C's pace per row
+        return _Constant(convert(first))  # every row alike (equal values; one object for JSON), found in C
     if by_object:
         distinct = dict(zip(map(id, column), column, strict=True))
         done = {key: convert(value) for key, value in distinct.items()}
