@@ -14,75 +14,16 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
-from engine.domain.audit import GENESIS, EntryHasher, canonical, canonical_text, iso
+from engine.domain.audit import ENTRY_FIELDS, GENESIS, EntryHasher, canonical, canonical_text, iso
 from engine.domain.audit import Cause as Cause  # made here, where it was first
 from engine.domain.cadence import Standing, next_due
+from engine.domain.change_rows import Change, Moving, Recorded, Recording, Rendering, RowUpdate, Written
 from engine.domain.effects import OUTBOX_FIELDS, outbox_row
 from engine.domain.phase_time import NOTHING_EARLIER, Earlier, PhaseClock, after_leaving, earlier
 from engine.policy.model import Policy
 from engine.policy.timers import LATEST_ENTRY
-
-
-class Moving(Protocol):
-    """What a phase change reads of the relationship it moves."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def mentor_id(self) -> int | None: ...
-    @property
-    def phase(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def audit_seq(self) -> int: ...
-    @property
-    def audit_head(self) -> str: ...
-    @property
-    def phase_entered_at(self) -> datetime: ...
-    @property
-    def phase_clock(self) -> PhaseClock | None: ...
-
-
-class Recording(Moving, Protocol):
-    """What an entry that records a fact reads of the relationship it is about."""
-
-
-class RowUpdate(NamedTuple):
-    """What a change sets on a relationship's row, provided the row is still at ``expected_version``.
-
-    The store bumps the version as it writes; a row another writer changed
-    meanwhile no longer has the expected version, and nothing is written.
-    """
-
-    relationship_id: int
-    expected_version: int
-    phase: str
-    phase_entered_at: datetime
-    due_at: datetime | None
-    mentor_id: int | None
-    audit_seq: int
-    audit_head: str
-    phase_clock: PhaseClock | None = None  # engine.domain.phase_time: the earlier stays per phase
-
-
-@dataclass(slots=True)
-class Recorded:
-    """Audit entries that record facts about one relationship without moving it, and its row's update."""
-
-    update: RowUpdate
-    entries: list[dict[str, Any]]
-
-
-@dataclass(slots=True)
-class Change:
-    """Everything one phase change writes, in one transaction."""
-
-    update: RowUpdate
-    entry: dict[str, Any]
-    effects: list[dict[str, Any]]
 
 
 class Mover:
@@ -219,9 +160,16 @@ class Mover:
     def _leaving(
         self, rel: Moving, dest: str, last_meeting_at: datetime | None, *, restart: bool
     ) -> tuple[PhaseClock | None, datetime | None]:
-        """The phase clock of ``rel`` once it leaves its phase for ``dest``, and its next due time: once
-        per shape in a batch, so rows alike share one clock object (which the store renders once; the
-        memo keeps the clock it read, so no other object can take its id meanwhile)."""
+        """The phase clock of ``rel`` once it leaves its phase for ``dest``, and its next due time."""
+        _, clock, due_at = self._left(rel, dest, last_meeting_at, restart=restart)
+        return clock, due_at
+
+    def _left(
+        self, rel: Moving, dest: str, last_meeting_at: datetime | None, *, restart: bool
+    ) -> tuple[Any, PhaseClock | None, datetime | None]:
+        """(clock read, clock left with, next due time) of ``rel`` leaving its phase for ``dest``: once
+        per shape in a batch, so rows alike share one clock object and one such tuple (the memo keeps the
+        clock it read, so no other object can take its id meanwhile)."""
         before = rel.phase_clock
         key = (id(before), rel.phase, rel.phase_entered_at, dest, last_meeting_at, restart)
         kept = self._leavings.get(key)
@@ -229,31 +177,33 @@ class Mover:
             clock = after_leaving(before, rel.phase, rel.phase_entered_at, self.now, restart=restart)
             kept = (before, clock, self.due(dest, last_meeting_at, earlier(clock, dest)))
             self._leavings[key] = kept
-        return kept[1], kept[2]
+        return kept
 
-    def rows(self, moves: Iterable[tuple[Moving, str, Cause, int | None]]) -> Written:
+    def rows(self, moves: Iterable[tuple[Moving, str, Cause, int | None]], rendering: Rendering) -> Written:
         """What :meth:`change` writes for each of ``moves`` (a relationship, its destination, the cause,
-        the mentor it takes), as rows ready for the store, in the order of ``moves``.
+        the mentor it takes), as rows for the store's driver (values as ``rendering`` renders them), in
+        the order of ``moves``.
 
         The same values as :meth:`change` (no last meeting: a move starts a stay now), put together
-        once per shape, not per row: what a relationship's source, destination and cause decide (the
-        hasher, fed the text before ``prev_hash`` once, whether the move restarts a clock, the outbox
-        actions) is worked out once per run of rows of one shape (the memo keeps the cause, so no other
-        object can take its id meanwhile), and the leaving once per run of rows that share their phase
-        clock and stay objects (as rows read alike do).
+        once per shape: what a source, destination and cause decide (the hasher, fed the text before
+        ``prev_hash`` once, a restarted clock, the rendered values the entries and outbox rows share)
+        once per run of rows of one shape (the memo keeps the cause: no other object takes its id), the
+        leaving once per run of rows that share their clock and stay objects (as rows read alike do).
         """
         written = Written([], [], [])
         updates, entries, effects = written
         add_update, add_entry, add_effect = updates.append, entries.append, effects.append
         shapes: dict[tuple[str, str, int], _Shape] = {}
-        now, name, version, text, new = self.now, self.policy.policy, self.policy.digest, canonical_text, _new
+        shown: dict[int, tuple[Any, ...]] = {}  # by leaving (kept in self._leavings): its rendered values
+        text, left, now = canonical_text, self._left, self.now
         shape, last = None, ("", "", Cause("", ""))  # rows of a batch come in runs of one shape
         for rel, dest, cause, mentor_id in moves:
             rel_id, seq, prev, source = rel.id, rel.audit_seq + 1, rel.audit_head, rel.phase
             if shape is None or cause is not last[2] or source != last[0] or dest != last[1]:
-                last, shape = (source, dest, cause), self._shape_of(shapes, source, dest, cause)  # per run
-                actor, trigger, why, data, actions, seed, after_prev, after_rel, after_seq = shape.run
-                sealed, salt = cause.seal, cause.salt
+                last, shape = (source, dest, cause), self._shape_of(shapes, source, dest, cause, rendering)
+                at, actor, trigger, came, went, why, name, version, data = shape.entry
+                sealed, salt, actions = cause.seal, cause.salt, shape.actions
+                seed, after_prev, after_rel, after_seq = shape.seed
                 read, entered = _UNREAD, None
             if type(rel_id) is int is type(seq) and type(prev) is str:  # EntryHasher.hash, from the seed
                 sha = seed.copy()
@@ -262,14 +212,18 @@ class Mover:
             else:
                 head = shape.hasher.hash(shape.data, prev, rel_id, seq)
             add_entry((
-                rel_id, seq, now, actor, trigger, source, dest, why, name, version, data, prev, head,
+                rel_id, seq, at, actor, trigger, came, went, why, name, version, data, prev, head,
                 sealed, salt,
             ))  # fmt: skip
             if rel.phase_clock is not read or rel.phase_entered_at is not entered:
                 read, entered = rel.phase_clock, rel.phase_entered_at
-                clock, due_at = self._leaving(rel, dest, None, restart=shape.restart)
+                kept = left(rel, dest, None, restart=shape.restart)
+                stay = shown.get(id(kept))
+                if stay is None:
+                    stay = shown[id(kept)] = rendering.update(_STAY, (dest, now, kept[2], kept[1]))
+                phase, since, due_at, clock = stay
             mentor = mentor_id if mentor_id is not None else rel.mentor_id
-            add_update(new(RowUpdate, (rel_id, rel.version, dest, now, due_at, mentor, seq, head, clock)))
+            add_update((rel_id, rel.version, phase, since, due_at, mentor, seq, head, clock))
             if actions:
                 key = f"rel:{rel_id}:entry:{seq}:"
                 for slot, rest in actions:
@@ -277,26 +231,31 @@ class Mover:
         return written
 
     def _shape_of(
-        self, shapes: dict[tuple[str, str, int], _Shape], source: str, dest: str, cause: Cause
-    ) -> _Shape:
+        self, shapes: dict[tuple[str, str, int], _Shape], source: str, dest: str, cause: Cause,
+        rendering: Rendering,
+    ) -> _Shape:  # fmt: skip
         """:meth:`_shape`, once per shape in ``shapes`` (which keeps the cause: no other takes its id)."""
         shape = shapes.get((source, dest, id(cause)))
         if shape is None or shape.cause is not cause:
-            shape = shapes[(source, dest, id(cause))] = self._shape(source, dest, cause)
+            shape = shapes[(source, dest, id(cause))] = self._shape(source, dest, cause, rendering)
         return shape
 
-    def _shape(self, source: str, dest: str, cause: Cause) -> _Shape:
+    def _shape(self, source: str, dest: str, cause: Cause, rendering: Rendering) -> _Shape:
         """What the moves from ``source`` to ``dest`` for ``cause`` share (see :meth:`rows`)."""
         actions = tuple(
-            (slot, tuple(row[name] for name in OUTBOX_FIELDS[2:]))  # after relationship_id, idempotency_key
+            (slot, rendering.message(_MESSAGE_SHARED, tuple(row[name] for name in _MESSAGE_SHARED)))
             for slot, row in self._action_rows(dest)
         )
         restart = (cause.trigger, source, dest) in self._restarts
         hasher, data = self._hasher(source, dest, cause), self._encoded(cause.data)
-        before, after_data, *_ = hasher.parts
+        before, after_data, after_prev, after_rel, after_seq = hasher.parts
         seed = hashlib.sha256((before + data + after_data).encode())  # the text before prev_hash, once
-        run = (cause.actor, cause.trigger, cause.reason, cause.data, actions, seed, *hasher.parts[2:])
-        return _Shape(cause, hasher, data, restart, run)
+        shared = (
+            self.now, cause.actor, cause.trigger, source, dest, cause.reason, self.policy.policy,
+            self.policy.digest, cause.data,
+        )  # fmt: skip
+        entry = rendering.entry(_ENTRY_SHARED, shared)
+        return _Shape(cause, hasher, data, restart, entry, actions, (seed, after_prev, after_rel, after_seq))
 
     def facts(self, rel: Recording, causes: Sequence[Cause]) -> Recorded:
         """Entries recording what happened to ``rel`` (a meeting, a survey answer), chained in order.
@@ -325,16 +284,6 @@ class Mover:
         return self.entry(rel_id, 1, GENESIS, None, self.policy.initial_phase, cause)
 
 
-class Written(NamedTuple):
-    """Phase changes as rows for the store: the row updates, the audit entries (values in the order of
-    :data:`engine.domain.audit.ENTRY_FIELDS`, then the hash, the reason's seal and its salt) and the
-    outbox rows (values in the order of :data:`engine.domain.effects.OUTBOX_FIELDS`)."""
-
-    updates: list[RowUpdate]
-    entries: list[tuple[Any, ...]]
-    effects: list[tuple[Any, ...]]
-
-
 @dataclass(frozen=True, slots=True)
 class _Shape:
     """What the moves of one source, destination and cause share (see :meth:`Mover.rows`)."""
@@ -343,17 +292,26 @@ class _Shape:
     hasher: EntryHasher
     data: str
     restart: bool
-    run: tuple[
-        str, str, str | None, dict[str, Any], tuple[tuple[str, tuple[Any, ...]], ...], Any, str, str, str
-    ]
-    """What each row reads: the cause's actor, trigger, reason and data, the outbox actions (key slot, values
-    after relationship_id and idempotency_key), a hash fed the entries' text before ``prev_hash`` (each entry
-    hashes a copy of it) and the hasher's text after ``prev_hash``, ``relationship_id`` and ``seq``."""
+    entry: tuple[Any, ...]
+    """The entry's values of :data:`_ENTRY_SHARED`, rendered."""
+    actions: tuple[tuple[str, tuple[Any, ...]], ...]
+    """Per outbox action: its key slot, and its row's values of :data:`_MESSAGE_SHARED`, rendered."""
+    seed: tuple[Any, str, str, str]
+    """A hash fed the entries' text before ``prev_hash`` (each entry hashes a copy of it), and the
+    hasher's text after ``prev_hash``, ``relationship_id`` and ``seq``."""
 
+
+_ENTRY_SHARED = ENTRY_FIELDS[2:-1]
+"""The fields of an audit entry its batch's moves of one shape share: all but the pair, the seq and
+``prev_hash`` (and the hash, seal and salt after them)."""
+assert ENTRY_FIELDS[:2] == ("relationship_id", "seq") and ENTRY_FIELDS[-1] == "prev_hash"
+_MESSAGE_SHARED = OUTBOX_FIELDS[2:]
+"""The fields of an outbox row the rows of one action share: all but the pair and idempotency key."""
+_STAY = ("phase", "phase_entered_at", "due_at", "phase_clock")
+"""The columns of a row update that the moves of one leaving share (as :class:`RowUpdate` orders them)."""
 
 _UNREAD = object()
 """The phase clock a run of rows read last, before its first row."""
-_new = tuple.__new__  # RowUpdate._make without its Python-level call per row
 
 
 def _actions_entering(policy: Policy, dest: str) -> list[tuple[str, str, dict[str, Any]]]:

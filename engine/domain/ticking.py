@@ -17,7 +17,8 @@ from weakref import WeakKeyDictionary
 from engine.domain.audit import iso
 from engine.domain.cadence import Standing, due_nudges, quiet_since
 from engine.domain.cadence import next_moment as next_look
-from engine.domain.changes import Cause, Recording
+from engine.domain.change_rows import Recording
+from engine.domain.changes import Cause
 from engine.domain.lifecycle import Lifecycle, Move
 from engine.domain.phase_time import earlier
 from engine.domain.surveys import Answered, answered_in_stay, has_answered, sent_in_stay, survey_notices

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.changes import Cause, Change, Mover, phase_change
+from engine.domain.change_rows import Change
+from engine.domain.changes import Cause, Mover, phase_change
 from engine.domain.lifecycle import Lifecycle
 from engine.domain.programs import refusal
 from engine.domain.relationships import AuditEntry, Relationship
@@ -210,7 +211,7 @@ def _advance_batch(
             moved.append(rel.id)
             if alike:
                 decided[(rel.policy_name, rel.phase, id(facts[rel.id]))] = (move.dest, cause)
-        rel_store.write_moves(uow.conn, Mover(policy, now).rows(moves))
+        rel_store.write_moves(uow.conn, Mover(policy, now).rows(moves, rel_store.rendering(uow.conn)))
         audit.record_policy_version(uow.conn, policy, now)
         uow.commit()
     result.refused.update((i, "no such relationship") for i in set(ids).difference(found))

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.changes import Cause, Change, Mover
+from engine.domain.change_rows import Change
+from engine.domain.changes import Cause, Mover
 from engine.domain.lifecycle import Lifecycle
 from engine.errors import InputError, NotFoundError, RefusedError
 from engine.errors import field as named

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.changes import Cause, Change, Mover
+from engine.domain.change_rows import Change
+from engine.domain.changes import Cause, Mover
 from engine.domain.effects import outbox_row
 from engine.domain.erasure import reference
 from engine.domain.lifecycle import Lifecycle

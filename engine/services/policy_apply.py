@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.cadence import Standing, next_due
-from engine.domain.changes import Cause, Mover, RowUpdate
+from engine.domain.change_rows import RowUpdate
+from engine.domain.changes import Cause, Mover
 from engine.domain.phase_time import earlier
 from engine.errors import ConfigError, InputError
 from engine.errors import field as named

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.changes import Change, Mover
+from engine.domain.change_rows import Change
+from engine.domain.changes import Mover
 from engine.domain.effects import outbox_row
 from engine.domain.lifecycle import Lifecycle
 from engine.domain.surveys import REMINDER

@@ -14,16 +14,28 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, Select, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Row,
+    Select,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 
 from engine.domain.audit import ENTRY_FIELDS
-from engine.domain.changes import RowUpdate, Written
+from engine.domain.change_rows import Rendering as ChangeRendering
+from engine.domain.change_rows import RowUpdate, Written
 from engine.domain.effects import OUTBOX_FIELDS
 from engine.domain.phase_time import PhaseClock
 from engine.domain.relationships import Relationship
 from engine.errors import ConflictError
 from engine.store.batches import chunks
-from engine.store.rendered import DriverQuery, DriverStatement
+from engine.store.rendered import DriverQuery, DriverStatement, Rendering
 from engine.store.tables import audit_entries, outbox, relationships
 
 
@@ -212,7 +224,7 @@ _MOVE = (
         phase_entered_at=bindparam("phase_entered_at"),
         due_at=bindparam("due_at"),
         mentor_id=bindparam("mentor_id"),
-        version=relationships.c.version + 1,
+        version=relationships.c.version + literal_column("1"),  # no parameter: rows go as rendered
         audit_seq=bindparam("audit_seq"),
         audit_head=bindparam("audit_head"),
         phase_clock=bindparam("phase_clock"),
@@ -248,7 +260,8 @@ def apply_moves(
 
 
 def write_moves(conn: Connection, written: Written) -> None:
-    """:func:`apply_moves` of changes given as rows (:meth:`engine.domain.changes.Mover.rows`).
+    """:func:`apply_moves` of changes given as rows for the driver (:meth:`engine.domain.changes.Mover.rows`
+    with the :func:`rendering` of ``conn``'s dialect).
 
     Their outbox rows are inserted plainly, not skipped on a known key: each key names the new entry
     that caused it (``rel:ID:entry:SEQ:...``), which the same transaction inserts under the unique
@@ -256,18 +269,41 @@ def write_moves(conn: Connection, written: Written) -> None:
     whole). PostgreSQL inserts such rows some 15 % cheaper than with ``ON CONFLICT``.
     """
     if written.updates:
-        _move(conn, written.updates)
-        _ENTRIES.execute(conn, written.entries)
-        if written.effects:
-            _NEW_OUTBOX_ROWS.execute(conn, written.effects)
+        _moved(len(written.updates), _MOVES.send(conn, written.updates))
+        _ENTRIES.send(conn, written.entries)
+        _NEW_OUTBOX_ROWS.send(conn, written.effects)
+
+
+class _Rendering:
+    """:class:`engine.domain.changes.Rendering` for one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.entry = Rendering(audit_entries, dialect)
+        self.message = Rendering(outbox, dialect)
+        self.update = Rendering(relationships, dialect)
+
+
+def rendering(conn: Connection) -> ChangeRendering:
+    """How the rows of :func:`write_moves` are rendered for ``conn``'s driver (one per dialect)."""
+    kept = _RENDERINGS.get(conn.dialect.name)
+    if kept is None:
+        kept = _RENDERINGS[conn.dialect.name] = _Rendering(conn.dialect)
+    return kept
+
+
+_RENDERINGS: dict[str, _Rendering] = {}
 
 
 def _move(conn: Connection, updates: Sequence[RowUpdate]) -> None:
     """The row updates, in one driver call; ConflictError if any row moved meanwhile."""
-    moved = _MOVES.execute(conn, updates)
-    if moved != len(updates):
+    _moved(len(updates), _MOVES.execute(conn, updates))
+
+
+def _moved(wanted: int, moved: int) -> None:
+    """Raise ConflictError unless the ``wanted`` row updates all found their row at its version."""
+    if moved != wanted:
         raise ConflictError(
-            f"{len(updates) - moved} of {len(updates)} relationship(s) were changed by "
+            f"{wanted - moved} of {wanted} relationship(s) were changed by "
             "another writer meanwhile; nothing was written (run the command again)"
         )
 

@@ -23,10 +23,10 @@ import copy
 import json
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
-from operator import is_
+from operator import is_, itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Connection, Dialect, bindparam
+from sqlalchemy import JSON, ColumnElement, Connection, Dialect, Table, bindparam
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Select
 
@@ -58,6 +58,14 @@ class _Plan:
         self.slots: list[int | Any] = []
         for name in compiled.positiontup or ():
             self.slots.append(fields.index(name) if name in fields else _Constant(constants[name]))
+        taken = [slot for slot in self.slots if not isinstance(slot, _Constant)]
+        self.reorder = None if taken == list(range(self.width)) else itemgetter(*taken)
+        self.constant = len(taken) < len(self.slots) or len(taken) < 2
+
+    def ordered(self, rows: list[tuple[Any, ...]]) -> list[Any]:
+        """``rows`` (values in ``fields`` order, rendered) in the order of the statement's parameters."""
+        assert not self.constant, "a statement with a constant parameter takes rows to render, not rendered"
+        return rows if self.reorder is None else list(map(self.reorder, rows))
 
     def parameters(self, rows: Iterable[Sequence[Any]]) -> list[Any]:
         """The driver parameters of ``rows`` (values in ``fields`` order), distinct values rendered once."""
@@ -140,13 +148,42 @@ class DriverStatement:
 
     def execute(self, conn: Connection, rows: Iterable[Sequence[Any]]) -> int:
         """Write ``rows`` in one driver call; how many rows the database says it changed."""
-        plan = self._plans.get(conn.dialect.name)
-        if plan is None:
-            plan = self._plans[conn.dialect.name] = _Plan(self.statement, self.fields, conn)
+        plan = self._plan(conn)
         parameters = plan.parameters(rows)
         if not parameters:
             return 0
         return int(conn.exec_driver_sql(plan.sql, parameters).rowcount)
+
+    def send(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+        """:meth:`execute` of ``rows`` whose values are already as the driver takes them (rendered by a
+        :class:`Rendering` of the statement's table): only put in the order of the statement's
+        parameters, nothing converted."""
+        if not rows:
+            return 0
+        plan = self._plan(conn)
+        return int(conn.exec_driver_sql(plan.sql, plan.ordered(rows)).rowcount)
+
+    def _plan(self, conn: Connection) -> _Plan:
+        plan = self._plans.get(conn.dialect.name)
+        if plan is None:
+            plan = self._plans[conn.dialect.name] = _Plan(self.statement, self.fields, conn)
+        return plan
+
+
+class Rendering:
+    """The values of a table's columns as its driver takes them, by column name: each column's own bind
+    processing, as :class:`DriverStatement` renders them (for rows rendered once per batch, not per row)."""
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        self._renders = {column.name: _renderer(column.type, dialect) for column in table.columns}
+
+    def __call__(self, names: Sequence[str], values: Sequence[Any]) -> tuple[Any, ...]:
+        """``values`` of the columns ``names``, rendered."""
+        rendered = []
+        for name, value in zip(names, values, strict=True):
+            render = self._renders[name]
+            rendered.append(value if render is None else render(value))
+        return tuple(rendered)
 
 
 class Conversion:
@@ -197,7 +234,8 @@ class _Reading:
         binds = compiled.bind_names.items()
         renders = ((name, _renderer(bind.type, dialect)) for bind, name in binds)
         self.renders = [(name, render) for name, render in renders if render is not None]
-        self.constants = {name: bind.effective_value for bind, name in binds if name not in self.keys}
+        named = set(self.keys)  # up to CHUNK names: a tuple would be searched once per name
+        self.constants = {name: bind.effective_value for bind, name in binds if name not in named}
         self.order = tuple(compiled.positiontup or ()) if dialect.positional else None
         self.plain = not self.renders and not self.constants and self.order in (None, self.keys)
         self.conversion = Conversion(query, dialect)

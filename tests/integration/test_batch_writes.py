@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, String, cast, select
 
 from engine.clock import SimulatedClock
+from engine.domain.changes import Cause, Mover
 from engine.domain.effects import OUTBOX_FIELDS, outbox_row
 from engine.policy.model import Policy
 from engine.store import relationships as repo
 from engine.store.database import UnitOfWork
-from engine.store.tables import audit_entries, outbox
+from engine.store.tables import audit_entries, outbox, relationships
 
 from .support import import_examples
 
@@ -80,3 +81,41 @@ def test_an_outbox_row_with_a_known_key_is_skipped(
     with store.connect() as conn:
         rows = conn.execute(select(outbox.c.action).where(outbox.c.idempotency_key == "once")).all()
     assert [tuple(r) for r in rows] == [("remind",)]
+
+
+def test_a_batch_of_moves_is_stored_as_the_same_moves_one_by_one(
+    store: Engine, policy: Policy, clock: SimulatedClock
+) -> None:
+    """Rows a batch renders once per shape (the moment, the data, the params, a phase clock) are stored
+    as the single-change path stores them, which renders each row's values as Core does."""
+    rels = import_examples(store, policy, clock)[:4]
+    clock_before = {"matched": [60, "2026-01-05T09:00:00.000000Z"]}
+    with UnitOfWork(store) as uow:  # two pairs carry an earlier stay, one of each group
+        uow.conn.execute(
+            relationships.update().where(relationships.c.id.in_(rels[1::2])).values(phase_clock=clock_before)
+        )
+        uow.commit()
+    cause = Cause("ops", "close", "left the company", {"requires": ["reason"], "note": "Zoë"})
+    later = clock.now() + timedelta(days=3, microseconds=17)
+    with UnitOfWork(store) as uow:
+        found = repo.relationship_rows(uow.conn, rels)
+        mover = Mover(policy, later)
+        batch = [(found[i], "closed", cause, None) for i in rels[:2]]
+        repo.write_moves(uow.conn, mover.rows(batch, repo.rendering(uow.conn)))
+        alone = [mover.change(found[i], "closed", cause) for i in rels[2:]]
+        repo.apply_moves(
+            uow.conn,
+            [c.update for c in alone],
+            [c.entry for c in alone],
+            [e for c in alone for e in c.effects],
+        )
+        uow.commit()
+    row_columns = ["phase", "phase_entered_at", "due_at", "phase_clock", "version", "audit_seq", "mentor_id"]
+    moved = _stored(store, relationships, row_columns, relationships.c.id.in_(rels))
+    assert moved[:2] == moved[2:] and moved[0] != moved[1]  # each pair of a group as its twin in the other
+    entry_columns = ["at", "actor", "trigger", "from_phase", "to_phase", "reason", "policy_version", "data"]
+    entries = _stored(store, audit_entries, entry_columns, audit_entries.c.trigger == "close")
+    assert len(entries) == 4 and len(set(entries)) == 1
+    fields = ["action", "params", "created_at", "status", "attempts", "next_attempt_at", "delivered_at"]
+    sent = _stored(store, outbox, fields, outbox.c.idempotency_key.like("%:entry:%:send_survey%"))
+    assert len(sent) == 8 and len(set(sent)) == 2  # the closing survey, to mentee and mentor, four times
