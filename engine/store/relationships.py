@@ -275,7 +275,8 @@ def write_moves(conn: Connection, written: Written) -> None:
 
 
 class _Rendering:
-    """:class:`engine.domain.changes.Rendering` for one dialect."""
+    """:class:`engine.domain.change_rows.Rendering` for one dialect: each table's columns as its driver
+    takes them."""
 
     def __init__(self, dialect: Dialect) -> None:
         self.entry = Rendering(audit_entries, dialect)

@@ -12,6 +12,9 @@ SQLAlchemy's JSON type writes it), so the rows stored are the ones Core would
 have stored, byte for byte. A :class:`DriverQuery` reads rows the same way
 round: each distinct value of a column is converted once, by the column's own
 result processing, so the rows read are the ones Core would have returned.
+Rows whose shared values were rendered ahead by a :class:`Rendering` (the
+same bind processing, applied once per batch where the rows are built) go to
+the driver as they are, through :meth:`DriverStatement.send`.
 
 The work per row is left to C (``zip``, ``map`` and dict lookups); Python runs
 once per column and once per distinct value.
@@ -60,11 +63,12 @@ class _Plan:
             self.slots.append(fields.index(name) if name in fields else _Constant(constants[name]))
         taken = [slot for slot in self.slots if not isinstance(slot, _Constant)]
         self.reorder = None if taken == list(range(self.width)) else itemgetter(*taken)
-        self.constant = len(taken) < len(self.slots) or len(taken) < 2
+        # rendered rows are only reordered: a constant would have to be put into each of them
+        self.takes_rendered = len(taken) == len(self.slots) and len(taken) > 1
 
     def ordered(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         """``rows`` (values in ``fields`` order, rendered) in the order of the statement's parameters."""
-        assert not self.constant, "a statement with a constant parameter takes rows to render, not rendered"
+        assert self.takes_rendered, "a statement with a constant parameter takes rows to render"
         return rows if self.reorder is None else list(map(self.reorder, rows))
 
     def parameters(self, rows: Iterable[Sequence[Any]]) -> list[Any]:
