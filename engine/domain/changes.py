@@ -227,7 +227,7 @@ class Mover:
             if actions:
                 key = f"rel:{rel_id}:entry:{seq}:"
                 for slot, rest in actions:
-                    add_effect((rel_id, key + slot, *rest))
+                    add_effect((rel_id, key + slot) + rest)  # noqa: RUF005 (one tuple, no list between)
         return written
 
     def _shape_of(

@@ -248,20 +248,30 @@ class Traits(NamedTuple):
     timezone: str | None
 
 
-def traits(values: Mapping[str, Any], managers: Mapping[str, str]) -> Traits:
-    """The :class:`Traits` of the participant whose columns (as the store holds them) are ``values``."""
-    external_id, department, languages = values["external_id"], values["department"], values["languages"]
+TRAIT_COLUMNS = (
+    "external_id", "email", "department", "level", "languages", "role", "capacity", "manager_id", "timezone",
+)  # fmt: skip
+"""The columns of a participant :func:`traits` reads, in the order it takes their values."""
+
+
+def traits(values: Sequence[Any], managers: Mapping[str, str]) -> Traits:
+    """The :class:`Traits` of the participant whose columns :data:`TRAIT_COLUMNS` (as the store holds
+    them) are the first of ``values``, in that order (a row read with more columns after them will do)."""
+    external_id, email, department, level, languages, role, capacity, manager, zone = values[:_READ]
     return Traits(
-        external_id if external_id is not None else values["email"],  # Participant.key
+        external_id if external_id is not None else email,  # Participant.key
         external_id,
         item_key(department) if department else None,
-        values["level"],
+        level,
         frozenset(item_keys(languages)) if languages else None,
-        values["role"],
-        values["capacity"],
-        () if (manager := values["manager_id"]) is None else _chain(external_id, manager, managers),
-        values["timezone"],
+        role,
+        capacity,
+        () if manager is None else _chain(external_id, manager, managers),
+        zone,
     )
+
+
+_READ = len(TRAIT_COLUMNS)
 
 
 def breaks_any(

@@ -177,8 +177,8 @@ def _advance_batch(
         found = rel_store.relationship_rows(uow.conn, list(ids))
         rels = list(found.values())
         assignment = _Assignment.load(uow, policy, mentors, now)
-        mentor_of, reads = assignment.mentor_of(rels), lifecycle.reads(trigger)
-        facts = load_facts(uow, policy, rels, now, reason, mentor_of, reads=reads)
+        reads = lifecycle.reads(trigger)
+        facts = load_facts(uow, policy, rels, now, reason, assignment.wanted, reads=reads)
         fire, movable = lifecycle.firing(trigger), _Movable(policy)
         moves: list[tuple[RelationshipRow, str, Cause, int | None]] = []
         causes: dict[tuple[int | None, int], Cause] = {}  # by mentor and move (the lifecycle keeps it)
@@ -214,7 +214,8 @@ def _advance_batch(
         rel_store.write_moves(uow.conn, Mover(policy, now).rows(moves, rel_store.rendering(uow.conn)))
         audit.record_policy_version(uow.conn, policy, now)
         uow.commit()
-    result.refused.update((i, "no such relationship") for i in set(ids).difference(found))
+    if len(found) < len(ids):  # some id unknown (or repeated)
+        result.refused.update((i, "no such relationship") for i in set(ids).difference(found))
     return result
 
 
@@ -264,9 +265,6 @@ class _Assignment:
         mentees = rel_store.mentees_of(uow.conn, wanted.keys())
         pairs = PairCheck.load(uow.conn, policy, now, mentees.values(), mentors)
         return cls(wanted, mentors, taken, mentees, pairs, Overrides())
-
-    def mentor_of(self, rels: Sequence[RelationshipRow]) -> dict[int, int | None]:
-        return {r.id: self.wanted.get(r.id, r.mentor_id) for r in rels}
 
     def check(self, rel: RelationshipRow) -> None:
         """Raise as :func:`advance` does when the wanted mentor may not be attached to ``rel``."""

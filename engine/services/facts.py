@@ -7,7 +7,7 @@ batch, and made only when a condition that will be checked reads it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from engine.domain.phase_time import Earlier, PhaseClock, earlier
@@ -31,7 +31,7 @@ def load_facts(
     rels: Sequence[Relationship | RelationshipRow],
     now: datetime,
     reason: str | None,
-    mentors: dict[int, int | None] | None = None,
+    mentors: Mapping[int, int | None] | None = None,
     meetings_of: dict[int, MeetingStats] | None = None,
     answers_of: dict[int, list[SurveyAnswerRow]] | None = None,
     *,
@@ -43,11 +43,11 @@ def load_facts(
     ``Lifecycle.reads``); the others keep their empty defaults.
     """
     ids = [r.id for r in rels]
-    wanted = mentors or {}
-    mentor_of = {r.id: wanted.get(r.id, r.mentor_id) for r in rels}
+    wanted = mentors or {}  # most batches attach no mentor: each row's own is read as it comes
     trained: set[int] = set()
     if "training" in reads:
-        trained = participants.trained_mentors(uow.conn, [m for m in mentor_of.values() if m is not None])
+        chosen = (wanted.get(r.id, r.mentor_id) for r in rels)
+        trained = participants.trained_mentors(uow.conn, [m for m in chosen if m is not None])
     if meetings_of is None:
         meetings_of = records.meeting_stats(uow.conn, ids) if "meetings" in reads else {}
     if answers_of is None:
@@ -65,7 +65,7 @@ def load_facts(
         kept = seen.get((id(clock), phase))
         before = before_of(clock, phase) if kept is None or kept[0] is not clock else kept[1]
         set_reached = goals.get(rel_id, NO_GOALS) if goals else NO_GOALS
-        entered, mentor = rel.phase_entered_at, mentor_of[rel_id]
+        entered, mentor = rel.phase_entered_at, wanted.get(rel_id, rel.mentor_id) if wanted else rel.mentor_id
         found = made.get((entered, mentor, kickoff, held, set_reached, surveys, id(before)))
         if found is None:  # _Alike's memo, looked up here: most rows of a batch are alike
             found = alike(entered, mentor, kickoff, held, set_reached, surveys, before)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.domain.participants import Constructed, Participant
 from engine.errors import NotFoundError
-from engine.matching.constraints import Traits, traits
+from engine.matching.constraints import TRAIT_COLUMNS, Traits, traits
 from engine.matching.manual import Overrides, PairChecker
 from engine.policy.model import Policy
 from engine.store import participants as people_store
@@ -36,18 +36,20 @@ CHECKED = (
 """What :func:`engine.matching.manual.check_pair` reads of a participant (its ``key`` is the external id
 or the email): only these are loaded, so a batch of thousands skips the lists only scores read."""
 
-_COLUMNS = tuple(name for name in Participant.model_fields if name in CHECKED)
-""":data:`CHECKED` in the order of the model's fields: how a participant is built from its values."""
+_COLUMNS = (*TRAIT_COLUMNS, *(name for name in CHECKED if name not in TRAIT_COLUMNS))
+""":data:`CHECKED`, those :func:`engine.matching.constraints.traits` reads first, in its order: the
+columns a participant is read with (their :class:`Traits` and the participant built from one row)."""
+_KEY, _EMAIL = _COLUMNS.index("external_id"), _COLUMNS.index("email")
 
 
 @dataclass
 class PairCheck:
-    """Everyone by id (their columns, as the store holds them), earlier pairs, rejections and reporting
-    lines, loaded once per transaction."""
+    """Everyone by id (their :data:`_COLUMNS`, as the store holds them), earlier pairs, rejections and
+    reporting lines, loaded once per transaction."""
 
     policy: Policy
     now: datetime
-    people: dict[int, dict[str, Any]]
+    people: dict[int, tuple[Any, ...]]
     previous: frozenset[tuple[str, str]]
     rejected: dict[tuple[str, str], str]
     managers: dict[str, str]
@@ -67,11 +69,9 @@ class PairCheck:
         pairs = rel_store.mentored_pairs(conn, mentees)
         rejections = proposal_store.rejected_pairs(conn, mentees)
         ids = {*mentees, *mentor_ids, *(b for _, b in pairs), *(b for _, b, _ in rejections)}
-        people = people_store.values_by_id(conn, sorted(ids), _COLUMNS)
+        people = people_store.rows_by_id(conn, sorted(ids), _COLUMNS)
         key = {pid: _key(values) for pid, values in people.items()}
-        lines = people_store.reporting_lines(
-            conn, [v["external_id"] for v in people.values() if v["external_id"]]
-        )
+        lines = people_store.reporting_lines(conn, [v[_KEY] for v in people.values() if v[_KEY]])
         return cls(
             policy,
             now,
@@ -101,7 +101,7 @@ class PairCheck:
 
     def _participant(self, pid: int) -> Participant:
         """Participant ``pid`` as :func:`engine.store.participants.as_domain` reads them (lists as tuples)."""
-        return self._construct(list(self.people[pid].values()))
+        return self._construct(list(self.people[pid]))
 
     @cached_property
     def _known(self) -> dict[int, Traits]:
@@ -122,10 +122,10 @@ class PairCheck:
         )
 
 
-def _key(values: dict[str, Any]) -> str:
+def _key(values: tuple[Any, ...]) -> str:
     """A participant's ``key`` (:attr:`engine.domain.participants.Participant.key`) from their columns."""
-    external_id: str | None = values["external_id"]
-    return external_id if external_id is not None else values["email"]
+    external_id: str | None = values[_KEY]
+    return external_id if external_id is not None else values[_EMAIL]
 
 
 def mentor_data(mentor: Row[Any]) -> dict[str, Any]:

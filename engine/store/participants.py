@@ -73,12 +73,19 @@ def import_keys(conn: Connection) -> list[RowMapping]:
 
 def values_by_id(conn: Connection, ids: Sequence[int], names: Sequence[str]) -> dict[int, dict[str, Any]]:
     """These participants' ``names`` columns by id, as Core reads them (lists as lists); an unknown id is
-    absent. Read through the driver: a list or time that recurs is converted once per slice of ids."""
+    absent (:func:`rows_by_id`, each row by name)."""
+    rows = rows_by_id(conn, ids, names)
+    return {pid: dict(zip(names, values, strict=True)) for pid, values in rows.items()}
+
+
+def rows_by_id(conn: Connection, ids: Sequence[int], names: Sequence[str]) -> dict[int, tuple[Any, ...]]:
+    """These participants' ``names`` columns by id, in that order, as Core reads them (lists as lists);
+    an unknown id is absent. Read through the driver: a list or time that recurs is converted once per
+    slice of ids (rows alike share the converted object)."""
     query = _values_query(tuple(names))
-    found: dict[int, dict[str, Any]] = {}
+    found: dict[int, tuple[Any, ...]] = {}
     for part in chunks(ids):
-        for pid, *values in query.rows(conn, part):
-            found[int(pid)] = dict(zip(names, values, strict=True))
+        found.update((int(row[0]), row[1:]) for row in query.rows(conn, part))
     return found
 
 

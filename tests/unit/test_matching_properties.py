@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.domain.participants import Participant
-from engine.matching.constraints import breaks_any, traits, violations
+from engine.matching.constraints import TRAIT_COLUMNS, breaks_any, traits, violations
 from engine.matching.manual import PairChecker
 from engine.matching.proposals import MatchResult, Pool, match
 from engine.matching.scores import pair_breakdown
@@ -239,18 +239,13 @@ def test_every_unmatched_mentee_gets_one_of_the_three_reasons(case: tuple[Pool, 
         assert e.reason
 
 
-CHECKED_VALUES = (
-    "external_id", "email", "department", "level", "languages", "role", "capacity", "manager_id", "timezone",
-)  # fmt: skip
-
-
-def as_stored(person: Participant, *, without_id: bool) -> tuple[Participant, dict[str, Any]]:
-    """The person (with no external id, if ``without_id``: known by their email) and their columns as
-    the store holds them (lists as lists)."""
+def as_stored(person: Participant, *, without_id: bool) -> tuple[Participant, tuple[Any, ...]]:
+    """The person (with no external id, if ``without_id``: known by their email) and their columns
+    :func:`traits` reads, as the store holds them (lists as lists)."""
     if without_id:
         person = person.model_copy(update={"external_id": None})
-    values = {name: getattr(person, name) for name in CHECKED_VALUES}
-    return person, {**values, "languages": list(person.languages)}
+    values = {name: getattr(person, name) for name in TRAIT_COLUMNS}
+    return person, tuple({**values, "languages": list(person.languages)}.values())
 
 
 @settings(max_examples=300, deadline=None)
