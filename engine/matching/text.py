@@ -40,7 +40,6 @@ def fold(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-@lru_cache(maxsize=65536)
 def item_key(text: str) -> str:
     """The key a list item is compared on: ``Project-Management`` and ``projectmanagement`` agree."""
     return "".join(ch for ch in fold(text) if ch.isalnum())
