@@ -176,7 +176,7 @@ def _advance_batch(
     with UnitOfWork(store) as uow:
         found = rel_store.relationship_rows(uow.conn, list(ids))
         rels = list(found.values())
-        assignment = _Assignment.load(uow, policy, mentors, now)
+        assignment = _Assignment.load(uow, policy, mentors, now, found)
         reads = lifecycle.reads(trigger)
         facts = load_facts(uow, policy, rels, now, reason, assignment.wanted, reads=reads)
         fire, movable = lifecycle.firing(trigger), _Movable(policy)
@@ -253,7 +253,11 @@ class _Assignment:
     """What a batch overrules: nothing."""
 
     @classmethod
-    def load(cls, uow: UnitOfWork, policy: Policy, wanted: Mapping[int, int], now: datetime) -> _Assignment:
+    def load(
+        cls, uow: UnitOfWork, policy: Policy, wanted: Mapping[int, int], now: datetime,
+        rows: Mapping[int, RelationshipRow],
+    ) -> _Assignment:  # fmt: skip
+        """The mentors ``wanted`` attaches to these ``rows`` (the batch's, read), and what checks them."""
         from engine.matching.manual import Overrides
         from engine.services.pairing import PairCheck
 
@@ -262,7 +266,7 @@ class _Assignment:
         # Locked, as advance locks its mentor, so that two batches cannot both fill a mentor's last place.
         mentors = people_store.participants_by_id(uow.conn, wanted.values(), lock=True)
         taken = rel_store.active_mentee_counts(uow.conn, mentors, policy.terminal_phases)
-        mentees = rel_store.mentees_of(uow.conn, wanted.keys())
+        mentees = rel_store.mentees({rel_id: rows[rel_id] for rel_id in wanted if rel_id in rows})
         pairs = PairCheck.load(uow.conn, policy, now, mentees.values(), mentors)
         return cls(wanted, mentors, taken, mentees, pairs, Overrides())
 
@@ -279,7 +283,8 @@ class _Assignment:
         if rel.mentor_id is not None:
             raise RefusedError(_has_mentor(rel.id, rel.mentor_id))
         assert self.pairs is not None and self.allowed is not None
-        self.pairs.check(self.mentees[rel.id], mentor, ref, self.taken.get(mentor_id, 0), self.allowed)
+        taken = self.taken.get(mentor_id, 0)
+        self.pairs.check(self.mentees[rel.id], mentor, ref, taken, self.allowed, mentor_id)
 
     def take(self, rel: RelationshipRow) -> int | None:
         """Attach the wanted mentor to ``rel`` (now moved): its id (``None``: no mentor attached)."""

@@ -114,7 +114,7 @@ class _Round:
 
         conn, policy = uow.conn, lifecycle.policy
         rels = rel_store.relationship_rows(conn, [r.relationship_id for r in pending], lock=True)
-        mentees = rel_store.mentees_of(conn, list(rels))
+        mentees = rel_store.mentees(rels)
         requests, later = _first_of_each_mentee(pending, mentees)
         by_ref = people_store.participants_by_refs(conn, {r.mentor for r in requests if r.mentor}, lock=True)
         mentor_ids = {int(row.id) for row in by_ref.values()}

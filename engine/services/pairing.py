@@ -82,13 +82,15 @@ class PairCheck:
         )
 
     def check(
-        self, mentee_id: int, mentor: Row[Any], ref: str, taken: int, allowed: Overrides
-    ) -> list[tuple[str, str]]:
+        self, mentee_id: int, mentor: Row[Any], ref: str, taken: int, allowed: Overrides,
+        mentor_id: int | None = None,
+    ) -> list[tuple[str, str]]:  # fmt: skip
         """Refuse (RefusedError) the pair unless every broken constraint is overridden; the broken ones.
 
-        ``taken`` is the mentor's open relationships that count against their capacity.
+        ``taken`` is the mentor's open relationships that count against their capacity; ``mentor_id``
+        their id where the caller knows it (read from ``mentor`` otherwise, a cost a batch pays per pair).
         """
-        mentor_id = int(mentor.id)
+        mentor_id = int(mentor.id) if mentor_id is None else mentor_id
         known = self._known
         mentee, chosen = known.get(mentee_id), known.get(mentor_id)
         if mentee is None or chosen is None:

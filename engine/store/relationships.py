@@ -6,7 +6,7 @@ commits: the service that calls it decides what one transaction is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from importlib import import_module
@@ -59,6 +59,8 @@ class RelationshipRow(NamedTuple):
     audit_head: str
     policy_name: str
     phase_clock: PhaseClock | None = None
+    mentee_id: int | None = None
+    """Always set in a row read from the store (a row made up by hand may leave it out)."""
 
 
 ROW_COLUMNS = [relationships.c[name] for name in RelationshipRow._fields]
@@ -330,12 +332,10 @@ def _outbox_insert(dialect: str) -> DriverStatement:
     return DriverStatement(statement, OUTBOX_COLUMNS)
 
 
-def mentees_of(conn: Connection, ids: Iterable[int]) -> dict[int, int]:
-    """The mentee id of each relationship of ``ids`` (an unknown id is absent)."""
+def mentees(rows: Mapping[int, RelationshipRow]) -> dict[int, int]:
+    """The mentee id of each of ``rows`` (read by :func:`relationship_rows`), by relationship id."""
     found: dict[int, int] = {}
-    for part in chunks(sorted(set(ids))):
-        found.update(_MENTEES.rows(conn, part))  # (id, mentee id): the driver reads both as ints
+    for rel_id, row in rows.items():
+        assert row.mentee_id is not None, "a row read from the store names its mentee"
+        found[rel_id] = row.mentee_id
     return found
-
-
-_MENTEES = DriverQuery(select(relationships.c.id, relationships.c.mentee_id), relationships.c.id)

@@ -278,7 +278,7 @@ def test_the_scheduled_delivery_through_a_worker_sends_its_email_with_the_instal
     assert not (production.installation / "mentorflow-outbox.jsonl").exists()  # no log channel fallback
     said = f"{MENTEES} delivered"
     logs = production.logs(sent.state_details.flow_run_id, said)
-    assert any(said in line for line in logs), logs
+    assert any(said in line for line in logs), (logs, _output(worker))  # the worker shows a run's log errors
 
 
 def test_serve_after_serve_work_pool_takes_over_and_the_next_run_completes(
