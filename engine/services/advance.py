@@ -266,7 +266,7 @@ class _Assignment:
         # Locked, as advance locks its mentor, so that two batches cannot both fill a mentor's last place.
         mentors = people_store.participants_by_id(uow.conn, wanted.values(), lock=True)
         taken = rel_store.active_mentee_counts(uow.conn, mentors, policy.terminal_phases)
-        mentees = rel_store.mentees({rel_id: rows[rel_id] for rel_id in wanted if rel_id in rows})
+        mentees = rel_store.mentees(rows, wanted)
         pairs = PairCheck.load(uow.conn, policy, now, mentees.values(), mentors)
         return cls(wanted, mentors, taken, mentees, pairs, Overrides())
 

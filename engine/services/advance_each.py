@@ -159,7 +159,7 @@ class _Round:
         if rel.mentor_id is None:
             assert self.pairs is not None and allowed is not None
             broken = self.pairs.check(
-                self.mentees[rel.id], mentor, request.mentor, self.taken[mentor_id], allowed
+                self.mentees[rel.id], mentor, request.mentor, self.taken[mentor_id], allowed, mentor_id
             )
             data = {**data, **allowed.data(broken)}
         return mentor_id, data

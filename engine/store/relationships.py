@@ -332,10 +332,13 @@ def _outbox_insert(dialect: str) -> DriverStatement:
     return DriverStatement(statement, OUTBOX_COLUMNS)
 
 
-def mentees(rows: Mapping[int, RelationshipRow]) -> dict[int, int]:
-    """The mentee id of each of ``rows`` (read by :func:`relationship_rows`), by relationship id."""
+def mentees(rows: Mapping[int, RelationshipRow], of: Iterable[int] | None = None) -> dict[int, int]:
+    """The mentee id of each of ``rows`` (read by :func:`relationship_rows`), by relationship id; only of
+    the relationships ``of`` names, if given (an id not among ``rows`` is absent)."""
     found: dict[int, int] = {}
-    for rel_id, row in rows.items():
-        assert row.mentee_id is not None, "a row read from the store names its mentee"
-        found[rel_id] = row.mentee_id
+    for rel_id in rows if of is None else of:
+        row = rows.get(rel_id)
+        if row is not None:
+            assert row.mentee_id is not None, "a row read from the store names its mentee"
+            found[rel_id] = row.mentee_id
     return found
